@@ -1,0 +1,271 @@
+import type { JWK } from 'jose';
+import { parseDuration } from './duration.js';
+
+/** A parse result: the value, or a description of what is wrong with the text. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+/** One environment variable: its documentation and its parser, so --help, docs and validation share one source. */
+export interface Setting<T> {
+  readonly env: string;
+  readonly group: 'Identity provider' | 'Routing' | 'Sessions' | 'Listeners' | 'Operations';
+  readonly description: string;
+  /** The default as text (what --help shows); absent means "unset". */
+  readonly default?: string;
+  readonly example: string;
+  /** Secrets are never echoed back, not even in error messages. */
+  readonly secret?: boolean;
+  readonly parse: (raw: string) => Parsed<T>;
+}
+
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const bad = (problem: string): Parsed<never> => ({ ok: false, problem });
+
+export const text = (raw: string): Parsed<string> => (raw.trim() === '' ? bad('must not be empty') : ok(raw.trim()));
+
+export const bool = (raw: string): Parsed<boolean> => {
+  const v = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return ok(true);
+  if (['false', '0', 'no', 'off'].includes(v)) return ok(false);
+  return bad('must be true or false');
+};
+
+export const duration =
+  (min: number, max: number) =>
+  (raw: string): Parsed<number> => {
+    const ms = parseDuration(raw);
+    if (ms === null) return bad('is not a duration like 30s, 15m or 10h');
+    if (ms < min || ms > max) return bad(`must be between ${min / 1000}s and ${max / 1000}s`);
+    return ok(ms);
+  };
+
+export const list = (raw: string): Parsed<string[]> =>
+  ok(
+    raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+  );
+
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+export const address = (raw: string): Parsed<Address> => {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/.exec(raw.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) return bad('must be host:port');
+  const host = m[1] === '' || m[1] === undefined ? '0.0.0.0' : m[1].replace(/^\[|\]$/g, '');
+  return ok({ host, port });
+};
+
+export const settings = {
+  clientId: {
+    env: 'AZURE_APP_CLIENT_ID',
+    group: 'Identity provider',
+    description: 'Client id of the Entra ID app registration (injected by NAIS).',
+    example: 'e89006c5-7193-4ca3-8e26-d0990d9d981f',
+    parse: (raw) => (raw.trim() === '' ? bad('must not be empty') : ok(raw.trim())),
+  } satisfies Setting<string>,
+  wellKnownUrl: {
+    env: 'AZURE_APP_WELL_KNOWN_URL',
+    group: 'Identity provider',
+    description:
+      'OpenID Connect discovery document of the tenant. https is required; http only for a loopback host (local development and tests).',
+    example:
+      'https://login.microsoftonline.com/77678b69-1daf-47b6-9072-771d270ac800/v2.0/.well-known/openid-configuration',
+    parse: (raw) => {
+      let u: URL;
+      try {
+        u = new URL(raw.trim());
+      } catch {
+        return bad('is not an absolute URL');
+      }
+      if (u.protocol === 'https:') return ok(u.href);
+      if (u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname)) return ok(u.href);
+      return bad('must use https:// (http:// is accepted only for localhost or 127.0.0.1)');
+    },
+  } satisfies Setting<string>,
+  jwk: {
+    env: 'AZURE_APP_JWK',
+    group: 'Identity provider',
+    description:
+      'Private JWK (JSON) used for private_key_jwt client authentication. Needs kid; alg defaults to RS256. Takes precedence over AZURE_APP_CLIENT_SECRET.',
+    example:
+      '{"kty":"RSA","kid":"…","alg":"RS256","n":"…","e":"AQAB","d":"…","p":"…","q":"…","dp":"…","dq":"…","qi":"…"}',
+    secret: true,
+    parse: (raw) => {
+      let v: unknown;
+      try {
+        v = JSON.parse(raw);
+      } catch {
+        return bad('is not valid JSON');
+      }
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return bad('must be a JSON object (one JWK)');
+      const jwk = v as Record<string, unknown>;
+      if (typeof jwk.kty !== 'string') return bad('has no "kty"');
+      if (typeof jwk.kid !== 'string' || jwk.kid === '') return bad('has no "kid" (Entra needs it in the header)');
+      if (typeof jwk.d !== 'string') return bad('is a public key; a private key (with "d") is required');
+      const alg = typeof jwk.alg === 'string' ? jwk.alg : 'RS256';
+      if (!/^(RS|PS|ES)(256|384|512)$/.test(alg)) return bad(`has unsupported "alg" ${JSON.stringify(alg)}`);
+      return ok({ ...jwk, alg } as JWK & { kid: string; alg: string });
+    },
+  } satisfies Setting<JWK & { kid: string; alg: string }>,
+  clientSecret: {
+    env: 'AZURE_APP_CLIENT_SECRET',
+    group: 'Identity provider',
+    description: 'Client secret for client_secret_post, used only when AZURE_APP_JWK is not set.',
+    example: 'a-secret-from-the-app-registration',
+    secret: true,
+    parse: text,
+  } satisfies Setting<string>,
+  assertionAudience: {
+    env: 'VESTIBULE_CLIENT_ASSERTION_AUDIENCE',
+    group: 'Identity provider',
+    description:
+      'The "aud" of private_key_jwt assertions: the issuer (as Texas and Wonderwall send) or the token endpoint (as Microsoft documents).',
+    default: 'issuer',
+    example: 'token_endpoint',
+    parse: (raw) => {
+      const v = raw.trim();
+      return v === 'issuer' || v === 'token_endpoint' ? ok(v) : bad('must be issuer or token_endpoint');
+    },
+  } satisfies Setting<'issuer' | 'token_endpoint'>,
+  scopes: {
+    env: 'VESTIBULE_SCOPES',
+    group: 'Identity provider',
+    description:
+      'Space-separated scopes requested at login. The default asks for an access token whose audience is the app itself.',
+    default: 'openid offline_access api://<client id>/.default',
+    example: 'openid offline_access api://e89006c5-7193-4ca3-8e26-d0990d9d981f/.default',
+    parse: (raw) => {
+      const scopes = raw.trim().split(/\s+/).filter(Boolean);
+      if (!scopes.includes('openid')) return bad('must include openid');
+      return ok(scopes);
+    },
+  } satisfies Setting<string[]>,
+  ingress: {
+    env: 'VESTIBULE_INGRESS',
+    group: 'Routing',
+    description:
+      "Comma-separated public base URLs of the app. The redirect URI is <ingress>/oauth2/callback and vestibule's routes live under each ingress path.",
+    example: 'https://app.example.com,https://example.com/app',
+    parse: list,
+  } satisfies Setting<string[]>,
+  upstream: {
+    env: 'VESTIBULE_UPSTREAM',
+    group: 'Routing',
+    description: 'Base URL of the app that requests are forwarded to.',
+    default: 'http://127.0.0.1:8080',
+    example: 'http://127.0.0.1:8080',
+    parse: (raw) => {
+      let u: URL;
+      try {
+        u = new URL(raw.trim());
+      } catch {
+        return bad('is not an absolute URL');
+      }
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') return bad('must be an http:// or https:// URL');
+      if (u.pathname !== '/' || u.search || u.hash) return bad('must not have a path, query or fragment');
+      return ok(u.origin);
+    },
+  } satisfies Setting<string>,
+  upstreamTimeout: {
+    env: 'VESTIBULE_UPSTREAM_TIMEOUT',
+    group: 'Routing',
+    description:
+      'How long to wait for the app to start answering (response headers). Bodies may stream for longer. 504 when exceeded.',
+    default: '60s',
+    example: '30s',
+    parse: duration(100, 3_600_000),
+  } satisfies Setting<number>,
+  trustedProxies: {
+    env: 'VESTIBULE_TRUSTED_PROXIES',
+    group: 'Routing',
+    description:
+      'Comma-separated IP addresses or CIDRs of proxies whose X-Forwarded-For is kept and extended. By default client-sent forwarding headers are replaced.',
+    example: '10.0.0.0/8,127.0.0.1',
+    parse: list,
+  } satisfies Setting<string[]>,
+  autoLogin: {
+    env: 'VESTIBULE_AUTO_LOGIN',
+    group: 'Routing',
+    description:
+      'Require a session for every proxied request: browser navigations are redirected to login, other requests get 401 JSON with a login_url.',
+    default: 'false',
+    example: 'true',
+    parse: bool,
+  } satisfies Setting<boolean>,
+  redisUrl: {
+    env: 'VESTIBULE_REDIS_URL',
+    group: 'Sessions',
+    description:
+      'redis:// or rediss:// URL of the session store. Unset: an in-memory store, valid for a single replica only.',
+    example: 'rediss://user:password@redis.example.com:6380/0',
+    secret: true,
+    parse: (raw) => {
+      let u: URL;
+      try {
+        u = new URL(raw.trim());
+      } catch {
+        return bad('is not a URL');
+      }
+      return u.protocol === 'redis:' || u.protocol === 'rediss:'
+        ? ok(u.href)
+        : bad('must start with redis:// or rediss://');
+    },
+  } satisfies Setting<string>,
+  encryptionKey: {
+    env: 'VESTIBULE_ENCRYPTION_KEY',
+    group: 'Sessions',
+    description:
+      'Base64 of 32 random bytes (openssl rand -base64 32). Encrypts sessions and cookies; all replicas share it. Required with Redis.',
+    example: 'q3p0Hb4m1lH6lcx1aEYQmJ4vX0wq3Qd5qk8m0m0bYt8=',
+    secret: true,
+    parse: (raw) => {
+      const b = Buffer.from(raw.trim(), 'base64');
+      if (b.length !== 32 || !/^[A-Za-z0-9+/=_-]+$/.test(raw.trim())) return bad('must be base64 of exactly 32 bytes');
+      return ok(b);
+    },
+  } satisfies Setting<Buffer>,
+  sessionMaxLifetime: {
+    env: 'VESTIBULE_SESSION_MAX_LIFETIME',
+    group: 'Sessions',
+    description: 'Absolute lifetime of a session, whatever the activity.',
+    default: '10h',
+    example: '8h',
+    parse: duration(60_000, 30 * 86_400_000),
+  } satisfies Setting<number>,
+  bindAddress: {
+    env: 'VESTIBULE_BIND_ADDRESS',
+    group: 'Listeners',
+    description: 'Public listener: the login routes and the proxy.',
+    default: '0.0.0.0:7564',
+    example: '0.0.0.0:7564',
+    parse: address,
+  } satisfies Setting<Address>,
+  adminBindAddress: {
+    env: 'VESTIBULE_ADMIN_BIND_ADDRESS',
+    group: 'Listeners',
+    description: 'Admin listener: /healthz and /readyz. Never exposed through the ingress.',
+    default: '0.0.0.0:7565',
+    example: '0.0.0.0:7565',
+    parse: address,
+  } satisfies Setting<Address>,
+  logLevel: {
+    env: 'VESTIBULE_LOG_LEVEL',
+    group: 'Operations',
+    description: 'pino log level: fatal, error, warn, info, debug, trace or silent.',
+    default: 'info',
+    example: 'debug',
+    parse: (raw) => {
+      const v = raw.trim().toLowerCase();
+      return ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v)
+        ? ok(v)
+        : bad('must be one of fatal, error, warn, info, debug, trace, silent');
+    },
+  } satisfies Setting<string>,
+};
+
+export type SettingKey = keyof typeof settings;
+export const allSettings: readonly Setting<unknown>[] = Object.values(settings);

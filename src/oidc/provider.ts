@@ -1,0 +1,250 @@
+import * as client from 'openid-client';
+import type { ClientAuthConfig } from '../config/load.js';
+import { IdpResponseError, VestibuleError } from '../errors.js';
+import { createClientAuth } from './client-auth.js';
+import { JwksCache } from './jwks.js';
+import { TokenValidator } from './token-validator.js';
+
+/** What a token endpoint gave back, reduced to what vestibule uses. */
+export interface TokenResult {
+  readonly accessToken: string;
+  /** Seconds until the access token expires, as the identity provider said. */
+  readonly expiresIn: number;
+  readonly refreshToken: string | undefined;
+  readonly idToken: string | undefined;
+}
+
+export interface AuthorizationRequest {
+  readonly redirectUri: string;
+  readonly scope: string;
+  readonly state: string;
+  readonly nonce: string;
+  readonly codeChallenge: string;
+  /** Extra parameters passed through (prompt, domain_hint, ui_locales, acr_values …). */
+  readonly extra?: Readonly<Record<string, string>>;
+}
+
+export interface ProviderMetadata {
+  readonly issuer: string;
+  readonly endSessionEndpoint: string | undefined;
+  readonly tokenEndpoint: string;
+  readonly acrValuesSupported: readonly string[];
+  readonly uiLocalesSupported: readonly string[];
+}
+
+/**
+ * The seam between vestibule and the identity provider: every call to Entra goes through here, so the real
+ * provider and a test double fit the same hole, and the token API reuses the login's client authentication.
+ */
+export interface IdentityProvider {
+  readonly metadata: ProviderMetadata;
+  readonly validator: TokenValidator;
+  authorizationUrl(request: AuthorizationRequest): URL;
+  /** Redeems the code of `callbackUrl` after checking state (and `iss` when advertised); validates the ID token. */
+  redeemCode(
+    callbackUrl: URL,
+    checks: { verifier: string; state: string; nonce: string },
+  ): Promise<{ tokens: TokenResult; claims: Record<string, unknown> }>;
+  refresh(refreshToken: string): Promise<TokenResult>;
+  clientCredentials(scope: string): Promise<TokenResult>;
+  onBehalfOf(userToken: string, scope: string): Promise<TokenResult>;
+  endSessionUrl(params: Readonly<Record<string, string>>): URL | undefined;
+  close(): void;
+}
+
+export interface ProviderOptions {
+  readonly wellKnownUrl: string;
+  readonly clientId: string;
+  readonly clientAuth: ClientAuthConfig;
+  readonly assertionAudience: 'issuer' | 'token_endpoint';
+  /** Only for an http:// identity provider on loopback (development and tests). */
+  readonly allowInsecure: boolean;
+  readonly timeoutSec?: number;
+  readonly leewaySec?: number;
+  readonly fetch?: typeof fetch;
+}
+
+/** Discovers the provider, loads its keys and returns the {@link IdentityProvider}. */
+export async function discoverProvider(o: ProviderOptions): Promise<IdentityProvider> {
+  const timeout = o.timeoutSec ?? 10;
+  const baseFetch = o.fetch ?? fetch;
+  // Never follow redirects on credential-bearing requests; bound every call.
+  const idpFetch: client.CustomFetch = (url, init) =>
+    baseFetch(url, { ...init, redirect: 'manual', signal: init.signal ?? AbortSignal.timeout(timeout * 1000) });
+  const execute = o.allowInsecure ? [client.allowInsecureRequests] : [];
+  let config: client.Configuration;
+  try {
+    config = await client.discovery(new URL(o.wellKnownUrl), o.clientId, undefined, undefined, {
+      execute,
+      timeout,
+      [client.customFetch]: idpFetch,
+    });
+  } catch (err) {
+    throw new VestibuleError('IDP_UNAVAILABLE', `discovery at ${o.wellKnownUrl} failed`, { cause: err });
+  }
+  const meta = config.serverMetadata();
+  if (meta.issuer.includes('{tenantid}')) {
+    throw new VestibuleError(
+      'CONFIG_INVALID',
+      'a multi-tenant (common/organizations) discovery URL; use the tenant id',
+    );
+  }
+  if (!meta.token_endpoint || !meta.jwks_uri || !meta.authorization_endpoint) {
+    throw new VestibuleError('IDP_UNAVAILABLE', 'discovery document lacks authorization, token or JWKS endpoint');
+  }
+  const auth = await createClientAuth(o.clientAuth, o.assertionAudience, meta.token_endpoint);
+  config = new client.Configuration(meta, o.clientId, { [client.clockTolerance]: o.leewaySec ?? 5 }, auth);
+  for (const ext of execute) ext(config);
+  config[client.customFetch] = idpFetch;
+  config.timeout = timeout;
+
+  const jwks = new JwksCache({
+    jwksUri: meta.jwks_uri,
+    fetch: (url) => idpFetch(url, { method: 'GET', headers: {} } as never),
+  });
+  await jwks.load().catch((err: unknown) => {
+    throw new VestibuleError('IDP_UNAVAILABLE', 'the JWKS could not be loaded', { cause: err });
+  });
+  const validator = new TokenValidator({ issuer: meta.issuer, jwks, leewaySec: o.leewaySec ?? 5 });
+  return new OpenIdProvider(config, validator, jwks, o.clientId);
+}
+
+class OpenIdProvider implements IdentityProvider {
+  readonly metadata: ProviderMetadata;
+  readonly validator: TokenValidator;
+  readonly #config: client.Configuration;
+  readonly #jwks: JwksCache;
+  readonly #clientId: string;
+
+  constructor(config: client.Configuration, validator: TokenValidator, jwks: JwksCache, clientId: string) {
+    const m = config.serverMetadata();
+    this.#config = config;
+    this.#jwks = jwks;
+    this.#clientId = clientId;
+    this.validator = validator;
+    this.metadata = {
+      issuer: m.issuer,
+      endSessionEndpoint: m.end_session_endpoint,
+      tokenEndpoint: m.token_endpoint ?? '',
+      acrValuesSupported: m.acr_values_supported ?? [],
+      uiLocalesSupported: m.ui_locales_supported ?? [],
+    };
+    jwks.startRefreshing(() => undefined);
+  }
+
+  authorizationUrl(r: AuthorizationRequest): URL {
+    return client.buildAuthorizationUrl(this.#config, {
+      ...r.extra,
+      redirect_uri: r.redirectUri,
+      response_type: 'code',
+      response_mode: 'query',
+      scope: r.scope,
+      state: r.state,
+      nonce: r.nonce,
+      code_challenge: r.codeChallenge,
+      code_challenge_method: 'S256',
+    });
+  }
+
+  async redeemCode(
+    callbackUrl: URL,
+    checks: { verifier: string; state: string; nonce: string },
+  ): Promise<{ tokens: TokenResult; claims: Record<string, unknown> }> {
+    const res = await this.#call('authorization_code', () =>
+      client.authorizationCodeGrant(this.#config, callbackUrl, {
+        pkceCodeVerifier: checks.verifier,
+        expectedState: checks.state,
+        expectedNonce: checks.nonce,
+        idTokenExpected: true,
+      }),
+    );
+    const tokens = toResult(res);
+    if (!tokens.idToken) throw new VestibuleError('LOGIN_EXCHANGE_FAILED', 'no ID token in the token response');
+    // openid-client checks the ID token's claims; the signature is checked here, with the same rules as every token.
+    const claims = await this.validator.validate(tokens.idToken, { audience: this.#clientId, nonce: checks.nonce });
+    return { tokens, claims };
+  }
+
+  async refresh(refreshToken: string): Promise<TokenResult> {
+    return toResult(await this.#call('refresh_token', () => client.refreshTokenGrant(this.#config, refreshToken)));
+  }
+
+  async clientCredentials(scope: string): Promise<TokenResult> {
+    return toResult(
+      await this.#call('client_credentials', () => client.clientCredentialsGrant(this.#config, { scope })),
+    );
+  }
+
+  async onBehalfOf(userToken: string, scope: string): Promise<TokenResult> {
+    return toResult(
+      await this.#call('on_behalf_of', () =>
+        client.genericGrantRequest(this.#config, 'urn:ietf:params:oauth:grant-type:jwt-bearer', {
+          assertion: userToken,
+          scope,
+          requested_token_use: 'on_behalf_of',
+        }),
+      ),
+    );
+  }
+
+  endSessionUrl(params: Readonly<Record<string, string>>): URL | undefined {
+    if (!this.metadata.endSessionEndpoint) return undefined;
+    return client.buildEndSessionUrl(this.#config, params);
+  }
+
+  close(): void {
+    this.#jwks.stop();
+  }
+
+  async #call<T>(grant: string, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (err) {
+      throw mapError(grant, err);
+    }
+  }
+}
+
+function toResult(r: client.TokenEndpointResponse): TokenResult {
+  if (typeof r.expires_in !== 'number' || r.expires_in <= 0) {
+    throw new VestibuleError('LOGIN_EXCHANGE_FAILED', 'token response has no positive expires_in');
+  }
+  return {
+    accessToken: r.access_token,
+    expiresIn: r.expires_in,
+    refreshToken: r.refresh_token,
+    idToken: r.id_token,
+  };
+}
+
+/** Keeps an IdP's own answer (status, error, description, claims) apart from our failure to reach it. */
+function mapError(grant: string, err: unknown): Error {
+  if (err instanceof VestibuleError) return err;
+  if (err instanceof client.ResponseBodyError) {
+    const body = err.cause as { error?: unknown; error_description?: unknown; claims?: unknown };
+    const s = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+    return new IdpResponseError(
+      err.status,
+      { error: err.error, error_description: s(body.error_description), claims: s(body.claims) },
+      { cause: err },
+    );
+  }
+  if (err instanceof client.AuthorizationResponseError) {
+    return new VestibuleError('LOGIN_IDP_ERROR', err.error, { cause: err });
+  }
+  if (err instanceof client.ClientError) {
+    const code = (err as { code?: string }).code;
+    if (
+      code === 'OAUTH_INVALID_RESPONSE' ||
+      code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' ||
+      code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED'
+    ) {
+      return new VestibuleError('LOGIN_EXCHANGE_FAILED', `${grant}: ${err.message}`, { cause: err });
+    }
+    if (code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || code === 'OAUTH_RESPONSE_IS_NOT_JSON') {
+      return new VestibuleError('IDP_UNAVAILABLE', `${grant}: unexpected response`, { cause: err });
+    }
+    return new VestibuleError('LOGIN_EXCHANGE_FAILED', `${grant}: ${err.message}`, { cause: err });
+  }
+  return new VestibuleError('IDP_UNAVAILABLE', `${grant}: the token endpoint could not be reached`, { cause: err });
+}

@@ -1,0 +1,33 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Store key names under one namespace per app (`vestibule:<client id>`), so several apps can share a
+ * Redis. A session's record and its refresh lock share the hash tag `{id}` and so one Redis Cluster slot.
+ */
+export interface StoreKeys {
+  record(id: string): string;
+  lock(id: string): string;
+  /** Index of the sessions created in one identity-provider session (`sid`), for front-channel logout. */
+  bySid(sid: string): string;
+  /** Index of one user's sessions (`oid`), for the operator's "end all sessions of this user". */
+  byOid(oid: string): string;
+  /** Marks a login `state` as spent so a login response cannot be replayed. */
+  spentState(state: string): string;
+}
+
+export function storeKeys(namespace: string): StoreKeys {
+  // Identity-provider values are hashed into key names: they are attacker-influenced strings.
+  const h = (v: string): string => createHash('sha256').update(v).digest('base64url').slice(0, 32);
+  return {
+    record: (id) => `${namespace}:s:{${id}}`,
+    lock: (id) => `${namespace}:s:{${id}}:lock`,
+    bySid: (sid) => `${namespace}:sid:{${h(sid)}}`,
+    byOid: (oid) => `${namespace}:oid:{${h(oid)}}`,
+    spentState: (state) => `${namespace}:state:{${h(state)}}`,
+  };
+}
+
+/** The session id part of a record key, or undefined if `key` is not one. */
+export function idFromRecordKey(key: string): string | undefined {
+  return /:s:\{([A-Za-z0-9_-]+)\}$/.exec(key)?.[1];
+}

@@ -1,0 +1,95 @@
+import { open, seal } from '../crypto/aead.js';
+import type { Keyring } from '../crypto/keyring.js';
+import type { StoreKeys } from './keys.js';
+import { decodeRecord, encodeRecord, isEnded, type SessionRecord } from './record.js';
+import type { SessionStore } from './store.js';
+import { newTicket, readTicket, type Ticket } from './ticket.js';
+
+/** A session read from the store for one request. */
+export interface LoadedSession {
+  readonly ticket: Ticket;
+  readonly key: string;
+  readonly record: SessionRecord;
+  /** Sealed with a previous key: write it again (and re-issue the cookie) to finish a key rotation. */
+  readonly stale: boolean;
+}
+
+export interface SessionsDeps {
+  readonly store: SessionStore;
+  readonly keyring: Keyring;
+  readonly keys: StoreKeys;
+  readonly now: () => number;
+}
+
+/**
+ * Server-side sessions: the cookie carries only a MAC'd random ticket; the store holds the record sealed with a
+ * key derived from the encryption key AND the ticket, bound to its store key. A store dump alone, or a dump plus
+ * the encryption key, yields no token.
+ */
+export class Sessions {
+  readonly #d: SessionsDeps;
+
+  constructor(deps: SessionsDeps) {
+    this.#d = deps;
+  }
+
+  /** Stores a new session under a new ticket (a new id every login: no fixation) and indexes it by sid and oid. */
+  async create(record: SessionRecord): Promise<{ cookieValue: string; session: LoadedSession }> {
+    const { ticket, cookieValue } = newTicket(this.#d.keyring);
+    const key = this.#d.keys.record(ticket.id);
+    const ttl = Math.max(1000, record.endsAt - this.#d.now());
+    await this.#d.store.set(key, this.#seal(record, key, ticket), ttl);
+    const indexes = [
+      record.claims.sid ? this.#d.keys.bySid(record.claims.sid) : undefined,
+      record.claims.oid ? this.#d.keys.byOid(record.claims.oid) : undefined,
+    ].filter((k): k is string => k !== undefined);
+    await Promise.all(indexes.map((k) => this.#d.store.addToSet(k, ticket.id, ttl)));
+    return { cookieValue, session: { ticket, key, record, stale: false } };
+  }
+
+  /** The live session for a cookie value, or null: no cookie, bad MAC, absent, undecryptable or ended. */
+  async load(cookieValue: string | undefined): Promise<LoadedSession | null> {
+    const ticket = readTicket(this.#d.keyring, cookieValue);
+    if (!ticket) return null;
+    const key = this.#d.keys.record(ticket.id);
+    const sealed = await this.#d.store.get(key);
+    if (!sealed) return null;
+    const opened = open(this.#d.keyring, 'session-record', sealed, key, ticket.raw);
+    const record = opened ? decodeRecord(opened.plaintext) : null;
+    if (!opened || !record || isEnded(record, this.#d.now())) return null;
+    return { ticket, key, record, stale: opened.stale || ticket.stale };
+  }
+
+  /** Writes a changed record, keeping the TTL; with `fence` only while the caller still holds the lock. */
+  async update(
+    session: LoadedSession,
+    record: SessionRecord,
+    fence?: { key: string; token: string },
+  ): Promise<boolean> {
+    return this.#d.store.replace(session.key, this.#seal(record, session.key, session.ticket), fence);
+  }
+
+  /** Ends one session. */
+  async destroy(session: LoadedSession): Promise<void> {
+    await this.#d.store.delete(session.key);
+    const { sid, oid } = session.record.claims;
+    await Promise.all([
+      sid ? this.#d.store.removeFromSet(this.#d.keys.bySid(sid), session.ticket.id) : undefined,
+      oid ? this.#d.store.removeFromSet(this.#d.keys.byOid(oid), session.ticket.id) : undefined,
+    ]);
+  }
+
+  /** Ends every session in an index set (by sid or by oid); returns how many records existed. */
+  async destroyIndexed(indexKey: string): Promise<number> {
+    const ids = await this.#d.store.setMembers(indexKey);
+    let ended = 0;
+    // One DEL per record: in a Redis Cluster each record lives in its own slot.
+    for (const id of ids) ended += await this.#d.store.delete(this.#d.keys.record(id));
+    await this.#d.store.delete(indexKey);
+    return ended;
+  }
+
+  #seal(record: SessionRecord, key: string, ticket: Ticket): Buffer {
+    return seal(this.#d.keyring, 'session-record', encodeRecord(record), key, ticket.raw);
+  }
+}
