@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+# vestibule: build with all dependencies, run with production dependencies only, as a non-root
+# user, on a read-only root filesystem (nothing is written at run time).
+
+# Build: compile TypeScript (src/ only: tests and the mock IdP stay out of the image) to dist/.
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# Production dependencies, without install scripts.
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts
+
+# Runtime: files stay owned by root, so the app user cannot change them.
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json ./
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+USER 10001:10001
+# 7564 proxy, 7565 admin (probes, metrics), 7164 token API (bound to loopback).
+EXPOSE 7564 7565 7164
+# Slim images have no curl: node's own fetch probes the admin listener.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:7565/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+ENTRYPOINT ["node", "dist/src/main.js"]

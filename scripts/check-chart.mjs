@@ -1,0 +1,336 @@
+// Offline checks of charts/vestibule (no cluster, no network):
+//   1. values.schema.json accepts the merged values (ajv, draft-07),
+//   2. `helm lint --strict` passes,
+//   3. `helm template` renders, and every document passes its Kubernetes schema (kubernetes-models;
+//      the ServiceMonitor CRD is checked structurally here),
+//   4. the chart's own rules hold on the rendered output (hardening, probes, wiring, no inline secrets),
+// and, once, that README.md lists every key of values.yaml.
+// Cases: the default values, each charts/vestibule/ci/*-values.yaml, and each `--values <file>` given
+// on the command line (layered on the defaults; used by the negative tests).
+// Usage: node scripts/check-chart.mjs [--values extra.yaml]...
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import console from 'node:console';
+import process from 'node:process';
+import { URL, fileURLToPath } from 'node:url';
+import Ajv from 'ajv';
+import { parse, parseAllDocuments } from 'yaml';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const chart = join(root, 'charts/vestibule');
+const helm = join(root, 'node_modules/.bin/helm');
+// Native sidecars need 1.29; helm 3.6 would otherwise render against its default v1.20.
+const kubeVersion = '1.29.0';
+
+const PROXY_PORT = 7564;
+const ADMIN_PORT = 7565;
+// Env names that carry secrets: they must come from a Secret (valueFrom or envFrom), never a literal.
+const SECRET_ENV = /(SECRET|PASSWORD|PASSWD|TOKEN_KEY|PRIVATE|JWK|ENCRYPTION_KEY|API_KEY|CREDENTIAL)/;
+const DURATION = /^([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+$/;
+
+const readYaml = (path) => parse(readFileSync(path, 'utf8')) ?? {};
+const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Helm's value merge: maps merge key by key, anything else (lists included) replaces, null deletes. */
+function mergeValues(base, override) {
+  const out = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    out[key] = isObject(value) && isObject(out[key]) ? mergeValues(out[key], value) : value;
+  }
+  return Object.fromEntries(Object.entries(out).filter(([, value]) => value !== null));
+}
+
+function parseArgs(argv) {
+  const extra = [];
+  for (let i = 0; i < argv.length; i++) {
+    if ((argv[i] === '--values' || argv[i] === '-f') && argv[i + 1]) extra.push(resolve(argv[++i]));
+    else throw new Error(`unknown argument ${argv[i]} (usage: check-chart.mjs [--values file]...)`);
+  }
+  return extra;
+}
+
+function runHelm(args) {
+  const r = spawnSync(helm, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) throw new Error(`cannot run ${helm}: ${r.error.message}`);
+  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}`.trim(), stdout: r.stdout };
+}
+
+// ---------- step 1: values.schema.json with ajv ----------
+
+function checkSchema(valueFiles) {
+  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+  const validate = ajv.compile(JSON.parse(readFileSync(join(chart, 'values.schema.json'), 'utf8')));
+  const values = valueFiles.reduce((acc, f) => mergeValues(acc, readYaml(f)), readYaml(join(chart, 'values.yaml')));
+  if (validate(values)) return [];
+  return validate.errors.map((e) => `values${e.instancePath.replaceAll('/', '.')} ${e.message}`);
+}
+
+// ---------- step 3: Kubernetes schemas ----------
+
+const SERVICE_MONITOR_SPEC_KEYS = new Set([
+  'selector',
+  'endpoints',
+  'namespaceSelector',
+  'jobLabel',
+  'targetLabels',
+  'podTargetLabels',
+  'sampleLimit',
+]);
+const ENDPOINT_KEYS = new Set(['port', 'path', 'interval', 'scrapeTimeout', 'scheme', 'honorLabels', 'relabelings']);
+
+/** monitoring.coreos.com/v1 is a CRD that kubernetes-models does not ship: check the fields we use. */
+function serviceMonitorProblems(doc) {
+  const p = [];
+  const spec = doc.spec;
+  if (typeof doc.metadata?.name !== 'string' || doc.metadata.name === '') p.push('metadata.name missing');
+  if (!isObject(spec)) return [...p, 'spec missing'];
+  for (const k of Object.keys(spec)) if (!SERVICE_MONITOR_SPEC_KEYS.has(k)) p.push(`unknown field spec.${k}`);
+  const labels = spec.selector?.matchLabels;
+  if (!isObject(labels) || Object.keys(labels).length === 0)
+    p.push('spec.selector.matchLabels must be a non-empty map');
+  else if (Object.values(labels).some((v) => typeof v !== 'string'))
+    p.push('spec.selector.matchLabels values must be strings');
+  if (!Array.isArray(spec.endpoints) || spec.endpoints.length === 0) return [...p, 'spec.endpoints must be non-empty'];
+  spec.endpoints.forEach((ep, i) => {
+    for (const k of Object.keys(ep)) if (!ENDPOINT_KEYS.has(k)) p.push(`unknown field spec.endpoints[${i}].${k}`);
+    if (typeof ep.port !== 'string' || ep.port === '') p.push(`spec.endpoints[${i}].port must be a port name`);
+    if (ep.path !== undefined && !String(ep.path).startsWith('/'))
+      p.push(`spec.endpoints[${i}].path must start with /`);
+    for (const k of ['interval', 'scrapeTimeout'])
+      if (ep[k] !== undefined && !DURATION.test(String(ep[k]))) p.push(`spec.endpoints[${i}].${k} is not a duration`);
+  });
+  return p;
+}
+
+async function kubernetesProblems(doc) {
+  if (doc.apiVersion === 'monitoring.coreos.com/v1' && doc.kind === 'ServiceMonitor')
+    return serviceMonitorProblems(doc);
+  let mod;
+  try {
+    mod = await import(`kubernetes-models/${doc.apiVersion}/${doc.kind}`);
+  } catch {
+    return [`no schema for ${doc.apiVersion} ${doc.kind}`];
+  }
+  try {
+    new mod[doc.kind](doc).validate();
+    return [];
+  } catch (e) {
+    return [e instanceof Error ? e.message : String(e)];
+  }
+}
+
+// ---------- step 4: the chart's invariants ----------
+
+const envValue = (container, name) => container.env?.find((e) => e.name === name);
+const portNumber = (container, port) =>
+  typeof port === 'number' ? port : container.ports?.find((p) => p.name === port)?.containerPort;
+
+function containerProblems(c, pod, isDefault) {
+  const p = [];
+  const sc = c.securityContext ?? {};
+  if (sc.runAsNonRoot !== true && pod.securityContext?.runAsNonRoot !== true) p.push('runAsNonRoot is not true');
+  if (sc.readOnlyRootFilesystem !== true) p.push('readOnlyRootFilesystem is not true');
+  if (sc.allowPrivilegeEscalation !== false) p.push('allowPrivilegeEscalation is not false');
+  if (!sc.capabilities?.drop?.includes('ALL')) p.push('capabilities.drop does not contain ALL');
+  if (portNumber(c, 'http') !== PROXY_PORT) p.push(`port "http" is not ${PROXY_PORT}`);
+  if (portNumber(c, 'admin') !== ADMIN_PORT) p.push(`port "admin" is not ${ADMIN_PORT}`);
+  for (const [probe, path] of [
+    ['startupProbe', '/healthz'],
+    ['livenessProbe', '/healthz'],
+    ['readinessProbe', '/readyz'],
+  ]) {
+    const get = c[probe]?.httpGet;
+    if (get?.path !== path || portNumber(c, get.port) !== ADMIN_PORT)
+      p.push(`${probe} must GET ${path} on port ${ADMIN_PORT}`);
+  }
+  if (isDefault) {
+    const r = c.resources ?? {};
+    if (r.requests?.cpu !== '20m' || r.requests?.memory !== '32Mi')
+      p.push('default requests are not cpu 20m / memory 32Mi');
+    if (r.limits?.memory !== '256Mi' || r.limits?.cpu !== undefined)
+      p.push('default limits are not memory 256Mi without cpu');
+  }
+  if (!c.envFrom?.some((e) => typeof e.secretRef?.name === 'string'))
+    p.push('no envFrom secretRef for the Entra secret');
+  const ingress = envValue(c, 'VESTIBULE_INGRESS')?.value ?? '';
+  if (ingress === '' || ingress.split(',').some((u) => !/^https?:\/\/[^/\s]+/.test(u)))
+    p.push(`VESTIBULE_INGRESS "${ingress}" is not a list of URLs`);
+  const usesRedis = ['VESTIBULE_REDIS_URL', 'VESTIBULE_REDIS_SENTINELS', 'VESTIBULE_REDIS_CLUSTER_NODES'].some((n) =>
+    envValue(c, n),
+  );
+  if (usesRedis && !envValue(c, 'VESTIBULE_ENCRYPTION_KEY')?.valueFrom?.secretKeyRef)
+    p.push('Redis is configured without VESTIBULE_ENCRYPTION_KEY from a Secret');
+  const shutdown = /^(\d+)s$/.exec(envValue(c, 'VESTIBULE_SHUTDOWN_TIMEOUT')?.value ?? '');
+  if (!shutdown) p.push('VESTIBULE_SHUTDOWN_TIMEOUT is not set in seconds');
+  else if (!(pod.terminationGracePeriodSeconds >= Number(shutdown[1]) + 5))
+    p.push(
+      `terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} < shutdown timeout ${shutdown[1]}s + 5s`,
+    );
+  return p.map((m) => `container vestibule: ${m}`);
+}
+
+/** Secrets reach containers only through valueFrom/envFrom: no literal for a secret-looking name. */
+function inlineSecretProblems(c) {
+  const p = [];
+  for (const e of c.env ?? []) {
+    if (e.value === undefined) continue;
+    if (SECRET_ENV.test(e.name)) p.push(`container ${c.name}: ${e.name} has an inline value; use a secretKeyRef`);
+    if (/^rediss?:\/\/[^/@]*:[^/@]*@/.test(e.value))
+      p.push(`container ${c.name}: ${e.name} holds a URL with a password; use a secretKeyRef`);
+  }
+  return p;
+}
+
+function invariantProblems(docs, isDefault) {
+  const p = [];
+  const byKind = (kind) => docs.filter((d) => d.kind === kind);
+  if (byKind('Secret').length > 0) p.push('the chart must not render Secrets (secrets come from existing ones)');
+  const deployments = byKind('Deployment');
+  const services = byKind('Service');
+  if (deployments.length !== 1 || services.length !== 1)
+    return [...p, 'expected exactly one Deployment and one Service'];
+  const [deployment] = deployments;
+  const [service] = services;
+  const pod = deployment.spec.template.spec;
+  const all = [...(pod.initContainers ?? []), ...pod.containers];
+  const sidecars = all.filter((c) => c.name === 'vestibule');
+  if (sidecars.length !== 1) return [...p, 'expected exactly one container named vestibule'];
+  const [sidecar] = sidecars;
+  const native = pod.initContainers?.includes(sidecar) ?? false;
+  if (native && sidecar.restartPolicy !== 'Always') p.push('native sidecar without restartPolicy: Always');
+  if (!native && sidecar.restartPolicy !== undefined) p.push('a regular container must not set restartPolicy');
+  if (pod.securityContext?.runAsNonRoot !== true) p.push('pod securityContext.runAsNonRoot is not true');
+  if (pod.securityContext?.seccompProfile?.type !== 'RuntimeDefault')
+    p.push('pod seccompProfile is not RuntimeDefault');
+  p.push(...containerProblems(sidecar, pod, isDefault));
+  for (const c of all) p.push(...inlineSecretProblems(c));
+
+  const app = pod.containers.find((c) => c.name === 'app');
+  const appPort = app && portNumber(app, 'app');
+  const upstream = envValue(sidecar, 'VESTIBULE_UPSTREAM')?.value;
+  if (upstream !== `http://127.0.0.1:${appPort}`)
+    p.push(`VESTIBULE_UPSTREAM ${upstream} is not the app port ${appPort}`);
+
+  const podLabels = deployment.spec.template.metadata.labels;
+  const selects = (selector) => Object.entries(selector ?? {}).every(([k, v]) => podLabels[k] === v);
+  if (!selects(service.spec.selector)) p.push('Service selector does not match the pod labels');
+  const svcPort = (name) => service.spec.ports.find((sp) => sp.name === name);
+  if (portNumber(sidecar, svcPort('http')?.targetPort) !== PROXY_PORT)
+    p.push(`Service port http must target ${PROXY_PORT}`);
+  if (portNumber(sidecar, svcPort('admin')?.targetPort) !== ADMIN_PORT)
+    p.push(`Service port admin must target ${ADMIN_PORT}`);
+
+  for (const ing of byKind('Ingress'))
+    for (const rule of ing.spec.rules)
+      for (const path of rule.http.paths) {
+        const backend = path.backend.service;
+        const port = backend.port.name ?? backend.port.number;
+        if (backend.name !== service.metadata.name || (port !== 'http' && port !== svcPort('http')?.port))
+          p.push(`Ingress ${rule.host}${path.path} does not route to the Service's http port`);
+      }
+  for (const sm of byKind('ServiceMonitor')) {
+    if (!Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => service.metadata.labels?.[k] === v))
+      p.push('ServiceMonitor selector does not match the Service labels');
+    if (!sm.spec.endpoints.some((ep) => ep.port === 'admin' && ep.path === '/metrics'))
+      p.push('ServiceMonitor does not scrape admin /metrics');
+  }
+  for (const np of byKind('NetworkPolicy')) {
+    const allowed = (np.spec.ingress ?? []).map((rule) => rule.ports?.map((x) => x.port) ?? ['*']);
+    if (allowed.some((ports) => ports.includes('*'))) p.push('NetworkPolicy has an ingress rule without ports');
+    if (allowed.some((ports) => ports.includes(appPort) || ports.includes('app')))
+      p.push('NetworkPolicy lets traffic reach the app port directly');
+    for (const port of [PROXY_PORT, ADMIN_PORT])
+      if (!allowed.some((ports) => ports.includes(port))) p.push(`NetworkPolicy does not admit port ${port}`);
+    const egressPorts = (np.spec.egress ?? []).flatMap((rule) => rule.ports?.map((x) => x.port) ?? []);
+    for (const port of [53, 443]) if (!egressPorts.includes(port)) p.push(`NetworkPolicy egress lacks port ${port}`);
+  }
+  return p;
+}
+
+// ---------- README ----------
+
+/** Every value is documented: its key, or a map above it documented as a whole, heads a row of a README table. */
+function undocumentedValues() {
+  const readme = readFileSync(join(chart, 'README.md'), 'utf8');
+  const documented = new Set([...readme.matchAll(/^\|\s*`([^`]+)`\s*\|/gm)].map((m) => m[1]));
+  const missing = [];
+  const walk = (value, path) => {
+    if (documented.has(path)) return;
+    if (isObject(value) && Object.keys(value).length > 0)
+      for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`);
+    else missing.push(`${path} is not in README.md`);
+  };
+  for (const [k, v] of Object.entries(readYaml(join(chart, 'values.yaml')))) walk(v, k);
+  return missing;
+}
+
+// ---------- driver ----------
+
+async function checkCase(name, valueFiles, isDefault) {
+  const failures = [];
+  const report = (step, problems, detail) => {
+    if (problems.length === 0) console.log(`ok   ${step.padEnd(20)} ${name}${detail ? ` (${detail})` : ''}`);
+    else failures.push(`FAIL ${step} [${name}]:\n  - ${problems.join('\n  - ')}`);
+  };
+  const fileArgs = valueFiles.flatMap((f) => ['--values', f]);
+
+  report('values.schema.json', checkSchema(valueFiles));
+  const lint = runHelm(['lint', '--strict', chart, ...fileArgs]);
+  report('helm lint --strict', lint.ok ? [] : [lint.output]);
+  const rendered = runHelm([
+    'template',
+    'demo',
+    chart,
+    '--namespace',
+    'demo',
+    '--kube-version',
+    kubeVersion,
+    ...fileArgs,
+  ]);
+  if (!rendered.ok) {
+    report('helm template', [rendered.output]);
+    return failures;
+  }
+  const parsed = parseAllDocuments(rendered.stdout);
+  const yamlErrors = parsed.flatMap((d) => d.errors.map((e) => e.message));
+  const docs = parsed.map((d) => d.toJS()).filter((d) => d !== null);
+  report('helm template', yamlErrors, `${docs.length} documents`);
+
+  const schemaProblems = [];
+  for (const doc of docs)
+    for (const msg of await kubernetesProblems(doc)) schemaProblems.push(`${doc.kind} ${doc.metadata?.name}: ${msg}`);
+  report('kubernetes schemas', schemaProblems, docs.map((d) => d.kind).join(', '));
+  report('invariants', invariantProblems(docs, isDefault), isDefault ? 'incl. default resources' : '');
+  return failures;
+}
+
+async function main() {
+  const extra = parseArgs(process.argv.slice(2));
+  const ciDir = join(chart, 'ci');
+  const ciFiles = readdirSync(ciDir)
+    .filter((f) => f.endsWith('-values.yaml'))
+    .sort()
+    .map((f) => join(ciDir, f));
+  const cases = [
+    ['defaults', [], true],
+    ...ciFiles.map((f) => [relative(chart, f), [f], false]),
+    ...extra.map((f) => [`defaults + ${relative(root, f).startsWith('..') ? f : relative(root, f)}`, [f], false]),
+  ];
+  const failures = [];
+  const undocumented = undocumentedValues();
+  if (undocumented.length === 0) console.log(`ok   ${'README values'.padEnd(20)} every key of values.yaml is listed`);
+  else failures.push(`FAIL README values:\n  - ${undocumented.join('\n  - ')}`);
+  for (const [name, files, isDefault] of cases) failures.push(...(await checkCase(name, files, isDefault)));
+  if (failures.length > 0) {
+    console.error(failures.join('\n'));
+    console.error(`check-chart: ${failures.length} check(s) failed`);
+    process.exit(1);
+  }
+  console.log(`check-chart: all checks passed for ${cases.length} value set(s)`);
+}
+
+main().catch((e) => {
+  console.error(`check-chart: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});
