@@ -1,0 +1,123 @@
+import fastifyCookie from '@fastify/cookie';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config/load.js';
+import { Keyring } from './crypto/keyring.js';
+import { isVestibuleError } from './errors.js';
+import type { IdentityProvider } from './oidc/provider.js';
+import { registerRequestLog, requestId } from './observability/request-log.js';
+import { proxyPlugin } from './proxy/plugin.js';
+import { trustedPeers } from './proxy/trusted-peers.js';
+import { callbackRoute } from './routes/callback.js';
+import type { RouteDeps } from './routes/deps.js';
+import { loginRoute } from './routes/login.js';
+import { logoutRoutes } from './routes/logout.js';
+import { noStore } from './routes/request-info.js';
+import { storeKeys } from './session/keys.js';
+import { SessionManager } from './session/manager.js';
+import { Sessions } from './session/sessions.js';
+import type { SessionStore } from './session/store.js';
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly provider: IdentityProvider;
+  readonly store: SessionStore;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+export interface Apps {
+  /** Login routes and the proxy, on VESTIBULE_BIND_ADDRESS. */
+  readonly public: FastifyInstance;
+  /** Health and readiness, on VESTIBULE_ADMIN_BIND_ADDRESS. */
+  readonly admin: FastifyInstance;
+}
+
+/** Builds vestibule's servers without listening (tests inject or listen on port 0 themselves). */
+export async function buildApps(deps: AppDeps): Promise<Apps> {
+  const { config, provider, store } = deps;
+  const now = deps.now ?? Date.now;
+  const keyring = new Keyring(config.encryptionKey);
+  const keys = storeKeys(`vestibule:${config.clientId}`);
+  const sessions = new Sessions({ store, keyring, keys, now });
+  const manager = new SessionManager({ sessions, now });
+  const routeDeps: RouteDeps = {
+    ingresses: config.ingresses,
+    scopes: config.scopes,
+    sessionMaxLifetimeMs: config.sessionMaxLifetimeMs,
+    provider,
+    sessions,
+    manager,
+    store,
+    keys,
+    keyring,
+    now,
+  };
+
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    genReqId: requestId,
+    requestIdHeader: false,
+    // Keep-alive longer than typical load-balancer idle timeouts, headers bounded (slowloris).
+    keepAliveTimeout: 65_000,
+    connectionTimeout: 0,
+    requestTimeout: 0,
+    http: { headersTimeout: 15_000, maxHeaderSize: 32 * 1024 },
+    routerOptions: { maxParamLength: 2048 },
+    return503OnClosing: true,
+  });
+  registerRequestLog(app);
+  await app.register(fastifyCookie);
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (isVestibuleError(err)) {
+      if (err.status >= 500) request.log.error({ err: { code: err.code, message: err.message } }, 'request failed');
+      else request.log.info({ err: { code: err.code, message: err.message } }, 'request rejected');
+      const body =
+        err.code === 'NOT_NAVIGATION'
+          ? { error: 'unauthenticated', error_description: err.message, error_path: err.detail }
+          : { error: err.code.toLowerCase(), error_description: err.message };
+      return noStore(reply).code(err.status).send(body);
+    }
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) request.log.error({ err }, 'unexpected error');
+    return reply.code(status).send({ error: status >= 500 ? 'internal_error' : 'bad_request', request_id: request.id });
+  });
+
+  const prefixes = [...new Set(config.ingresses.map((i) => i.routePrefix))];
+  for (const prefix of prefixes) {
+    loginRoute(app, prefix, routeDeps);
+    callbackRoute(app, prefix, routeDeps);
+    logoutRoutes(app, prefix, routeDeps);
+    // vestibule owns the whole /oauth2 subtree of each ingress: unknown paths there never reach the app.
+    app.all(`${prefix}/oauth2/*`, { config: { routeClass: 'other' } }, async (_request, reply) =>
+      noStore(reply).code(404).send({ error: 'not_found' }),
+    );
+  }
+  await app.register(proxyPlugin, {
+    upstream: config.upstream,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+    ingresses: config.ingresses,
+    manager,
+    autoLogin: config.autoLogin,
+    isTrustedPeer: trustedPeers(config.trustedProxies),
+  });
+
+  const admin = Fastify({
+    loggerInstance: deps.logger.child({ listener: 'admin' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+  });
+  admin.get('/healthz', async () => 'ok\n');
+  admin.get('/readyz', async (_request, reply) => {
+    try {
+      await store.ping();
+    } catch {
+      return reply.code(503).send('not ready: session store unreachable\n');
+    }
+    return 'ready\n';
+  });
+  app.addHook('onClose', async () => {
+    provider.close();
+  });
+  return { public: app, admin };
+}

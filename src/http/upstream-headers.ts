@@ -1,0 +1,82 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { stripCookies } from './cookie-header.js';
+import { COOKIE_PREFIX } from './cookies.js';
+
+/**
+ * Headers a client must never be able to set for the app: forwarding information (we set it ourselves) and
+ * identity headers other proxies use. Compared after lower-casing and mapping '_' and '.' to '-', so
+ * `X_Forwarded_User` and `X.Forwarded.User` are caught too (CVE-2025-64484, CVE-2026-54763 classes).
+ */
+const SPOOFABLE = new Set([
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-uri',
+  'x-forwarded-path',
+  'x-forwarded-server',
+  'x-forwarded-scheme',
+  'x-forwarded-ssl',
+  'x-original-url',
+  'x-original-uri',
+  'x-original-host',
+  'x-original-method',
+  'x-rewrite-url',
+  'x-real-ip',
+  'x-client-ip',
+  'x-forwarded-user',
+  'x-forwarded-email',
+  'x-forwarded-groups',
+  'x-forwarded-preferred-username',
+  'x-forwarded-access-token',
+  'x-remote-user',
+  'remote-user',
+  'x-user',
+  'x-email',
+]);
+const SPOOFABLE_PREFIXES = ['x-auth-request-', 'x-vestibule-', 'x-wonderwall-', 'x-ms-client-principal', 'x-ms-token-'];
+
+function isSpoofable(name: string): boolean {
+  const n = name.toLowerCase().replace(/[_.]/g, '-');
+  return SPOOFABLE.has(n) || SPOOFABLE_PREFIXES.some((p) => n.startsWith(p));
+}
+
+export interface UpstreamContext {
+  /** The access token of the request's session; absent for an unauthenticated request. */
+  readonly accessToken: string | undefined;
+  /** The TCP peer address. */
+  readonly remoteAddress: string;
+  /** Whether the peer is a configured trusted proxy whose X-Forwarded-For chain is kept. */
+  readonly trustedPeer: boolean;
+  /** The ingress the request came through, for X-Forwarded-Proto/Host. */
+  readonly proto: 'http' | 'https';
+  readonly host: string;
+  readonly requestId: string;
+}
+
+/**
+ * The headers sent to the app: our cookies removed, spoofable forwarding/identity headers replaced by ours,
+ * `Authorization` overwritten with the session's access token (a client's own passes through only when
+ * there is no session: the app decides), the original Host kept. Pure: no I/O, input not modified.
+ */
+export function upstreamHeaders(inbound: IncomingHttpHeaders, ctx: UpstreamContext): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const name in inbound) {
+    const v = inbound[name];
+    if (v === undefined || isSpoofable(name)) continue;
+    out[name] = v;
+  }
+  const cookie = stripCookies(inbound.cookie, COOKIE_PREFIX);
+  if (cookie === undefined) delete out.cookie;
+  else out.cookie = cookie;
+  if (ctx.accessToken !== undefined) out.authorization = `Bearer ${ctx.accessToken}`;
+  const chain = ctx.trustedPeer ? inbound['x-forwarded-for'] : undefined;
+  const prior = Array.isArray(chain) ? chain.join(', ') : chain;
+  out['x-forwarded-for'] = prior ? `${prior}, ${ctx.remoteAddress}` : ctx.remoteAddress;
+  out['x-forwarded-proto'] = ctx.proto;
+  out['x-forwarded-host'] = ctx.host;
+  out['x-request-id'] = ctx.requestId;
+  return out;
+}

@@ -1,0 +1,150 @@
+import fastifyHttpProxy from '@fastify/http-proxy';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Ingress } from '../config/ingress.js';
+import { isVestibuleError } from '../errors.js';
+import { cookieValues } from '../http/cookie-header.js';
+import { SESSION_COOKIE } from '../http/cookies.js';
+import { loginResponseKind, wantsJson } from '../http/navigation.js';
+import { upstreamHeaders } from '../http/upstream-headers.js';
+import { ingressOf, pathOf, sendErrorPage } from '../routes/request-info.js';
+import type { SessionManager } from '../session/manager.js';
+
+export interface ProxyDeps {
+  readonly upstream: string;
+  readonly upstreamTimeoutMs: number;
+  readonly ingresses: readonly Ingress[];
+  readonly manager: SessionManager;
+  readonly autoLogin: boolean;
+  readonly isTrustedPeer: (address: string | undefined) => boolean;
+}
+
+/** Per-request authentication result, set by the pre-handler and read when the upstream headers are built. */
+interface ProxyAuth {
+  accessToken: string | undefined;
+  ingress: Ingress;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    proxyAuth: ProxyAuth | null;
+  }
+}
+
+// The ws client sets these itself for the upstream handshake; copying the browser's would break it.
+const WS_OWN_HEADERS = new Set(['host', 'connection', 'upgrade', 'content-length', 'transfer-encoding', 'keep-alive']);
+
+/**
+ * Everything outside /oauth2 goes to the app, streamed both ways (bodies are never buffered) and websockets
+ * included, with the session's access token as `Authorization: Bearer`, our cookies removed and forwarding
+ * headers set by us.
+ */
+export async function proxyPlugin(app: FastifyInstance, d: ProxyDeps): Promise<void> {
+  app.decorateRequest('proxyAuth', null);
+
+  const headersFor = (request: FastifyRequest): Record<string, string | string[]> => {
+    const auth = request.proxyAuth ?? { accessToken: undefined, ingress: ingressOf(request, d.ingresses) };
+    const remote = request.socket.remoteAddress ?? '';
+    return upstreamHeaders(request.headers, {
+      accessToken: auth.accessToken,
+      remoteAddress: remote,
+      trustedPeer: d.isTrustedPeer(remote),
+      proto: auth.ingress.secure ? 'https' : 'http',
+      host: auth.ingress.host,
+      requestId: String(request.id),
+    });
+  };
+
+  await app.register(fastifyHttpProxy, {
+    upstream: d.upstream,
+    prefix: '/',
+    websocket: true,
+    config: { routeClass: 'proxy' },
+    preHandler: (request, reply) => authenticate(request, reply, d),
+    // reply-from logs every request at info otherwise; we log one line per request ourselves.
+    disableRequestLogging: true,
+    undici: {
+      connections: 256,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      headersTimeout: d.upstreamTimeoutMs,
+      bodyTimeout: d.upstreamTimeoutMs,
+      connect: { timeout: 5_000 },
+    },
+    replyOptions: {
+      // The inbound Host is kept (it is not in the spoofable list): the app sees the name the browser used.
+      rewriteRequestHeaders: (request) => headersFor(request as FastifyRequest),
+      // No retries: replaying a request the app may have seen is not a proxy's call.
+      retryDelay: () => null,
+      onError: (reply, { error }) => {
+        upstreamFailed(reply as FastifyReply, (error as { statusCode?: number }).statusCode === 504);
+      },
+    },
+    wsClientOptions: {
+      rewriteRequestHeaders: (_headers: unknown, request: FastifyRequest) => {
+        const h = headersFor(request);
+        for (const name of Object.keys(h))
+          if (WS_OWN_HEADERS.has(name) || name.startsWith('sec-websocket-')) delete h[name];
+        return h;
+      },
+    } as Record<string, unknown>,
+  });
+}
+
+async function authenticate(request: FastifyRequest, reply: FastifyReply, d: ProxyDeps): Promise<void> {
+  const ingress = ingressOf(request, d.ingresses);
+  let accessToken: string | undefined;
+  try {
+    const session = await d.manager.find(cookieValues(request.headers.cookie, SESSION_COOKIE));
+    accessToken = session ? d.manager.accessToken(session) : undefined;
+  } catch (err) {
+    if (!isVestibuleError(err) || err.code !== 'STORE_UNAVAILABLE') throw err;
+    request.log.error({ err: { code: err.code, message: err.message } }, 'session store unavailable');
+    // Without auto-login the app decides (the request goes on unauthenticated); with it, a login loop would
+    // not help while the store is down.
+    if (d.autoLogin) {
+      await reply.code(503).header('retry-after', '5').send({ error: 'session store unavailable, please retry' });
+      return;
+    }
+  }
+  request.proxyAuth = { accessToken, ingress };
+  if (accessToken !== undefined || !d.autoLogin) return;
+
+  const loginUrl = `${ingress.routePrefix}/oauth2/login`;
+  if (loginResponseKind(request.method, request.headers) === 'redirect') {
+    await reply.redirect(`${loginUrl}?redirect=${encodeURIComponent(request.url)}`, 302);
+    return;
+  }
+  const target = refererPath(request.headers.referer, ingress) ?? ingress.path;
+  const location = `${loginUrl}?redirect=${encodeURIComponent(target)}`;
+  reply.code(401).header('location', location).header('cache-control', 'no-store');
+  if (request.method === 'HEAD') await reply.send();
+  else if (wantsJson(request.headers))
+    await reply.send({ error: 'unauthenticated, please log in', login_url: location });
+  else await reply.type('text/plain; charset=utf-8').send(`unauthenticated, please log in: ${location}\n`);
+}
+
+/** The path+query of a same-origin Referer (where an SPA should return after login), else undefined. */
+function refererPath(referer: string | undefined, ingress: Ingress): string | undefined {
+  if (!referer) return undefined;
+  try {
+    const u = new URL(referer);
+    return u.origin === ingress.origin ? pathOf(u.pathname) + u.search : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function upstreamFailed(reply: FastifyReply, timedOut: boolean): void {
+  const status = timedOut ? 504 : 502;
+  const message = timedOut ? 'The application did not answer in time.' : 'The application is not reachable.';
+  const request = reply.request;
+  const ingress = request.proxyAuth?.ingress;
+  if (ingress && loginResponseKind(request.method, request.headers) === 'redirect') {
+    void sendErrorPage(reply, { status, title: 'Service unavailable', message, ingress });
+    return;
+  }
+  void reply
+    .code(status)
+    .header('cache-control', 'no-store')
+    .send({ error: timedOut ? 'upstream_timeout' : 'bad_gateway', error_description: message, request_id: request.id });
+}

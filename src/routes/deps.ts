@@ -1,0 +1,21 @@
+import type { Ingress } from '../config/ingress.js';
+import type { Keyring } from '../crypto/keyring.js';
+import type { IdentityProvider } from '../oidc/provider.js';
+import type { StoreKeys } from '../session/keys.js';
+import type { SessionManager } from '../session/manager.js';
+import type { Sessions } from '../session/sessions.js';
+import type { SessionStore } from '../session/store.js';
+
+/** What the login routes need; built once in app.ts. */
+export interface RouteDeps {
+  readonly ingresses: readonly Ingress[];
+  readonly scopes: readonly string[];
+  readonly sessionMaxLifetimeMs: number;
+  readonly provider: IdentityProvider;
+  readonly sessions: Sessions;
+  readonly manager: SessionManager;
+  readonly store: SessionStore;
+  readonly keys: StoreKeys;
+  readonly keyring: Keyring;
+  readonly now: () => number;
+}

@@ -1,0 +1,186 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { Writable } from 'node:stream';
+import { buildApps } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config/load.js';
+import { discoverProvider, type IdentityProvider } from '../../src/oidc/provider.js';
+import { createStore } from '../../src/session/create-store.js';
+import type { SessionStore } from '../../src/session/store.js';
+import { generateClientJwk } from '../../mock-entra/keys.js';
+import { startMockEntra, type MockEntra } from '../../mock-entra/server.js';
+import { freePort, startRedis, type RedisServer } from './redis-server.js';
+import { TestClient, type Response } from './http-client.js';
+import { startUpstream, type Upstream } from './upstream.js';
+
+export interface HarnessOptions {
+  /** Path of the ingress, e.g. '/app'; '' (default) for the root. */
+  readonly ingressPath?: string;
+  /** Extra or overriding environment variables for vestibule. */
+  readonly env?: Record<string, string>;
+  /** Share an existing mock, Redis and upstream (e.g. two vestibule instances behind one store). */
+  readonly shared?: {
+    mock: MockEntra;
+    redis: RedisServer;
+    upstream: Upstream;
+    clientId: string;
+    clientJwk: string;
+    encryptionKey: string;
+  };
+  readonly logLevel?: string;
+}
+
+/** vestibule with a real mock Entra ID, a real redis-server and a real upstream, all on 127.0.0.1. */
+export interface Harness {
+  readonly mock: MockEntra;
+  readonly redis: RedisServer;
+  readonly upstream: Upstream;
+  readonly clientId: string;
+  readonly clientJwk: string;
+  readonly encryptionKey: string;
+  readonly config: Config;
+  readonly provider: IdentityProvider;
+  readonly store: SessionStore;
+  readonly app: FastifyInstance;
+  /** e.g. http://127.0.0.1:PORT/app (no trailing slash). */
+  readonly ingress: string;
+  readonly origin: string;
+  /** Every log line vestibule wrote, parsed. */
+  readonly logs: Record<string, unknown>[];
+  /** The raw log text (for "no secret in any line" checks). */
+  rawLogs(): string;
+  close(): Promise<void>;
+}
+
+export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
+  const owned = !o.shared;
+  const redis = o.shared?.redis ?? (await startRedis());
+  const upstream = o.shared?.upstream ?? (await startUpstream());
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const ingress = `${origin}${o.ingressPath ?? ''}`;
+  const clientId = o.shared?.clientId ?? randomUUID();
+  let mock: MockEntra;
+  let clientJwk: string;
+  if (o.shared) {
+    mock = o.shared.mock;
+    clientJwk = o.shared.clientJwk;
+  } else {
+    const { privateJwk, publicJwk } = await generateClientJwk();
+    clientJwk = JSON.stringify(privateJwk);
+    mock = await startMockEntra({
+      clients: [
+        {
+          clientId,
+          name: 'test:team:app',
+          publicJwks: { keys: [publicJwk] },
+          redirectUris: [`${ingress}/oauth2/callback`],
+          postLogoutRedirectUris: [`${ingress}/oauth2/logout/callback`],
+        },
+      ],
+    });
+  }
+  if (o.shared && !o.shared.mock) throw new Error('unreachable');
+  const encryptionKey = o.shared?.encryptionKey ?? randomBytes(32).toString('base64');
+  const config = loadConfig({
+    AZURE_APP_CLIENT_ID: clientId,
+    AZURE_APP_WELL_KNOWN_URL: mock.wellKnownUrl,
+    AZURE_APP_JWK: clientJwk,
+    VESTIBULE_INGRESS: ingress,
+    VESTIBULE_UPSTREAM: upstream.url,
+    VESTIBULE_BIND_ADDRESS: `127.0.0.1:${port}`,
+    VESTIBULE_ADMIN_BIND_ADDRESS: '127.0.0.1:0',
+    VESTIBULE_REDIS_URL: redis.url,
+    VESTIBULE_ENCRYPTION_KEY: encryptionKey,
+    VESTIBULE_LOG_LEVEL: o.logLevel ?? 'debug',
+    ...o.env,
+  });
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(chunk.toString());
+      cb();
+    },
+  });
+  const logger = pino({ level: config.logLevel }, sink);
+  const { createLogger } = await import('../../src/observability/logger.js');
+  const log = createLogger({ level: config.logLevel, destination: sink });
+  void logger;
+  const store = await createStore(config.store);
+  const provider = await discoverProvider({
+    wellKnownUrl: config.wellKnownUrl,
+    clientId,
+    clientAuth: config.clientAuth,
+    assertionAudience: config.assertionAudience,
+    allowInsecure: config.allowInsecureIdp,
+  });
+  const apps = await buildApps({ config, provider, store, logger: log });
+  await apps.public.listen({ host: '127.0.0.1', port });
+  return {
+    mock,
+    redis,
+    upstream,
+    clientId,
+    clientJwk,
+    encryptionKey,
+    config,
+    provider,
+    store,
+    app: apps.public,
+    ingress,
+    origin,
+    logs: new Proxy([], {
+      get: (_t, p) =>
+        (
+          lines.flatMap((l) =>
+            l
+              .split('\n')
+              .filter(Boolean)
+              .map((x) => JSON.parse(x) as Record<string, unknown>),
+          ) as never
+        )[p as never],
+    }),
+    rawLogs: () => lines.join(''),
+    close: async () => {
+      await apps.public.close();
+      await apps.admin.close();
+      await store.close();
+      if (owned) {
+        await mock.close();
+        await upstream.close();
+        await redis.close();
+      }
+    },
+  };
+}
+
+/** Fetch metadata a browser sends on a top-level navigation. */
+export const NAVIGATION = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', accept: 'text/html' };
+
+/**
+ * Logs in through the real flow: /oauth2/login → the mock's authorize (the login form is submitted as a
+ * browser would) → /oauth2/callback. Returns the callback's response (a 302 to the target on success).
+ */
+export async function login(
+  h: Pick<Harness, 'ingress'>,
+  client: TestClient,
+  o: { redirect?: string; username?: string; query?: string } = {},
+): Promise<{ callback: Response; authorizeUrl: URL }> {
+  const q = o.query ?? (o.redirect !== undefined ? `redirect=${encodeURIComponent(o.redirect)}` : '');
+  const start = await client.get(`${h.ingress}/oauth2/login${q ? `?${q}` : ''}`, NAVIGATION);
+  if (start.status !== 302 || !start.location) throw new Error(`login did not redirect: ${start.status} ${start.body}`);
+  const authorizeUrl = new URL(start.location);
+  const page = await client.get(authorizeUrl, NAVIGATION);
+  if (page.status !== 200) throw new Error(`authorize page: ${page.status} ${page.body}`);
+  const form = new URLSearchParams(authorizeUrl.searchParams);
+  form.set('username', o.username ?? 'ada');
+  const submitted = await client.request(authorizeUrl.origin + authorizeUrl.pathname, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: form.toString(),
+  });
+  if (submitted.status !== 302 || !submitted.location)
+    throw new Error(`authorize POST: ${submitted.status} ${submitted.body}`);
+  const callback = await client.get(submitted.location, NAVIGATION);
+  return { callback, authorizeUrl };
+}

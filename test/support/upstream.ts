@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+
+export interface SeenRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/**
+ * A real upstream app for tests: `/echo*` answers JSON with what it received, `/upload` streams the body
+ * through a hash and answers its size and sha256, `/download?bytes=N` streams N bytes, `/slow?ms=N` answers
+ * after N ms, and websockets echo messages back prefixed with the Authorization header they were opened with.
+ */
+export interface Upstream {
+  readonly url: string;
+  readonly seen: SeenRequest[];
+  close(): Promise<void>;
+}
+
+export async function startUpstream(): Promise<Upstream> {
+  const seen: SeenRequest[] = [];
+  const server: Server = createServer((req, res) => {
+    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    const u = new URL(req.url ?? '/', 'http://x');
+    if (u.pathname === '/upload') {
+      const hash = createHash('sha256');
+      let bytes = 0;
+      req.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        hash.update(chunk);
+      });
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ bytes, sha256: hash.digest('hex') }));
+      });
+      return;
+    }
+    if (u.pathname === '/download') {
+      let left = Number(u.searchParams.get('bytes') ?? '0');
+      const chunk = Buffer.alloc(64 * 1024, 97);
+      res.setHeader('content-type', 'application/octet-stream');
+      const pump = (): void => {
+        while (left > 0) {
+          const part = chunk.subarray(0, Math.min(left, chunk.length));
+          left -= part.length;
+          if (!res.write(part)) {
+            res.once('drain', pump);
+            return;
+          }
+        }
+        res.end();
+      };
+      pump();
+      return;
+    }
+    if (u.pathname === '/slow') {
+      setTimeout(() => res.end('slow done'), Number(u.searchParams.get('ms') ?? '100'));
+      return;
+    }
+    req.resume();
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers }));
+  });
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (socket, req) => {
+    socket.on('message', (data: Buffer) => {
+      socket.send(`${req.headers.authorization ?? 'no-auth'}|${req.headers.cookie ?? 'no-cookie'}|${data.toString()}`);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close: async () => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
