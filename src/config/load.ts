@@ -1,13 +1,22 @@
 import type { JWK } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { isLoopbackHostname, parseIngress, type Ingress } from './ingress.js';
-import { settings, type Address, type Setting } from './settings.js';
+import { settings, type Address, type Setting, type TokenRule } from './settings.js';
 
 export type ClientAuthConfig =
   | { readonly method: 'private_key_jwt'; readonly jwk: JWK & { kid: string; alg: string } }
   | { readonly method: 'client_secret_post'; readonly secret: string };
 
-export type StoreConfig = { readonly kind: 'memory' } | { readonly kind: 'redis'; readonly url: string };
+export type StoreConfig =
+  | { readonly kind: 'memory' }
+  | { readonly kind: 'redis'; readonly url: string }
+  | {
+      readonly kind: 'sentinel';
+      readonly sentinels: readonly Address[];
+      readonly master: string;
+      readonly url?: string | undefined;
+    }
+  | { readonly kind: 'cluster'; readonly nodes: readonly Address[]; readonly url?: string | undefined };
 
 /** The whole validated configuration: parsed once at start-up, deep-frozen, passed down in pieces. */
 export interface Config {
@@ -23,13 +32,23 @@ export interface Config {
   readonly upstreamTimeoutMs: number;
   readonly trustedProxies: readonly string[];
   readonly autoLogin: boolean;
+  readonly autoLoginIgnorePaths: readonly string[];
+  readonly requireTokenPaths: readonly TokenRule[];
+  readonly forwardAuth: boolean;
   readonly store: StoreConfig;
   readonly encryptionKey: Buffer;
   /** True when no key was configured and a random one was made for this process (in-memory store only). */
   readonly ephemeralKey: boolean;
   readonly sessionMaxLifetimeMs: number;
+  /** Inactivity timeout, or null when off. */
+  readonly sessionInactivityTimeoutMs: number | null;
+  readonly refreshMarginMs: number;
+  readonly refreshCooldownMs: number;
+  /** Clock skew tolerated on exp, nbf and iat. */
+  readonly tokenLeewayMs: number;
   readonly bind: Address;
   readonly adminBind: Address;
+  readonly tokenBind: Address;
   readonly logLevel: string;
 }
 
@@ -109,22 +128,54 @@ export function loadConfig(env: Env): Config {
       complain(settings.trustedProxies, `entry ${JSON.stringify(p)} is not an IP address or CIDR`);
   }
   const autoLogin = read(settings.autoLogin) ?? false;
+  const autoLoginIgnorePaths = read(settings.autoLoginIgnorePaths) ?? [];
+  const requireTokenPaths = read(settings.requireTokenPaths) ?? [];
+  const forwardAuth = read(settings.forwardAuth) ?? false;
   const redisUrl = read(settings.redisUrl);
+  const sentinels = read(settings.redisSentinels);
+  const sentinelMaster = read(settings.redisSentinelMaster) ?? 'mymaster';
+  const clusterNodes = read(settings.redisClusterNodes);
+  if (sentinels && clusterNodes) {
+    complain(settings.redisClusterNodes, 'cannot be combined with VESTIBULE_REDIS_SENTINELS (choose one topology)');
+  }
+  const sharedStore = redisUrl !== undefined || sentinels !== undefined || clusterNodes !== undefined;
   let encryptionKey = read(settings.encryptionKey);
   let ephemeralKey = false;
   if (encryptionKey === undefined && env[settings.encryptionKey.env] === undefined) {
-    if (redisUrl !== undefined)
-      complain(settings.encryptionKey, 'is required with VESTIBULE_REDIS_URL (all replicas must share it)');
-    else {
+    if (sharedStore) {
+      complain(settings.encryptionKey, 'is required with Redis (all replicas must share it)');
+    } else {
       encryptionKey = randomBytes(32);
       ephemeralKey = true;
     }
   }
   const sessionMaxLifetimeMs = read(settings.sessionMaxLifetime);
+  const sessionInactivityTimeoutMs = read(settings.sessionInactivityTimeout) ?? null;
+  if (
+    sessionInactivityTimeoutMs !== null &&
+    sessionMaxLifetimeMs !== undefined &&
+    sessionInactivityTimeoutMs > sessionMaxLifetimeMs
+  ) {
+    complain(settings.sessionInactivityTimeout, 'must not be longer than VESTIBULE_SESSION_MAX_LIFETIME');
+  }
+  const refreshMarginMs = read(settings.refreshMargin);
+  const refreshCooldownMs = read(settings.refreshCooldown);
+  const tokenLeewayMs = read(settings.tokenLeeway);
   const bind = read(settings.bindAddress);
   const adminBind = read(settings.adminBindAddress);
-  if (bind && adminBind && bind.port === adminBind.port && bind.port !== 0) {
-    complain(settings.adminBindAddress, 'must use a different port than VESTIBULE_BIND_ADDRESS');
+  const tokenBind = read(settings.tokenBindAddress);
+  const ports = [bind, adminBind, tokenBind].map((a) => a?.port).filter((p) => p !== undefined && p !== 0);
+  if (new Set(ports).size !== ports.length) {
+    complain(
+      settings.adminBindAddress,
+      'VESTIBULE_BIND_ADDRESS, VESTIBULE_ADMIN_BIND_ADDRESS and VESTIBULE_TOKEN_BIND_ADDRESS must use different ports',
+    );
+  }
+  if (tokenBind && !isLoopbackHostname(tokenBind.host) && tokenBind.host !== '::1') {
+    complain(
+      settings.tokenBindAddress,
+      'must be a loopback address: the token API mints tokens for anyone who can reach it',
+    );
   }
   const logLevel = read(settings.logLevel) ?? 'info';
 
@@ -139,8 +190,12 @@ export function loadConfig(env: Env): Config {
     upstreamTimeoutMs === undefined ||
     encryptionKey === undefined ||
     sessionMaxLifetimeMs === undefined ||
+    refreshMarginMs === undefined ||
+    refreshCooldownMs === undefined ||
+    tokenLeewayMs === undefined ||
     bind === undefined ||
-    adminBind === undefined
+    adminBind === undefined ||
+    tokenBind === undefined
   ) {
     throw new RangeError('configuration incomplete without a reported problem');
   }
@@ -159,12 +214,26 @@ export function loadConfig(env: Env): Config {
     upstreamTimeoutMs,
     trustedProxies,
     autoLogin,
-    store: redisUrl !== undefined ? { kind: 'redis', url: redisUrl } : { kind: 'memory' },
+    autoLoginIgnorePaths,
+    requireTokenPaths,
+    forwardAuth,
+    store: sentinels
+      ? { kind: 'sentinel', sentinels, master: sentinelMaster, url: redisUrl }
+      : clusterNodes
+        ? { kind: 'cluster', nodes: clusterNodes, url: redisUrl }
+        : redisUrl !== undefined
+          ? { kind: 'redis', url: redisUrl }
+          : { kind: 'memory' },
     encryptionKey,
     ephemeralKey,
     sessionMaxLifetimeMs,
+    sessionInactivityTimeoutMs,
+    refreshMarginMs,
+    refreshCooldownMs,
+    tokenLeewayMs,
     bind,
     adminBind,
+    tokenBind,
     logLevel,
   });
 }

@@ -1,4 +1,5 @@
 import type { JWK } from 'jose';
+import { compilePathGlobs } from '../http/path-match.js';
 import { parseDuration } from './duration.js';
 
 /** A parse result: the value, or a description of what is wrong with the text. */
@@ -50,6 +51,69 @@ export interface Address {
   readonly host: string;
   readonly port: number;
 }
+
+/** A protected path and what its token must carry. */
+export interface TokenRule {
+  readonly pattern: string;
+  readonly roles: readonly string[];
+  readonly scopes: readonly string[];
+}
+
+const globProblem = (pattern: string): string | undefined => {
+  try {
+    compilePathGlobs([pattern]);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+};
+
+export const globs = (raw: string): Parsed<string[]> => {
+  const patterns = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const p of patterns) {
+    const problem = globProblem(p);
+    if (problem) return bad(`has an invalid pattern ${JSON.stringify(p)}: ${problem}`);
+  }
+  return ok(patterns);
+};
+
+export const tokenRules = (raw: string): Parsed<TokenRule[]> => {
+  const rules: TokenRule[] = [];
+  for (const entry of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [pattern = '', ...options] = entry.split(/\s+/);
+    const problem = globProblem(pattern);
+    if (problem) return bad(`has an invalid pattern ${JSON.stringify(pattern)}: ${problem}`);
+    let roles: string[] = [];
+    let scopes: string[] = [];
+    for (const opt of options) {
+      const m = /^(roles|scopes)=([^|\s]+(?:\|[^|\s]+)*)$/.exec(opt);
+      if (!m) return bad(`has an invalid option ${JSON.stringify(opt)} (expected roles=a|b or scopes=c|d)`);
+      if (m[1] === 'roles') roles = (m[2] ?? '').split('|');
+      else scopes = (m[2] ?? '').split('|');
+    }
+    rules.push({ pattern, roles, scopes });
+  }
+  return ok(rules);
+};
+
+export const hostPorts = (raw: string): Parsed<Address[]> => {
+  const out: Address[] = [];
+  for (const part of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const a = address(part);
+    if (!a.ok) return bad(`entry ${JSON.stringify(part)} must be host:port`);
+    out.push(a.value);
+  }
+  return out.length > 0 ? ok(out) : bad('must list at least one host:port');
+};
 
 export const address = (raw: string): Parsed<Address> => {
   const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/.exec(raw.trim());
@@ -196,6 +260,31 @@ export const settings = {
     example: 'true',
     parse: bool,
   } satisfies Setting<boolean>,
+  autoLoginIgnorePaths: {
+    env: 'VESTIBULE_AUTO_LOGIN_IGNORE_PATHS',
+    group: 'Routing',
+    description:
+      'Comma-separated globs of paths that auto-login leaves alone (matched on the normalised path, never the query). * matches within a segment, /** any depth. /favicon.ico and /robots.txt are always ignored.',
+    example: '/public/**,/api/health,/static/**/*.js',
+    parse: globs,
+  } satisfies Setting<string[]>,
+  requireTokenPaths: {
+    env: 'VESTIBULE_REQUIRE_TOKEN_PATHS',
+    group: 'Routing',
+    description:
+      'Comma-separated globs of paths that require a valid Entra bearer token for this app (or a browser session); others get 401 before reaching the app. Optionally per entry: " roles=a|b" and/or " scopes=c|d" (any one suffices).',
+    example: '/api/**,/api/admin/** roles=admin',
+    parse: tokenRules,
+  } satisfies Setting<TokenRule[]>,
+  forwardAuth: {
+    env: 'VESTIBULE_FORWARD_AUTH',
+    group: 'Routing',
+    description:
+      'Serve /oauth2/session/forwardauth for nginx auth_request, Traefik ForwardAuth and similar: 204 with Authorization: Bearer, or 401.',
+    default: 'false',
+    example: 'true',
+    parse: bool,
+  } satisfies Setting<boolean>,
   redisUrl: {
     env: 'VESTIBULE_REDIS_URL',
     group: 'Sessions',
@@ -236,6 +325,54 @@ export const settings = {
     example: '8h',
     parse: duration(60_000, 30 * 86_400_000),
   } satisfies Setting<number>,
+  sessionInactivityTimeout: {
+    env: 'VESTIBULE_SESSION_INACTIVITY_TIMEOUT',
+    group: 'Sessions',
+    description:
+      'Off by default. When set, a session unused for this long becomes inactive (no token is forwarded); activity extends it, the max lifetime stays a hard limit.',
+    example: '30m',
+    parse: duration(60_000, 30 * 86_400_000),
+  } satisfies Setting<number>,
+  refreshMargin: {
+    env: 'VESTIBULE_REFRESH_MARGIN',
+    group: 'Sessions',
+    description: 'Refresh the access token when it expires within this margin, before forwarding a request.',
+    default: '30s',
+    example: '1m',
+    parse: duration(0, 3_600_000),
+  } satisfies Setting<number>,
+  refreshCooldown: {
+    env: 'VESTIBULE_REFRESH_COOLDOWN',
+    group: 'Sessions',
+    description: 'Least time between two refreshes of one session (halved for tokens that live two minutes or less).',
+    default: '1m',
+    example: '30s',
+    parse: duration(0, 3_600_000),
+  } satisfies Setting<number>,
+  redisSentinels: {
+    env: 'VESTIBULE_REDIS_SENTINELS',
+    group: 'Sessions',
+    description:
+      'Comma-separated host:port of Redis Sentinels. With it, VESTIBULE_REDIS_URL only supplies credentials, TLS and database.',
+    example: 'sentinel-0.redis:26379,sentinel-1.redis:26379,sentinel-2.redis:26379',
+    parse: hostPorts,
+  } satisfies Setting<Address[]>,
+  redisSentinelMaster: {
+    env: 'VESTIBULE_REDIS_SENTINEL_MASTER',
+    group: 'Sessions',
+    description: 'Name of the master the Sentinels watch.',
+    default: 'mymaster',
+    example: 'sessions',
+    parse: text,
+  } satisfies Setting<string>,
+  redisClusterNodes: {
+    env: 'VESTIBULE_REDIS_CLUSTER_NODES',
+    group: 'Sessions',
+    description:
+      'Comma-separated host:port seed nodes of a Redis Cluster. With it, VESTIBULE_REDIS_URL only supplies credentials and TLS.',
+    example: 'redis-0.redis:6379,redis-1.redis:6379,redis-2.redis:6379',
+    parse: hostPorts,
+  } satisfies Setting<Address[]>,
   bindAddress: {
     env: 'VESTIBULE_BIND_ADDRESS',
     group: 'Listeners',
@@ -252,6 +389,23 @@ export const settings = {
     example: '0.0.0.0:7565',
     parse: address,
   } satisfies Setting<Address>,
+  tokenBindAddress: {
+    env: 'VESTIBULE_TOKEN_BIND_ADDRESS',
+    group: 'Listeners',
+    description:
+      'Token API (Texas-compatible: token, token exchange, introspection). Loopback only: the app in the same pod calls it; never the public port.',
+    default: '127.0.0.1:7164',
+    example: '127.0.0.1:7164',
+    parse: address,
+  } satisfies Setting<Address>,
+  tokenLeeway: {
+    env: 'VESTIBULE_TOKEN_LEEWAY',
+    group: 'Identity provider',
+    description: 'Clock skew allowed when validating exp, nbf and iat of tokens.',
+    default: '30s',
+    example: '60s',
+    parse: duration(0, 300_000),
+  } satisfies Setting<number>,
   logLevel: {
     env: 'VESTIBULE_LOG_LEVEL',
     group: 'Operations',

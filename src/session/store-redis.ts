@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { VestibuleError } from '../errors.js';
 import type { SessionStore } from './store.js';
 
@@ -27,7 +27,7 @@ return 1`,
   },
 } as const;
 
-type ScriptClient = Redis & {
+type ScriptClient = (Redis | Cluster) & {
   replaceFenced(record: string, lock: string, value: Buffer, token: string): Promise<number>;
   extendIf(key: string, value: string, ttl: number): Promise<number>;
   deleteIf(key: string, value: string): Promise<number>;
@@ -56,7 +56,7 @@ export function redisClientOptions(opts: RedisStoreOptions = {}): RedisOptions {
 export class RedisStore implements SessionStore {
   readonly #r: ScriptClient;
 
-  constructor(client: Redis) {
+  constructor(client: Redis | Cluster) {
     for (const [name, def] of Object.entries(SCRIPTS)) {
       client.defineCommand(name, { numberOfKeys: def.numberOfKeys, lua: def.lua });
     }
@@ -64,7 +64,7 @@ export class RedisStore implements SessionStore {
   }
 
   /** The underlying client, for the readiness check and metrics. */
-  get client(): Redis {
+  get client(): Redis | Cluster {
     return this.#r;
   }
 
