@@ -1,5 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/load.js';
 import { Keyring } from './crypto/keyring.js';
@@ -54,9 +54,13 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
     now,
   };
 
+  // Typed as Fastify's logger so the instances keep the default generic parameters.
+  const logger: FastifyBaseLogger = deps.logger;
+  const adminLogger: FastifyBaseLogger = deps.logger.child({ listener: 'admin' });
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    loggerInstance: logger,
+    // Fastify's own per-request lines are off: registerRequestLog writes one safe line per request instead.
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestId,
     requestIdHeader: false,
     // Keep-alive longer than typical load-balancer idle timeouts, headers bounded (slowloris).
@@ -90,7 +94,7 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
     callbackRoute(app, prefix, routeDeps);
     logoutRoutes(app, prefix, routeDeps);
     // vestibule owns the whole /oauth2 subtree of each ingress: unknown paths there never reach the app.
-    app.all(`${prefix}/oauth2/*`, { config: { routeClass: 'other' } }, async (_request, reply) =>
+    app.all(`${prefix}/oauth2/*`, { config: { routeClass: 'other' } }, (_request, reply) =>
       noStore(reply).code(404).send({ error: 'not_found' }),
     );
   }
@@ -104,10 +108,10 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
   });
 
   const admin = Fastify({
-    loggerInstance: deps.logger.child({ listener: 'admin' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    loggerInstance: adminLogger,
+    logController: new LogController({ disableRequestLogging: true }),
   });
-  admin.get('/healthz', async () => 'ok\n');
+  admin.get('/healthz', (_request, reply) => reply.send('ok\n'));
   admin.get('/readyz', async (_request, reply) => {
     try {
       await store.ping();
@@ -116,8 +120,9 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
     }
     return 'ready\n';
   });
-  app.addHook('onClose', async () => {
+  app.addHook('onClose', (_instance, done) => {
     provider.close();
+    done();
   });
   return { public: app, admin };
 }

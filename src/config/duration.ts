@@ -14,8 +14,8 @@ export function parseDuration(text: string): number | null {
   while (PART.lastIndex < s.length) {
     const start = PART.lastIndex;
     const m = PART.exec(s);
-    if (!m || m.index !== start) return null;
-    total += Number(m[1]) * (UNITS[m[2] as keyof typeof UNITS] ?? Number.NaN);
+    if (m?.index !== start) return null;
+    total += Number(m[1]) * (UNITS[m[2] ?? ''] ?? Number.NaN);
   }
   return Number.isFinite(total) ? Math.round(total) : null;
 }

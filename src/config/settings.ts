@@ -238,7 +238,7 @@ export const settings = {
     env: 'VESTIBULE_UPSTREAM_TIMEOUT',
     group: 'Routing',
     description:
-      'How long to wait for the app to start answering (response headers). Bodies may stream for longer. 504 when exceeded.',
+      'How long to wait for the app to start answering (504 when exceeded), and the longest pause allowed between two chunks of a streamed body. Streams that keep flowing may last any time.',
     default: '60s',
     example: '30s',
     parse: duration(100, 3_600_000),

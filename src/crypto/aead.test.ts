@@ -43,7 +43,7 @@ describe('seal/open', () => {
     const s = seal(before, 'session-record', msg, 'k');
     const opened = open(after, 'session-record', s, 'k');
     assert.deepEqual(opened?.plaintext, msg);
-    assert.equal(opened?.stale, true);
+    assert.equal(opened.stale, true);
     assert.equal(open(after, 'session-record', seal(after, 'session-record', msg, 'k'), 'k')?.stale, false);
   });
 });

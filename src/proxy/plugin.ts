@@ -50,7 +50,7 @@ export async function proxyPlugin(app: FastifyInstance, d: ProxyDeps): Promise<v
       trustedPeer: d.isTrustedPeer(remote),
       proto: auth.ingress.secure ? 'https' : 'http',
       host: auth.ingress.host,
-      requestId: String(request.id),
+      requestId: request.id,
     });
   };
 
@@ -59,7 +59,9 @@ export async function proxyPlugin(app: FastifyInstance, d: ProxyDeps): Promise<v
     prefix: '/',
     websocket: true,
     config: { routeClass: 'proxy' },
-    preHandler: (request, reply) => authenticate(request, reply, d),
+    preHandler: (request, reply, done) => {
+      authenticate(request, reply, d).then(() => done(), done);
+    },
     // reply-from logs every request at info otherwise; we log one line per request ourselves.
     disableRequestLogging: true,
     undici: {
@@ -82,9 +84,9 @@ export async function proxyPlugin(app: FastifyInstance, d: ProxyDeps): Promise<v
     wsClientOptions: {
       rewriteRequestHeaders: (_headers: unknown, request: FastifyRequest) => {
         const h = headersFor(request);
-        for (const name of Object.keys(h))
-          if (WS_OWN_HEADERS.has(name) || name.startsWith('sec-websocket-')) delete h[name];
-        return h;
+        return Object.fromEntries(
+          Object.entries(h).filter(([name]) => !WS_OWN_HEADERS.has(name) && !name.startsWith('sec-websocket-')),
+        );
       },
     } as Record<string, unknown>,
   });

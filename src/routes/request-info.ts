@@ -64,7 +64,7 @@ export function sendErrorPage(
         status: o.status,
         title: o.title,
         message: o.message,
-        correlationId: String(reply.request.id),
+        correlationId: reply.request.id,
         retryUrl: o.retryUrl,
         homeUrl: o.ingress.path,
       }),

@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
 import { Writable } from 'node:stream';
 import { buildApps } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
@@ -80,7 +79,6 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
       ],
     });
   }
-  if (o.shared && !o.shared.mock) throw new Error('unreachable');
   const encryptionKey = o.shared?.encryptionKey ?? randomBytes(32).toString('base64');
   const config = loadConfig({
     AZURE_APP_CLIENT_ID: clientId,
@@ -102,10 +100,8 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
       cb();
     },
   });
-  const logger = pino({ level: config.logLevel }, sink);
   const { createLogger } = await import('../../src/observability/logger.js');
   const log = createLogger({ level: config.logLevel, destination: sink });
-  void logger;
   const store = await createStore(config.store);
   const provider = await discoverProvider({
     wellKnownUrl: config.wellKnownUrl,

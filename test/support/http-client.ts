@@ -53,7 +53,10 @@ export class TestClient {
     return send.length ? send.map((c) => `${c.name}=${c.value}`).join('; ') : undefined;
   }
 
-  async request(url: string | URL, init: RequestInit & { headers?: Record<string, string> } = {}): Promise<Response> {
+  async request(
+    url: string | URL,
+    init: { method?: string; body?: string; headers?: Record<string, string> } = {},
+  ): Promise<Response> {
     const u = new URL(url);
     const headers: Record<string, string> = { ...this.defaultHeaders, ...init.headers };
     const cookie = this.cookieHeader(u);
@@ -62,7 +65,7 @@ export class TestClient {
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = httpRequest(u, { method: init.method ?? 'GET', headers }, resolve);
       req.on('error', reject);
-      req.end(typeof init.body === 'string' ? init.body : undefined);
+      req.end(init.body);
     });
     const chunks: Buffer[] = [];
     for await (const chunk of res) chunks.push(chunk as Buffer);

@@ -37,7 +37,7 @@ export async function startRedis(): Promise<RedisServer> {
     let out = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
-      p.stdout?.on('data', (d: Buffer) => {
+      p.stdout.on('data', (d: Buffer) => {
         out += d.toString();
         if (out.includes('Ready to accept connections')) {
           clearTimeout(timer);
@@ -55,7 +55,7 @@ export async function startRedis(): Promise<RedisServer> {
   async function stop(): Promise<void> {
     const p = proc;
     proc = undefined;
-    if (!p || p.exitCode !== null) return;
+    if (p?.exitCode !== null) return;
     p.kill('SIGKILL');
     await once(p, 'exit');
   }

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from './load.js';
+import { parseDuration } from './duration.js';
+
+const JWK = JSON.stringify({ kty: 'RSA', kid: 'k1', n: 'x', e: 'AQAB', d: 'secret-d-value' });
+const base = {
+  AZURE_APP_CLIENT_ID: 'e89006c5-7193-4ca3-8e26-d0990d9d981f',
+  AZURE_APP_WELL_KNOWN_URL:
+    'https://login.microsoftonline.com/77678b69-1daf-47b6-9072-771d270ac800/v2.0/.well-known/openid-configuration',
+  AZURE_APP_JWK: JWK,
+  VESTIBULE_INGRESS: 'https://app.example.com',
+};
+
+function problems(env: Record<string, string>): { variable: string; problem: string; example: string }[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return [...err.problems];
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('loadConfig()', () => {
+  it('applies the documented defaults', () => {
+    const c = loadConfig(base);
+    assert.deepEqual(c.scopes, ['openid', 'offline_access', 'api://e89006c5-7193-4ca3-8e26-d0990d9d981f/.default']);
+    assert.deepEqual(c.bind, { host: '0.0.0.0', port: 7564 });
+    assert.deepEqual(c.adminBind, { host: '0.0.0.0', port: 7565 });
+    assert.deepEqual(c.tokenBind, { host: '127.0.0.1', port: 7164 });
+    assert.equal(c.sessionMaxLifetimeMs, 10 * 3600_000);
+    assert.equal(c.autoLogin, false);
+    assert.equal(c.upstream, 'http://127.0.0.1:8080');
+    assert.equal(c.store.kind, 'memory');
+    assert.equal(c.ephemeralKey, true);
+    assert.equal(c.clientAuth.method, 'private_key_jwt');
+    assert.equal(c.assertionAudience, 'issuer');
+    assert.equal(c.allowInsecureIdp, false);
+    assert.ok(Object.isFrozen(c) && Object.isFrozen(c.ingresses));
+  });
+
+  it('reports every problem at once, each naming the variable with a valid example, and never echoes secrets', () => {
+    const ps = problems({
+      AZURE_APP_WELL_KNOWN_URL: 'http://idp.example.com/.well-known/openid-configuration',
+      AZURE_APP_CLIENT_SECRET: '',
+      VESTIBULE_INGRESS: 'ftp://x',
+      VESTIBULE_REDIS_URL: 'http://secret-password@redis',
+      VESTIBULE_SESSION_MAX_LIFETIME: '10',
+      VESTIBULE_BIND_ADDRESS: 'nonsense',
+    });
+    const vars = ps.map((p) => p.variable);
+    for (const v of [
+      'AZURE_APP_CLIENT_ID',
+      'AZURE_APP_WELL_KNOWN_URL',
+      'VESTIBULE_INGRESS',
+      'VESTIBULE_REDIS_URL',
+      'VESTIBULE_SESSION_MAX_LIFETIME',
+      'VESTIBULE_BIND_ADDRESS',
+    ]) {
+      assert.ok(vars.includes(v), `${v} reported`);
+    }
+    for (const p of ps) assert.ok(p.example.length > 0);
+    const message = new ConfigError(ps).message;
+    assert.match(message, /AZURE_APP_WELL_KNOWN_URL must use https:\/\/.*Example: AZURE_APP_WELL_KNOWN_URL=https:\/\//);
+    assert.doesNotMatch(message, /secret-password/);
+  });
+
+  it('accepts an http identity provider only on loopback', () => {
+    const c = loadConfig({
+      ...base,
+      AZURE_APP_WELL_KNOWN_URL: 'http://127.0.0.1:4000/t/v2.0/.well-known/openid-configuration',
+    });
+    assert.equal(c.allowInsecureIdp, true);
+    assert.equal(
+      problems({ ...base, AZURE_APP_WELL_KNOWN_URL: 'http://10.0.0.1/.well-known/openid-configuration' })[0]?.variable,
+      'AZURE_APP_WELL_KNOWN_URL',
+    );
+  });
+
+  it('requires a JWK or a client secret, and rejects a public JWK without printing it', () => {
+    const { AZURE_APP_JWK: _omit, ...noAuth } = base;
+    assert.equal(problems(noAuth)[0]?.variable, 'AZURE_APP_JWK');
+    const pub = problems({ ...base, AZURE_APP_JWK: JSON.stringify({ kty: 'RSA', kid: 'k', n: 'x', e: 'AQAB' }) });
+    assert.match(pub[0]?.problem ?? '', /private key/);
+    const secret = loadConfig({ ...noAuth, AZURE_APP_CLIENT_SECRET: 's3cret' });
+    assert.deepEqual(secret.clientAuth, { method: 'client_secret_post', secret: 's3cret' });
+  });
+
+  it('requires a shared encryption key with Redis, of exactly 32 bytes', () => {
+    assert.equal(problems({ ...base, VESTIBULE_REDIS_URL: 'redis://r:6379' })[0]?.variable, 'VESTIBULE_ENCRYPTION_KEY');
+    assert.equal(
+      problems({ ...base, VESTIBULE_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') })[0]?.variable,
+      'VESTIBULE_ENCRYPTION_KEY',
+    );
+    const c = loadConfig({
+      ...base,
+      VESTIBULE_REDIS_URL: 'rediss://r:6380',
+      VESTIBULE_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+    });
+    assert.equal(c.store.kind, 'redis');
+    assert.equal(c.ephemeralKey, false);
+  });
+
+  it('parses several ingresses with paths; http only for localhost', () => {
+    const c = loadConfig({
+      ...base,
+      VESTIBULE_INGRESS: 'https://a.example.com, https://b.example.com/app/ ,http://localhost:7564',
+    });
+    assert.deepEqual(
+      c.ingresses.map((i) => [i.url, i.path, i.secure]),
+      [
+        ['https://a.example.com', '/', true],
+        ['https://b.example.com/app', '/app', true],
+        ['http://localhost:7564', '/', false],
+      ],
+    );
+    assert.match(problems({ ...base, VESTIBULE_INGRESS: 'http://app.example.com' })[0]?.problem ?? '', /https/);
+    assert.match(problems({ ...base, VESTIBULE_INGRESS: 'https://a.example.com?x=1' })[0]?.problem ?? '', /query/);
+  });
+
+  it('keeps the token API on loopback and the three listeners on different ports', () => {
+    assert.equal(
+      problems({ ...base, VESTIBULE_TOKEN_BIND_ADDRESS: '0.0.0.0:7164' })[0]?.variable,
+      'VESTIBULE_TOKEN_BIND_ADDRESS',
+    );
+    assert.ok(problems({ ...base, VESTIBULE_ADMIN_BIND_ADDRESS: '0.0.0.0:7564' }).length > 0);
+  });
+
+  it('validates globs and protected-path rules at start-up', () => {
+    const c = loadConfig({
+      ...base,
+      VESTIBULE_REQUIRE_TOKEN_PATHS: '/api/**, /api/admin/** roles=admin|ops scopes=write',
+    });
+    assert.deepEqual(c.requireTokenPaths, [
+      { pattern: '/api/**', roles: [], scopes: [] },
+      { pattern: '/api/admin/**', roles: ['admin', 'ops'], scopes: ['write'] },
+    ]);
+    assert.equal(
+      problems({ ...base, VESTIBULE_AUTO_LOGIN_IGNORE_PATHS: 'public/**' })[0]?.variable,
+      'VESTIBULE_AUTO_LOGIN_IGNORE_PATHS',
+    );
+    assert.equal(
+      problems({ ...base, VESTIBULE_REQUIRE_TOKEN_PATHS: '/api/** groups=x' })[0]?.variable,
+      'VESTIBULE_REQUIRE_TOKEN_PATHS',
+    );
+  });
+});
+
+describe('parseDuration()', () => {
+  it('reads Go-style durations and rejects bare numbers', () => {
+    assert.equal(parseDuration('10h'), 36_000_000);
+    assert.equal(parseDuration('1h30m'), 5_400_000);
+    assert.equal(parseDuration('500ms'), 500);
+    assert.equal(parseDuration('1.5s'), 1500);
+    assert.equal(parseDuration('30'), null);
+    assert.equal(parseDuration('10x'), null);
+    assert.equal(parseDuration(''), null);
+  });
+});
