@@ -27,7 +27,7 @@ describe('authorization code grant', () => {
 
     const jwks = createRemoteJWKSet(new URL(`${f.mock.url}/${f.mock.tenantId}/discovery/v2.0/keys`));
     const verifyAt = { issuer: f.mock.issuer, audience: WEB.clientId, currentDate: new Date(now) };
-    const user = f.mock.users[0];
+    const user = f.mock.users[0]!;
     const iat = now / 1000;
 
     const id = await jwtVerify(String(body.id_token), jwks, verifyAt);

@@ -106,8 +106,8 @@ describe('authorize endpoint', () => {
 
   it('redirects a chosen user back with code, state and a new session_state per login', async () => {
     const params = authorizeParams(challenge);
-    const first = await submitLogin(f.mock, params, f.mock.users[1].username);
-    const second = await submitLogin(f.mock, params, f.mock.users[1].username);
+    const first = await submitLogin(f.mock, params, f.mock.users[1]!.username);
+    const second = await submitLogin(f.mock, params, f.mock.users[1]!.username);
     assert.equal(first.status, 302);
     const a = new URL(first.headers.get('location') ?? '');
     const b = new URL(second.headers.get('location') ?? '');

@@ -64,7 +64,7 @@ describe('discovery and JWKS', () => {
     assert.equal(status, 200);
     const keys = body.keys as Record<string, unknown>[];
     assert.equal(keys.length, 1);
-    const key = keys[0];
+    const key = keys[0]!;
     assert.deepEqual(Object.keys(key).sort(), ['alg', 'e', 'issuer', 'kid', 'kty', 'n', 'use', 'x5t']);
     assert.equal(key.kty, 'RSA');
     assert.equal(key.use, 'sig');

@@ -102,7 +102,7 @@ describe('failure injection at the token endpoint', () => {
       access_token: { polids: { essential: boolean; values: string[] } };
     };
     assert.equal(claims.access_token.polids.essential, true);
-    assert.match(claims.access_token.polids.values[0], /^[0-9a-f-]{36}$/);
+    assert.match(claims.access_token.polids.values[0]!, /^[0-9a-f-]{36}$/);
   });
 
   it('stops failing after clearFailures', async () => {

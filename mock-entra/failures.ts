@@ -39,8 +39,8 @@ export class FailureQueue {
   /** The failure to apply to this token request, if any (consumes one use). */
   takeForToken(grant: GrantType): TokenFailure | undefined {
     const index = this.#token.findIndex((p) => p.failure.grant === undefined || p.failure.grant === grant);
-    if (index < 0) return undefined;
     const pending = this.#token[index];
+    if (pending === undefined) return undefined;
     pending.remaining -= 1;
     if (pending.remaining <= 0) this.#token.splice(index, 1);
     return pending.failure;

@@ -51,7 +51,9 @@ const keyPool: Promise<SigningKey>[] = [];
 
 function pooledSigningKey(index: number): Promise<SigningKey> {
   while (keyPool.length <= index) keyPool.push(createSigningKey());
-  return keyPool[index];
+  const key = keyPool[index];
+  if (key === undefined) throw new RangeError(`no pooled signing key at index ${index}`);
+  return key;
 }
 
 /** The signing keys of one mock server: the current key signs, older keys stay published until removed. */

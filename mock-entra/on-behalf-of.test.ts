@@ -27,7 +27,7 @@ describe('on-behalf-of grant', () => {
   }
 
   it('exchanges a user token for the API into one for the downstream API', async () => {
-    const user = f.mock.users[1];
+    const user = f.mock.users[1]!;
     const incoming = await f.mock.mintAccessToken({ audience: API.clientId, user, azp: WEB.clientId });
     const res = await obo(incoming);
     assert.equal(res.status, 200);

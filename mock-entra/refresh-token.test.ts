@@ -58,7 +58,7 @@ describe('refresh token grant', () => {
     const login = await loginForTokens(f);
     f.mock.revokeRefreshTokens('00000000-0000-4000-a000-000000000000');
     assert.equal((await refresh(login.body.refresh_token)).status, 200, 'other users are not affected');
-    f.mock.revokeRefreshTokens(f.mock.users[0].oid);
+    f.mock.revokeRefreshTokens(f.mock.users[0]!.oid);
     const revoked = await refresh(login.body.refresh_token);
     assert.equal(revoked.status, 400);
     assert.equal(revoked.body.error, 'invalid_grant');

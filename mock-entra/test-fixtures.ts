@@ -179,7 +179,7 @@ export async function loginForTokens(
   const result = await postToken(f.mock, {
     grant_type: 'authorization_code',
     code,
-    redirect_uri: params.redirect_uri,
+    ...(params.redirect_uri === undefined ? {} : { redirect_uri: params.redirect_uri }),
     code_verifier: verifier,
     ...(await webAuth(f)),
   });

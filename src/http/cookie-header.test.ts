@@ -96,12 +96,12 @@ describe('stripCookies', () => {
         const result = stripCookies(input, P);
         const resultPairs = pairsOf(result ?? '');
         for (const pair of resultPairs) {
-          const n = owsTrim(pair.split('=')[0]);
+          const n = owsTrim(pair.split('=')[0]!);
           assert.ok(n !== P && !n.startsWith(P + '.'), result);
         }
         const inputPairs = (typeof input === 'string' ? [input] : input).flatMap(pairsOf);
         const expected = inputPairs.filter((pair) => {
-          const n = owsTrim(pair.split('=')[0]);
+          const n = owsTrim(pair.split('=')[0]!);
           return n !== P && !n.startsWith(P + '.');
         });
         assert.deepEqual(resultPairs, expected);

@@ -214,7 +214,7 @@ describe('resolveRedirectTarget() properties', () => {
       fc.property(tokenString, (raw) => {
         if (!isSafeRedirectTarget(raw, '/')) return;
         assert.match(raw, /^[\x21-\x7e]+$/);
-        const path = decodeURIComponent(raw.split(/[?#]/)[0]);
+        const path = decodeURIComponent(raw.split(/[?#]/)[0]!);
         assert.ok(!path.includes('//') && !/(^|\/)\.\.?(\/|$)/.test(path), `${JSON.stringify(raw)} decodes to ${path}`);
       }),
       { numRuns: 2000 },
