@@ -21,7 +21,8 @@ export interface JwksCacheOptions {
 export class JwksCache {
   readonly #o: Required<JwksCacheOptions>;
   #keys = new Map<string, VerifyKey>();
-  #lastFetchAt = Number.NEGATIVE_INFINITY;
+  /** When an unknown `kid` last caused a fetch; start-up and periodic fetches do not count. */
+  #lastKidFetchAt = Number.NEGATIVE_INFINITY;
   #inflight: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
 
@@ -52,13 +53,22 @@ export class JwksCache {
     return this.#keys.size;
   }
 
-  /** The key for `kid`, refetching once per cooldown when it is unknown; undefined when it stays unknown. */
+  /**
+   * The key for `kid`, refetching once per cooldown when it is unknown; undefined when it stays unknown.
+   * A lookup that arrives while a fetch is under way waits for it, so the burst of requests right after a key
+   * rollover all see the new key instead of failing inside the cooldown the first one started.
+   */
   async key(kid: string): Promise<VerifyKey | undefined> {
     const known = this.#keys.get(kid);
     if (known) return known;
-    if (this.#o.now() - this.#lastFetchAt >= this.#o.cooldownMs) {
+    let pending = this.#inflight;
+    if (!pending && this.#o.now() - this.#lastKidFetchAt >= this.#o.cooldownMs) {
+      this.#lastKidFetchAt = this.#o.now();
+      pending = this.#refresh();
+    }
+    if (pending) {
       try {
-        await this.#refresh();
+        await pending;
       } catch {
         // Keep the last good keys; the token simply stays unverifiable.
       }
@@ -74,9 +84,11 @@ export class JwksCache {
   }
 
   async #fetch(): Promise<void> {
-    this.#lastFetchAt = this.#o.now();
     const res = await this.#o.fetch(this.#o.jwksUri);
-    if (!res.ok) throw new Error(`JWKS endpoint answered HTTP ${res.status}`);
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new Error(`JWKS endpoint answered HTTP ${res.status}`);
+    }
     const body = (await res.json()) as { keys?: unknown };
     if (!Array.isArray(body.keys)) throw new Error('JWKS document has no "keys" array');
     const next = new Map<string, VerifyKey>();

@@ -229,6 +229,17 @@ function mapError(grant: string, err: unknown): Error {
       { cause: err },
     );
   }
+  if (err instanceof client.WWWAuthenticateChallengeError) {
+    // A 401 whose error is in a WWW-Authenticate challenge rather than the body: still the IdP's own answer.
+    const params = err.cause.find((c) => typeof c.parameters.error === 'string')?.parameters;
+    if (params?.error) {
+      return new IdpResponseError(
+        err.status,
+        { error: params.error, error_description: params.error_description },
+        { cause: err },
+      );
+    }
+  }
   if (err instanceof client.AuthorizationResponseError) {
     return new VestibuleError('LOGIN_IDP_ERROR', err.error, { cause: err });
   }

@@ -1,4 +1,4 @@
-import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { VestibuleError } from '../errors.js';
 import type { JwksCache } from './jwks.js';
 
@@ -7,7 +7,10 @@ export interface ValidationOptions {
   readonly audience: string;
   /** Expected `nonce` (ID tokens at login). */
   readonly nonce?: string;
-  /** Reject app-only tokens (`idtyp: app`): e.g. on-behalf-of needs a user. */
+  /**
+   * Require a delegated user access token: app-only tokens (`idtyp: app`) and tokens without `scp` (ID tokens,
+   * app tokens without `idtyp`) are rejected. On-behalf-of needs this: Entra exchanges only user tokens.
+   */
   readonly requireUser?: boolean;
 }
 
@@ -42,15 +45,20 @@ export class TokenValidator {
    * @throws VestibuleError TOKEN_INVALID with a reason safe to show (never the token)
    */
   async validate(token: string, options: ValidationOptions): Promise<JWTPayload> {
-    let kid: string | undefined;
-    let alg: string | undefined;
+    let kid: unknown;
+    let alg: unknown;
+    let unverified: JWTPayload;
     try {
       ({ kid, alg } = decodeProtectedHeader(token));
+      unverified = decodeJwt(token);
     } catch {
       throw invalid('not a JWT');
     }
     if (alg !== 'RS256') throw invalid(`algorithm ${JSON.stringify(alg ?? 'none')} is not accepted; only RS256`);
-    if (!kid) throw invalid('missing key id ("kid") in the token header');
+    if (typeof kid !== 'string' || kid === '') throw invalid('missing key id ("kid") in the token header');
+    // Rejecting a foreign issuer before the key lookup keeps other issuers' tokens (v1 ones included) from
+    // triggering JWKS refetches, and gives the clear v1 message even when the v1 key is not ours.
+    if (unverified.iss !== this.#o.issuer) throw invalid(issuerProblem(unverified.iss, this.#o.issuer));
     const key = await this.#o.jwks.key(kid);
     if (!key) throw invalid('signed with a key the identity provider does not publish (unknown "kid")');
     let payload: JWTPayload;
@@ -64,7 +72,7 @@ export class TokenValidator {
         currentDate: this.#o.now ? new Date(this.#o.now()) : undefined,
       }));
     } catch (err) {
-      throw invalid(describe(err, token, this.#o.issuer), err);
+      throw invalid(describe(err), err);
     }
     const nowSec = (this.#o.now?.() ?? Date.now()) / 1000;
     if (typeof payload.iat !== 'number' || payload.iat > nowSec + this.#o.leewaySec)
@@ -73,6 +81,8 @@ export class TokenValidator {
     if (options.nonce !== undefined && payload.nonce !== options.nonce) throw invalid('nonce does not match the login');
     if (options.requireUser && payload.idtyp === 'app')
       throw invalid('an application token where a user token is required');
+    if (options.requireUser && typeof payload.scp !== 'string')
+      throw invalid('not a user access token (no "scp" claim) where a user token is required');
     return payload;
   }
 }
@@ -88,33 +98,27 @@ export function tenantOf(issuer: string): string | undefined {
     ?.toLowerCase();
 }
 
-function describe(err: unknown, token: string, issuer: string): string {
+/** Why `iss` is not the expected issuer; v1.0 tokens get their own message since the fix is in the app registration. */
+function issuerProblem(iss: unknown, issuer: string): string {
+  if (iss === undefined) return 'missing required claim "iss"';
+  if (typeof iss === 'string' && iss.startsWith('https://sts.windows.net/')) {
+    return `a v1.0 token (issuer ${JSON.stringify(iss)}); only v2.0 tokens from ${JSON.stringify(issuer)} are accepted: set requestedAccessTokenVersion=2`;
+  }
+  return 'wrong issuer ("iss")';
+}
+
+function describe(err: unknown): string {
   if (err instanceof joseErrors.JWTExpired) return 'expired ("exp")';
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    if (err.claim === 'iss') {
-      const iss = issOf(token);
-      if (iss?.startsWith('https://sts.windows.net/')) {
-        return `a v1.0 token (issuer ${JSON.stringify(iss)}); only v2.0 tokens from ${JSON.stringify(issuer)} are accepted — set requestedAccessTokenVersion=2`;
-      }
-      return 'wrong issuer ("iss")';
-    }
+    if (err.reason === 'missing') return `missing required claim ${JSON.stringify(err.claim)}`;
+    if (err.reason === 'invalid') return `claim ${JSON.stringify(err.claim)} is not a number`;
+    if (err.claim === 'iss') return 'wrong issuer ("iss")';
     if (err.claim === 'aud') return 'wrong audience ("aud")';
     if (err.claim === 'nbf') return 'not yet valid ("nbf")';
     if (err.claim === 'iat') return 'issued in the future ("iat")';
-    if (err.reason === 'missing') return `missing required claim ${JSON.stringify(err.claim)}`;
     return `claim ${JSON.stringify(err.claim)} is not valid`;
   }
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature does not verify';
   if (err instanceof joseErrors.JWTInvalid || err instanceof joseErrors.JWSInvalid) return 'malformed token';
   return 'could not be verified';
-}
-
-function issOf(token: string): string | undefined {
-  try {
-    const part = token.split('.')[1] ?? '';
-    const v = (JSON.parse(Buffer.from(part, 'base64url').toString()) as { iss?: unknown }).iss;
-    return typeof v === 'string' ? v : undefined;
-  } catch {
-    return undefined;
-  }
 }

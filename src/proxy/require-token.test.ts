@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import type { TokenRule } from '../config/settings.js';
+import { JwksCache } from '../oidc/jwks.js';
+import { TokenValidator } from '../oidc/token-validator.js';
+import { bearerToken, createRequireToken, headerSafe, satisfies, type RequireToken } from './require-token.js';
+
+const TID = '7f3c2b1a-0d4e-4c5b-9a8f-1e2d3c4b5a69';
+const ISSUER = `https://login.microsoftonline.com/${TID}/v2.0`;
+const CLIENT_ID = '0a1b2c3d-1111-4111-8111-000000000001';
+
+let key: CryptoKey;
+let validator: TokenValidator;
+
+function rule(pattern: string, roles: string[] = [], scopes: string[] = []): TokenRule {
+  return { pattern, roles, scopes };
+}
+
+async function token(extra: Record<string, unknown> = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ iss: ISSUER, aud: CLIENT_ID, tid: TID, iat: now, nbf: now, exp: now + 600, ...extra })
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: 'k1' })
+    .sign(key);
+}
+
+before(async () => {
+  const pair = await generateKeyPair('RS256');
+  key = pair.privateKey;
+  const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1' };
+  const jwks = new JwksCache({
+    jwksUri: 'https://idp/keys',
+    fetch: () => Promise.resolve(Response.json({ keys: [jwk] })),
+  });
+  await jwks.load();
+  validator = new TokenValidator({ issuer: ISSUER, jwks, leewaySec: 5 });
+});
+
+describe('createRequireToken', () => {
+  let check: RequireToken;
+  before(() => {
+    check = createRequireToken(
+      [rule('/api/**'), rule('/api/admin/**', ['admin']), rule('/reports/**', [], ['reports.read'])],
+      validator,
+      CLIENT_ID,
+    );
+  });
+
+  it('leaves unmatched paths alone, and everything when there are no rules', async () => {
+    assert.deepEqual(await check('/public/x', undefined, undefined), { protected: false });
+    assert.deepEqual(await check('/public?next=/api/x', undefined, undefined), { protected: false });
+    const none = createRequireToken([], validator, CLIENT_ID);
+    assert.deepEqual(await none('/api/x', undefined, undefined), { protected: false });
+  });
+
+  it('asks for a token with a bare Bearer challenge when there is none', async () => {
+    const expected = { protected: true, status: 401, wwwAuthenticate: 'Bearer', reason: 'no token' };
+    assert.deepEqual(await check('/api/x', undefined, undefined), expected);
+    assert.deepEqual(await check('/api', 'Basic dXNlcjpwYXNz', undefined), expected);
+  });
+
+  it('accepts a valid bearer token on the normalised path', async () => {
+    const t = await token();
+    assert.deepEqual(await check('/api/x', `Bearer ${t}`, undefined), { protected: true, ok: true });
+    assert.deepEqual(await check('//api/./y/?q=1', `bearer ${t}`, undefined), { protected: true, ok: true });
+  });
+
+  it('rejects an invalid or malformed bearer token with invalid_token', async () => {
+    const bad = await check('/api/x', `Bearer ${await token({ aud: 'other' })}`, undefined);
+    assert.deepEqual(bad, {
+      protected: true,
+      status: 401,
+      wwwAuthenticate: `Bearer error="invalid_token", error_description="wrong audience ('aud')"`,
+      reason: 'wrong audience ("aud")',
+    });
+    const malformed = await check('/api/x', 'Bearer', undefined);
+    assert.equal(malformed.status, 401);
+    assert.equal(malformed.reason, 'malformed Authorization header');
+  });
+
+  it("uses the browser session's access token when there is one", async () => {
+    const good = await token();
+    assert.deepEqual(await check('/api/x', 'Bearer garbage!', good), { protected: true, ok: true });
+    const expired = await token({ exp: 1_000, iat: 900 });
+    const res = await check('/api/x', `Bearer ${good}`, expired);
+    assert.equal(res.status, 401);
+    assert.equal(res.reason, 'expired ("exp")');
+  });
+
+  it('requires one of the roles or scopes of every matching rule (403 insufficient_scope)', async () => {
+    const admin = await token({ roles: ['admin'] });
+    const plain = await token({ roles: ['access_as_application'] });
+    assert.deepEqual(await check('/api/admin/x', `Bearer ${admin}`, undefined), { protected: true, ok: true });
+    assert.deepEqual(await check('/api/x', `Bearer ${plain}`, undefined), { protected: true, ok: true });
+    assert.deepEqual(await check('/api/admin/x', `Bearer ${plain}`, undefined), {
+      protected: true,
+      status: 403,
+      wwwAuthenticate: 'Bearer error="insufficient_scope", error_description="requires one of the roles admin"',
+      reason: 'requires one of the roles admin',
+    });
+    const reader = await token({ scp: 'defaultaccess reports.read' });
+    assert.deepEqual(await check('/reports/q1', `Bearer ${reader}`, undefined), { protected: true, ok: true });
+    assert.equal((await check('/reports/q1', `Bearer ${plain}`, undefined)).status, 403);
+  });
+
+  it('treats a path without canonical form as matching every rule', async () => {
+    const plain = await token({ scp: 'reports.read' });
+    assert.equal((await check('/api%2Fadmin/x', undefined, undefined)).status, 401);
+    assert.equal((await check('/api%2Fadmin/x', `Bearer ${plain}`, undefined)).status, 403);
+    const all = await token({ roles: ['admin'], scp: 'reports.read' });
+    assert.deepEqual(await check('/api%2Fadmin/x', `Bearer ${all}`, undefined), { protected: true, ok: true });
+  });
+});
+
+describe('helpers', () => {
+  it('bearerToken tells "no bearer credential" from "malformed"', () => {
+    assert.equal(bearerToken(undefined), undefined);
+    assert.equal(bearerToken('Basic abc'), undefined);
+    assert.equal(bearerToken('Bearerx abc'), undefined);
+    assert.equal(bearerToken('Bearer a.b.c'), 'a.b.c');
+    assert.equal(bearerToken('BEARER   a.b-_c~+/='), 'a.b-_c~+/=');
+    assert.equal(bearerToken('Bearer'), null);
+    assert.equal(bearerToken('Bearer a b'), null);
+    assert.equal(bearerToken('Bearer a"b'), null);
+  });
+
+  it('satisfies: any one role or scope, nothing needed without either', () => {
+    assert.equal(satisfies(rule('/x'), {}), true);
+    assert.equal(satisfies(rule('/x', ['a', 'b']), { roles: ['b'] }), true);
+    assert.equal(satisfies(rule('/x', ['a']), { roles: 'a' }), false);
+    assert.equal(satisfies(rule('/x', [], ['s']), { scp: 'x s' }), true);
+    assert.equal(satisfies(rule('/x', [], ['s']), { scp: 'xs' }), false);
+    assert.equal(satisfies(rule('/x', ['a'], ['s']), { scp: 's' }), true);
+  });
+
+  it('headerSafe keeps error_description within RFC 6750 characters', () => {
+    assert.equal(headerSafe('a "v1.0" token \\ — set x'), "a 'v1.0' token / - set x");
+  });
+});

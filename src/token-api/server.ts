@@ -1,0 +1,89 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { IdentityProvider } from '../oidc/provider.js';
+import { registerRequestLog, requestId } from '../observability/request-log.js';
+import { errorResponse, invalidRequest } from './api-error.js';
+import { registerIntrospectRoute } from './introspect-route.js';
+import { registerBodyParsers, unsupportedMediaType } from './request-body.js';
+import { TokenCache } from './token-cache.js';
+import { registerTokenRoutes } from './token-routes.js';
+
+export interface TokenApiDeps {
+  readonly provider: IdentityProvider;
+  readonly clientId: string;
+  /** pino instance; the listener logs as a child with `listener: "token"`. */
+  readonly logger: FastifyBaseLogger;
+  /** Epoch ms, for the token caches. */
+  readonly now?: () => number;
+  /** Bound of each token cache (client credentials, on-behalf-of); default 10 000. */
+  readonly cacheMaxEntries?: number;
+}
+
+/** Large enough for a user token with many groups, small enough that a body is never a memory problem. */
+const BODY_LIMIT = 128 * 1024;
+
+/**
+ * The token API listener (Texas-compatible): `POST /api/v1/token`, `/api/v1/token/exchange`,
+ * `/api/v1/introspect`, plus `GET /healthz`. Its own Fastify instance because it listens on a loopback-only
+ * address of its own and must never be reachable through the public port. Returned without listening.
+ */
+export async function buildTokenApi(deps: TokenApiDeps): Promise<FastifyInstance> {
+  const now = deps.now ?? Date.now;
+  const cacheOptions = { now, maxEntries: deps.cacheMaxEntries ?? 10_000 };
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ listener: 'token' }),
+    // One line per request comes from registerRequestLog; Fastify's own pair of lines is turned off.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: requestId,
+    requestIdHeader: false,
+    bodyLimit: BODY_LIMIT,
+    return503OnClosing: true,
+    http: { headersTimeout: 15_000, maxHeaderSize: 32 * 1024 },
+  });
+  registerRequestLog(app);
+  registerBodyParsers(app);
+
+  // Token responses must never be cached by anything between the app and us (RFC 6749 §5.1).
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+  });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const res = errorResponse(fastifyClientError(err, request.headers['content-type']) ?? err);
+    if (res.ours) request.log.error({ failure: safeError(err) }, 'token API request failed');
+    else if (res.status >= 500) request.log.warn({ idpError: res.body.error, status: res.status }, 'IdP error');
+    else request.log.info({ error: res.body.error, status: res.status }, 'token API request rejected');
+    return reply.code(res.status).send(res.body);
+  });
+  app.setNotFoundHandler((_request, reply) =>
+    reply.code(404).send({ error: 'invalid_request', error_description: 'no such endpoint' }),
+  );
+
+  registerTokenRoutes(app, {
+    provider: deps.provider,
+    clientId: deps.clientId,
+    tokens: new TokenCache(cacheOptions),
+    exchanges: new TokenCache(cacheOptions),
+  });
+  registerIntrospectRoute(app, { validator: deps.provider.validator, clientId: deps.clientId });
+  app.get('/healthz', { config: { routeClass: 'token' } }, (_request, reply) => reply.send('ok\n'));
+  return app;
+}
+
+/** Fastify's own 4xx errors (no parser for the media type, body too large …) in Texas' `invalid_request` shape. */
+function fastifyClientError(err: FastifyError, contentType: string | undefined): Error | undefined {
+  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return unsupportedMediaType(contentType);
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return invalidRequest(`the body is larger than ${BODY_LIMIT} bytes`);
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return invalidRequest('the request could not be read');
+  }
+  return undefined;
+}
+
+/**
+ * What is logged of an unexpected error: code and message (ours never carry tokens), never the cause chain.
+ * The key is `errorCode`, not `code`: the logger redacts every `*.code` (authorization codes).
+ */
+function safeError(err: unknown): { errorCode?: string; message: string } {
+  if (err instanceof Error) return { errorCode: (err as { code?: string }).code, message: err.message };
+  return { message: String(err) };
+}

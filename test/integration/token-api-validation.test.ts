@@ -1,0 +1,248 @@
+import assert from 'node:assert/strict';
+import { createPublicKey, randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { importJWK, SignJWT, type JWTPayload } from 'jose';
+import pino from 'pino';
+import { generateClientJwk } from '../../mock-entra/keys.js';
+import { startMockEntra, type MockEntra } from '../../mock-entra/server.js';
+import { discoverProvider, type IdentityProvider } from '../../src/oidc/provider.js';
+import { createRequireToken, type RequireToken } from '../../src/proxy/require-token.js';
+import { buildTokenApi } from '../../src/token-api/server.js';
+
+const APP = randomUUID();
+const OTHER = randomUUID();
+
+/** One entry of the bad-token battery: the token and what the validator must say about it. */
+interface BadToken {
+  readonly name: string;
+  readonly token: string;
+  readonly reason: RegExp;
+}
+
+const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+describe('token validation on introspect and protected paths, against the mock Entra ID', () => {
+  let mock: MockEntra;
+  let provider: IdentityProvider;
+  let api: FastifyInstance;
+  let url: string;
+  let requireToken: RequireToken;
+  let battery: BadToken[];
+  let userToken: string;
+  let appToken: string;
+
+  /** Signs `payload` with the mock's own signing key, as a forger who stole it would. */
+  async function forge(payload: JWTPayload, header: Record<string, unknown> = {}): Promise<string> {
+    const key = mock.signingKey();
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid, ...header })
+      .sign(await importJWK(key.privateJwk, 'RS256'));
+  }
+
+  function claimsOf(token: string): JWTPayload {
+    return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as JWTPayload;
+  }
+
+  before(async () => {
+    const { privateJwk, publicJwk } = await generateClientJwk();
+    mock = await startMockEntra({
+      clients: [
+        { clientId: APP, name: 'test:team:app', publicJwks: { keys: [publicJwk] } },
+        { clientId: OTHER, name: 'test:team:other' },
+      ],
+    });
+    provider = await discoverProvider({
+      wellKnownUrl: mock.wellKnownUrl,
+      clientId: APP,
+      clientAuth: { method: 'private_key_jwt', jwk: privateJwk },
+      assertionAudience: 'issuer',
+      allowInsecure: true,
+    });
+    api = await buildTokenApi({ provider, clientId: APP, logger: pino({ level: 'silent' }) });
+    url = await api.listen({ host: '127.0.0.1', port: 0 });
+    requireToken = createRequireToken([{ pattern: '/api/**', roles: [], scopes: [] }], provider.validator, APP);
+
+    userToken = await mock.mintAccessToken({ audience: APP });
+    appToken = await mock.mintAccessToken({ audience: APP, appClientId: OTHER });
+    const good = claimsOf(userToken);
+    const now = Math.floor(Date.now() / 1000);
+    const [h, p, s] = userToken.split('.') as [string, string, string];
+    const { privateJwk: strangerKey } = await generateClientJwk('unknown-kid');
+    const publicPem = createPublicKey({ key: mock.signingKey().publicJwk as never, format: 'jwk' }).export({
+      type: 'spki',
+      format: 'pem',
+    });
+    const without = (name: string): JWTPayload => Object.fromEntries(Object.entries(good).filter(([k]) => k !== name));
+    battery = [
+      {
+        name: 'expired',
+        token: await forge({ ...good, iat: now - 7200, nbf: now - 7200, exp: now - 3600 }),
+        reason: /^expired/,
+      },
+      { name: 'not yet valid', token: await forge({ ...good, nbf: now + 3600 }), reason: /^not yet valid/ },
+      { name: 'wrong aud', token: await forge({ ...good, aud: OTHER }), reason: /^wrong audience/ },
+      {
+        name: 'wrong iss',
+        token: await forge({ ...good, iss: `https://login.microsoftonline.com/${mock.tenantId}/v2.0` }),
+        reason: /^wrong issuer/,
+      },
+      {
+        name: 'v1 issuer',
+        token: await forge({ ...good, iss: `https://sts.windows.net/${mock.tenantId}/`, ver: '1.0' }),
+        reason: /^a v1\.0 token .*requestedAccessTokenVersion=2/,
+      },
+      { name: 'alg none', token: `${b64({ alg: 'none', typ: 'JWT' })}.${p}.`, reason: /"none" is not accepted/ },
+      {
+        name: 'HS256 signed with the public key',
+        token: await new SignJWT(good)
+          .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: mock.signingKey().kid })
+          .sign(new TextEncoder().encode(String(publicPem))),
+        reason: /"HS256" is not accepted/,
+      },
+      {
+        name: 'unknown kid',
+        token: await new SignJWT(good)
+          .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: strangerKey.kid })
+          .sign(await importJWK(strangerKey, 'RS256')),
+        reason: /unknown "kid"/,
+      },
+      { name: 'tampered payload', token: `${h}.${b64({ ...good, NAVident: 'Z999999' })}.${s}`, reason: /signature/ },
+      {
+        name: 'tampered signature',
+        token: `${h}.${p}.${s.slice(0, 20)}${s[20] === 'x' ? 'y' : 'x'}${s.slice(21)}`,
+        reason: /signature/,
+      },
+      { name: 'missing exp', token: await forge(without('exp')), reason: /missing required claim "exp"/ },
+      { name: 'missing iat', token: await forge(without('iat')), reason: /missing required claim "iat"/ },
+      { name: 'wrong tenant', token: await forge({ ...good, tid: randomUUID() }), reason: /wrong tenant/ },
+      { name: 'not a JWT', token: 'eyJhbGciOi.not.a-jwt', reason: /not a JWT/ },
+    ];
+  });
+
+  after(async () => {
+    await api.close();
+    provider.close();
+    await mock.close();
+  });
+
+  async function introspect(body: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }> {
+    const res = await fetch(`${url}/api/v1/introspect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  describe('POST /api/v1/introspect', () => {
+    it('returns active:true with every claim for user and app tokens', async () => {
+      const user = await introspect({ identity_provider: 'entra_id', token: userToken });
+      assert.equal(user.status, 200);
+      assert.equal(user.body.NAVident, mock.users[0]?.navIdent);
+      assert.deepEqual(user.body, { active: true, ...claimsOf(userToken) });
+      const form = await fetch(`${url}/api/v1/introspect`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ identity_provider: 'azuread', token: appToken }),
+      });
+      assert.deepEqual(await form.json(), { active: true, ...claimsOf(appToken) });
+    });
+
+    it('returns 200 active:false with the reason for every bad token', async () => {
+      for (const bad of battery) {
+        const res = await introspect({ identity_provider: 'entra_id', token: bad.token });
+        assert.equal(res.status, 200, bad.name);
+        assert.deepEqual(Object.keys(res.body).sort(), ['active', 'error'], bad.name);
+        assert.equal(res.body.active, false, bad.name);
+        assert.match(String(res.body.error).replace(/^invalid token: /, ''), bad.reason, bad.name);
+      }
+    });
+
+    it('answers 200 active:false for an unsupported provider or a missing token', async () => {
+      assert.deepEqual(await introspect({ identity_provider: 'idporten', token: userToken }), {
+        status: 200,
+        body: { active: false, error: "identity provider 'idporten' is not supported" },
+      });
+      assert.deepEqual(await introspect({ identity_provider: 'entra_id' }), {
+        status: 200,
+        body: { active: false, error: "missing required field 'token'" },
+      });
+    });
+
+    it('does not let a token claim "active" for itself', async () => {
+      const token = await forge({ ...claimsOf(userToken), active: 'maybe' });
+      const res = await introspect({ identity_provider: 'entra_id', token });
+      assert.equal(res.body.active, true);
+    });
+  });
+
+  describe('createRequireToken with the shared validator', () => {
+    it('passes a valid user or app token, from the header or the session', async () => {
+      assert.deepEqual(await requireToken('/api/x', `Bearer ${userToken}`, undefined), { protected: true, ok: true });
+      assert.deepEqual(await requireToken('/api/x', `Bearer ${appToken}`, undefined), { protected: true, ok: true });
+      assert.deepEqual(await requireToken('/api/x', undefined, userToken), { protected: true, ok: true });
+    });
+
+    it('answers 401 invalid_token for every bad token, in the header or the session', async () => {
+      for (const bad of battery) {
+        for (const [authorization, session] of [
+          [`Bearer ${bad.token}`, undefined],
+          [`Bearer ${userToken}`, bad.token],
+        ] as const) {
+          const decision = await requireToken('/api/x', authorization, session);
+          assert.equal(decision.protected, true, bad.name);
+          assert.equal(decision.status, 401, bad.name);
+          assert.match(decision.reason ?? '', bad.reason, bad.name);
+          assert.match(decision.wwwAuthenticate ?? '', /^Bearer error="invalid_token", error_description="[^"\\]+"$/);
+        }
+      }
+    });
+  });
+
+  describe('signing keys', () => {
+    // Providers of their own: the battery's unknown kid has started the shared one's refetch cooldown.
+    async function freshProvider(): Promise<IdentityProvider> {
+      const { privateJwk } = await generateClientJwk();
+      return discoverProvider({
+        wellKnownUrl: mock.wellKnownUrl,
+        clientId: APP,
+        clientAuth: { method: 'private_key_jwt', jwk: privateJwk },
+        assertionAudience: 'issuer',
+        allowInsecure: true,
+      });
+    }
+    const jwksFetches = (status: number): number =>
+      mock.requests().filter((r) => r.path.endsWith('/discovery/v2.0/keys') && r.status === status).length;
+
+    it('keeps the cached keys usable when a refetch fails', async () => {
+      const fresh = await freshProvider();
+      try {
+        mock.fail({ kind: 'jwks_down' });
+        const failedBefore = jwksFetches(503);
+        const stranger = battery.find((b) => b.name === 'unknown kid');
+        await assert.rejects(fresh.validator.validate(stranger?.token ?? '', { audience: APP }), /unknown "kid"/);
+        assert.equal(jwksFetches(503), failedBefore + 1);
+        assert.equal((await fresh.validator.validate(userToken, { audience: APP })).aud, APP);
+      } finally {
+        mock.clearFailures();
+        fresh.close();
+      }
+    });
+
+    it('picks up a rotated signing key on the first token that uses it', async () => {
+      const fresh = await freshProvider();
+      try {
+        await mock.rotateSigningKey();
+        const rotated = await mock.mintAccessToken({ audience: APP });
+        const kidOf = (t: string): unknown =>
+          (JSON.parse(Buffer.from(t.split('.')[0] ?? '', 'base64url').toString()) as { kid?: unknown }).kid;
+        assert.notEqual(kidOf(rotated), kidOf(userToken));
+        assert.equal((await fresh.validator.validate(rotated, { audience: APP })).aud, APP);
+        assert.equal((await fresh.validator.validate(userToken, { audience: APP })).aud, APP);
+      } finally {
+        fresh.close();
+      }
+    });
+  });
+});
