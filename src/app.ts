@@ -7,14 +7,21 @@ import { isVestibuleError } from './errors.js';
 import type { IdentityProvider } from './oidc/provider.js';
 import { registerRequestLog, requestId } from './observability/request-log.js';
 import { proxyPlugin } from './proxy/plugin.js';
+import { createRequireToken } from './proxy/require-token.js';
+import { buildTokenApi } from './token-api/server.js';
 import { trustedPeers } from './proxy/trusted-peers.js';
 import { callbackRoute } from './routes/callback.js';
 import type { RouteDeps } from './routes/deps.js';
 import { loginRoute } from './routes/login.js';
+import { frontchannelLogoutRoute } from './routes/frontchannel-logout.js';
 import { logoutRoutes } from './routes/logout.js';
+import { sessionRoutes } from './routes/session.js';
 import { noStore } from './routes/request-info.js';
 import { storeKeys } from './session/keys.js';
 import { SessionManager } from './session/manager.js';
+import type { SessionPolicy } from './session/policy.js';
+import { RefreshLock } from './session/refresh-lock.js';
+import { Refresher } from './session/refresher.js';
 import { Sessions } from './session/sessions.js';
 import type { SessionStore } from './session/store.js';
 
@@ -31,6 +38,8 @@ export interface Apps {
   readonly public: FastifyInstance;
   /** Health and readiness, on VESTIBULE_ADMIN_BIND_ADDRESS. */
   readonly admin: FastifyInstance;
+  /** The Texas-compatible token API, on the loopback VESTIBULE_TOKEN_BIND_ADDRESS. */
+  readonly token: FastifyInstance;
 }
 
 /** Builds vestibule's servers without listening (tests inject or listen on port 0 themselves). */
@@ -40,11 +49,28 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
   const keyring = new Keyring(config.encryptionKey);
   const keys = storeKeys(`vestibule:${config.clientId}`);
   const sessions = new Sessions({ store, keyring, keys, now });
-  const manager = new SessionManager({ sessions, now });
+  const policy: SessionPolicy = {
+    refreshMarginMs: config.refreshMarginMs,
+    refreshCooldownMs: config.refreshCooldownMs,
+    inactivityTimeoutMs: config.sessionInactivityTimeoutMs,
+  };
+  const log: FastifyBaseLogger = deps.logger;
+  const refresher = new Refresher({
+    sessions,
+    keys,
+    lock: new RefreshLock(store),
+    provider,
+    clientId: config.clientId,
+    policy,
+    now,
+    log,
+  });
+  const manager = new SessionManager({ sessions, refresher, policy, now, log });
   const routeDeps: RouteDeps = {
     ingresses: config.ingresses,
     scopes: config.scopes,
     sessionMaxLifetimeMs: config.sessionMaxLifetimeMs,
+    policy,
     provider,
     sessions,
     manager,
@@ -54,11 +80,9 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
     now,
   };
 
-  // Typed as Fastify's logger so the instances keep the default generic parameters.
-  const logger: FastifyBaseLogger = deps.logger;
   const adminLogger: FastifyBaseLogger = deps.logger.child({ listener: 'admin' });
   const app = Fastify({
-    loggerInstance: logger,
+    loggerInstance: log,
     // Fastify's own per-request lines are off: registerRequestLog writes one safe line per request instead.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestId,
@@ -75,8 +99,9 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
   await app.register(fastifyCookie);
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (isVestibuleError(err)) {
-      if (err.status >= 500) request.log.error({ err: { code: err.code, message: err.message } }, 'request failed');
-      else request.log.info({ err: { code: err.code, message: err.message } }, 'request rejected');
+      if (err.status >= 500)
+        request.log.error({ failure: { errorCode: err.code, message: err.message } }, 'request failed');
+      else request.log.info({ failure: { errorCode: err.code, message: err.message } }, 'request rejected');
       const body =
         err.code === 'NOT_NAVIGATION'
           ? { error: 'unauthenticated', error_description: err.message, error_path: err.detail }
@@ -93,6 +118,8 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
     loginRoute(app, prefix, routeDeps);
     callbackRoute(app, prefix, routeDeps);
     logoutRoutes(app, prefix, routeDeps);
+    frontchannelLogoutRoute(app, prefix, routeDeps);
+    sessionRoutes(app, prefix, routeDeps, config.forwardAuth);
     // vestibule owns the whole /oauth2 subtree of each ingress: unknown paths there never reach the app.
     app.all(`${prefix}/oauth2/*`, { config: { routeClass: 'other' } }, (_request, reply) =>
       noStore(reply).code(404).send({ error: 'not_found' }),
@@ -104,7 +131,12 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
     ingresses: config.ingresses,
     manager,
     autoLogin: config.autoLogin,
+    autoLoginIgnorePaths: config.autoLoginIgnorePaths,
     isTrustedPeer: trustedPeers(config.trustedProxies),
+    requireToken:
+      config.requireTokenPaths.length > 0
+        ? createRequireToken(config.requireTokenPaths, provider.validator, config.clientId)
+        : undefined,
   });
 
   const admin = Fastify({
@@ -120,9 +152,23 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
     }
     return 'ready\n';
   });
+  // Operators end every session of one user (e.g. a leaver, a stolen laptop). Only on the admin listener.
+  admin.delete<{ Params: { oid: string } }>('/admin/users/:oid/sessions', async (request, reply) => {
+    const oid = request.params.oid;
+    if (!/^[0-9a-fA-F-]{1,64}$/.test(oid)) return reply.code(400).send({ error: 'oid must be an object id (GUID)' });
+    const ended = await sessions.destroyIndexed(keys.byOid(oid));
+    request.log.info({ oid, ended }, 'operator ended all sessions of a user');
+    return { ended };
+  });
   app.addHook('onClose', (_instance, done) => {
     provider.close();
     done();
   });
-  return { public: app, admin };
+  const token = await buildTokenApi({
+    provider,
+    clientId: config.clientId,
+    logger: deps.logger.child({ listener: 'token' }),
+    now,
+  });
+  return { public: app, admin, token };
 }

@@ -24,6 +24,7 @@ async function discoverWithRetry(config: Config, log: Logger): Promise<IdentityP
         clientAuth: config.clientAuth,
         assertionAudience: config.assertionAudience,
         allowInsecure: config.allowInsecureIdp,
+        leewaySec: config.tokenLeewayMs / 1000,
       });
     } catch (err) {
       if (Date.now() > deadline) throw err;
@@ -69,6 +70,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const provider = await discoverWithRetry(config, log);
   const apps = await buildApps({ config, provider, store, logger: log });
   await apps.admin.listen({ host: config.adminBind.host, port: config.adminBind.port });
+  await apps.token.listen({ host: config.tokenBind.host, port: config.tokenBind.port });
   await apps.public.listen({ host: config.bind.host, port: config.bind.port });
   log.info(
     { issuer: provider.metadata.issuer, ingresses: config.ingresses.map((i) => i.url), upstream: config.upstream },
@@ -82,6 +84,7 @@ async function main(argv: readonly string[]): Promise<number> {
     log.info({ signal }, 'shutting down');
     void (async () => {
       await apps.public.close();
+      await apps.token.close();
       await apps.admin.close();
       await store.close();
       log.flush();

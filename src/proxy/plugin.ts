@@ -5,7 +5,9 @@ import { isVestibuleError } from '../errors.js';
 import { cookieValues } from '../http/cookie-header.js';
 import { SESSION_COOKIE } from '../http/cookies.js';
 import { loginResponseKind, wantsJson } from '../http/navigation.js';
+import { compilePathGlobs, normalizePath } from '../http/path-match.js';
 import { upstreamHeaders } from '../http/upstream-headers.js';
+import type { RequireToken } from './require-token.js';
 import { ingressOf, pathOf, sendErrorPage } from '../routes/request-info.js';
 import type { SessionManager } from '../session/manager.js';
 
@@ -15,7 +17,11 @@ export interface ProxyDeps {
   readonly ingresses: readonly Ingress[];
   readonly manager: SessionManager;
   readonly autoLogin: boolean;
+  /** Globs exempt from auto-login; /favicon.ico and /robots.txt are always added. */
+  readonly autoLoginIgnorePaths: readonly string[];
   readonly isTrustedPeer: (address: string | undefined) => boolean;
+  /** Protected paths (VESTIBULE_REQUIRE_TOKEN_PATHS), or undefined when none are configured. */
+  readonly requireToken?: RequireToken | undefined;
 }
 
 /** Per-request authentication result, set by the pre-handler and read when the upstream headers are built. */
@@ -40,6 +46,7 @@ const WS_OWN_HEADERS = new Set(['host', 'connection', 'upgrade', 'content-length
  */
 export async function proxyPlugin(app: FastifyInstance, d: ProxyDeps): Promise<void> {
   app.decorateRequest('proxyAuth', null);
+  const ignored = compilePathGlobs(['/favicon.ico', '/robots.txt', ...d.autoLoginIgnorePaths]);
 
   const headersFor = (request: FastifyRequest): Record<string, string | string[]> => {
     const auth = request.proxyAuth ?? { accessToken: undefined, ingress: ingressOf(request, d.ingresses) };
@@ -60,7 +67,7 @@ export async function proxyPlugin(app: FastifyInstance, d: ProxyDeps): Promise<v
     websocket: true,
     config: { routeClass: 'proxy' },
     preHandler: (request, reply, done) => {
-      authenticate(request, reply, d).then(() => done(), done);
+      authenticate(request, reply, d, ignored).then(() => done(), done);
     },
     // reply-from logs every request at info otherwise; we log one line per request ourselves.
     disableRequestLogging: true,
@@ -92,15 +99,26 @@ export async function proxyPlugin(app: FastifyInstance, d: ProxyDeps): Promise<v
   });
 }
 
-async function authenticate(request: FastifyRequest, reply: FastifyReply, d: ProxyDeps): Promise<void> {
+async function authenticate(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  d: ProxyDeps,
+  ignored: (path: string | null) => boolean,
+): Promise<void> {
   const ingress = ingressOf(request, d.ingresses);
+  const rawPath = pathOf(request.url);
+  // Browsers resolve dot segments before sending; a raw one would make our path rules and the app's router
+  // disagree about which resource this is (the skip-route bypass class of CVE-2025-54576).
+  if (hasDotSegment(rawPath)) {
+    await reply.code(400).send({ error: 'bad_request', error_description: 'dot segments are not allowed in the path' });
+    return;
+  }
   let accessToken: string | undefined;
   try {
-    const session = await d.manager.find(cookieValues(request.headers.cookie, SESSION_COOKIE));
-    accessToken = session ? d.manager.accessToken(session) : undefined;
+    accessToken = (await d.manager.authenticate(cookieValues(request.headers.cookie, SESSION_COOKIE)))?.accessToken;
   } catch (err) {
     if (!isVestibuleError(err) || err.code !== 'STORE_UNAVAILABLE') throw err;
-    request.log.error({ err: { code: err.code, message: err.message } }, 'session store unavailable');
+    request.log.error({ failure: { errorCode: err.code, message: err.message } }, 'session store unavailable');
     // Without auto-login the app decides (the request goes on unauthenticated); with it, a login loop would
     // not help while the store is down.
     if (d.autoLogin) {
@@ -109,7 +127,20 @@ async function authenticate(request: FastifyRequest, reply: FastifyReply, d: Pro
     }
   }
   request.proxyAuth = { accessToken, ingress };
-  if (accessToken !== undefined || !d.autoLogin) return;
+  if (d.requireToken) {
+    const decision = await d.requireToken(request.url, request.headers.authorization, accessToken);
+    if (decision.protected && decision.ok !== true) {
+      reply.code(decision.status ?? 401).header('cache-control', 'no-store');
+      if (decision.wwwAuthenticate) reply.header('www-authenticate', decision.wwwAuthenticate);
+      await reply.send({
+        error: decision.status === 403 ? 'insufficient_scope' : 'invalid_token',
+        error_description: decision.reason,
+      });
+      return;
+    }
+    if (decision.protected) return;
+  }
+  if (accessToken !== undefined || !d.autoLogin || ignored(normalizePath(rawPath))) return;
 
   const loginUrl = `${ingress.routePrefix}/oauth2/login`;
   if (loginResponseKind(request.method, request.headers) === 'redirect') {
@@ -123,6 +154,11 @@ async function authenticate(request: FastifyRequest, reply: FastifyReply, d: Pro
   else if (wantsJson(request.headers))
     await reply.send({ error: 'unauthenticated, please log in', login_url: location });
   else await reply.type('text/plain; charset=utf-8').send(`unauthenticated, please log in: ${location}\n`);
+}
+
+/** A `.` or `..` segment, also percent-encoded (`%2e`), which `normalizePath` would resolve away. */
+export function hasDotSegment(rawPath: string): boolean {
+  return /(^|\/)(\.|%2e){1,2}(\/|;|$)/i.test(rawPath);
 }
 
 /** The path+query of a same-origin Referer (where an SPA should return after login), else undefined. */

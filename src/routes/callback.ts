@@ -7,6 +7,7 @@ import { cookieOptions, loginCookieName, SESSION_COOKIE } from '../http/cookies.
 import { openLoginState } from '../http/login-state.js';
 import { resolveRedirectTarget } from '../http/redirect-target.js';
 import type { TokenResult } from '../oidc/provider.js';
+import { timeoutFrom, type SessionPolicy } from '../session/policy.js';
 import type { SessionClaims, SessionRecord } from '../session/record.js';
 import type { RouteDeps } from './deps.js';
 import { ingressOf, noStore, queryOf, rejectNonNavigation, sendErrorPage, single } from './request-info.js';
@@ -64,7 +65,7 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
       ({ tokens, claims } = await d.provider.redeemCode(callbackUrl, login));
     } catch (err) {
       if (!isVestibuleError(err)) throw err;
-      request.log.warn({ err: { code: err.code, message: err.message } }, 'login failed');
+      request.log.warn({ failure: { errorCode: err.code, message: err.message } }, 'login failed');
       return fail(
         err.code === 'IDP_UNAVAILABLE' ? 503 : 502,
         'Login failed',
@@ -78,7 +79,7 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
     const previous = await d.manager.find(cookieValues(request.headers.cookie, SESSION_COOKIE)).catch(() => null);
     if (previous) await d.sessions.destroy(previous).catch(() => undefined);
     const now = d.now();
-    const { cookieValue } = await d.sessions.create(newRecord(tokens, claims, now, d.sessionMaxLifetimeMs));
+    const { cookieValue } = await d.sessions.create(newRecord(tokens, claims, now, d.sessionMaxLifetimeMs, d.policy));
     reply.setCookie(SESSION_COOKIE, cookieValue, cookieOptions(ingress, 'session'));
     request.log.info({ sid: claims.sid, oid: claims.oid }, 'login completed');
     return noStore(reply).redirect(resolveRedirectTarget(login.redirect, ingress.path), 302);
@@ -91,7 +92,13 @@ function sameString(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function newRecord(tokens: TokenResult, claims: JWTPayload, now: number, maxLifetimeMs: number): SessionRecord {
+function newRecord(
+  tokens: TokenResult,
+  claims: JWTPayload,
+  now: number,
+  maxLifetimeMs: number,
+  policy: SessionPolicy,
+): SessionRecord {
   if (typeof claims.sub !== 'string') throw new VestibuleError('LOGIN_EXCHANGE_FAILED', 'ID token has no sub');
   const s = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
   const kept: SessionClaims = {
@@ -102,10 +109,11 @@ function newRecord(tokens: TokenResult, claims: JWTPayload, now: number, maxLife
     name: s(claims.name),
     preferredUsername: s(claims.preferred_username),
   };
+  const endsAt = now + maxLifetimeMs;
   return {
     createdAt: now,
-    endsAt: now + maxLifetimeMs,
-    timeoutAt: null,
+    endsAt,
+    timeoutAt: timeoutFrom(now, { endsAt }, policy),
     refreshedAt: now,
     accessToken: tokens.accessToken,
     accessTokenExpiresAt: now + tokens.expiresIn * 1000,

@@ -3,6 +3,7 @@ import type { Keyring } from '../crypto/keyring.js';
 import type { IdentityProvider } from '../oidc/provider.js';
 import type { StoreKeys } from '../session/keys.js';
 import type { SessionManager } from '../session/manager.js';
+import type { SessionPolicy } from '../session/policy.js';
 import type { Sessions } from '../session/sessions.js';
 import type { SessionStore } from '../session/store.js';
 
@@ -11,6 +12,7 @@ export interface RouteDeps {
   readonly ingresses: readonly Ingress[];
   readonly scopes: readonly string[];
   readonly sessionMaxLifetimeMs: number;
+  readonly policy: SessionPolicy;
   readonly provider: IdentityProvider;
   readonly sessions: Sessions;
   readonly manager: SessionManager;

@@ -5,7 +5,8 @@ import { cookieOptions, loginCookieName, SESSION_COOKIE } from '../http/cookies.
 import { cookieValues } from '../http/cookie-header.js';
 import { resolveRedirectTarget } from '../http/redirect-target.js';
 import type { RouteDeps } from './deps.js';
-import { ingressOf, noStore, rejectNonNavigation, single } from './request-info.js';
+import { LOGIN_WINDOW_SEC, overLoginLimit } from './login-rate-limit.js';
+import { ingressOf, noStore, rejectNonNavigation, sendErrorPage, single } from './request-info.js';
 
 const PROMPTS = new Set(['login', 'select_account']);
 
@@ -23,6 +24,15 @@ export function loginRoute(app: FastifyInstance, prefix: string, d: RouteDeps): 
       const ingress = ingressOf(request, d.ingresses);
       const q = request.query;
       const redirect = resolveRedirectTarget(single(q, 'redirect'), ingress.path);
+      if (overLoginLimit(request, reply, ingress, d.now())) {
+        request.log.warn('login loop detected; answering 429');
+        return sendErrorPage(reply, {
+          status: 429,
+          title: 'Too many logins',
+          message: `This browser started many logins in a short time, which usually means the application keeps sending you back to log in. Wait a minute, then open the front page. If it happens again, tell the application's team (and quote the correlation ID below).`,
+          ingress,
+        }).header('retry-after', String(LOGIN_WINDOW_SEC));
+      }
       const extra: Record<string, string> = {};
       const prompt = single(q, 'prompt');
       if (prompt !== undefined) {

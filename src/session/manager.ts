@@ -1,13 +1,32 @@
+import type { FastifyBaseLogger } from 'fastify';
+import {
+  isActive,
+  sessionMetadata,
+  shouldRefresh,
+  shouldTouch,
+  type SessionMetadata,
+  type SessionPolicy,
+} from './policy.js';
+import type { Refresher, RefreshOutcome } from './refresher.js';
 import type { LoadedSession, Sessions } from './sessions.js';
 
 export interface SessionManagerDeps {
   readonly sessions: Sessions;
+  readonly refresher: Refresher;
+  readonly policy: SessionPolicy;
   readonly now: () => number;
+  readonly log: FastifyBaseLogger;
+}
+
+/** A session that may be used for a request, with the access token to forward. */
+export interface ActiveSession {
+  readonly session: LoadedSession;
+  readonly accessToken: string;
 }
 
 /**
- * Decides, per request, which session applies and which access token to forward. The single place that
- * later grows token refresh, so the proxy, forward-auth and the session endpoints share one behaviour.
+ * Decides, per request, which session applies and which access token to forward, refreshing first when due.
+ * The proxy, forward-auth and the session endpoints share this one behaviour.
  */
 export class SessionManager {
   readonly #d: SessionManagerDeps;
@@ -17,8 +36,8 @@ export class SessionManager {
   }
 
   /**
-   * The first live session among the cookie values (a browser may send the cookie twice, e.g. from two paths);
-   * null when none is valid. Rejects with STORE_UNAVAILABLE when the store cannot be read.
+   * The first session among the cookie values (a browser may send the cookie twice, e.g. from two paths); it
+   * may be inactive. Null when none is valid. Rejects with STORE_UNAVAILABLE when the store cannot be read.
    */
   async find(cookieValues: readonly string[]): Promise<LoadedSession | null> {
     // At most a few tries: a client cannot make us do unbounded store reads with many duplicate cookies.
@@ -29,8 +48,42 @@ export class SessionManager {
     return null;
   }
 
-  /** The access token to forward, or undefined when it has expired. */
+  /**
+   * The session and a usable access token for a request: refreshed first when due (single-flight across the
+   * deployment), the inactivity deadline pushed out when half of it has passed. Null when there is no active
+   * session or no valid token (e.g. the refresh token was revoked).
+   */
+  async authenticate(cookieValues: readonly string[]): Promise<ActiveSession | null> {
+    let session = await this.find(cookieValues);
+    if (!session || !isActive(session.record, this.#d.now())) return null;
+    if (shouldRefresh(session.record, this.#d.now(), this.#d.policy) && !this.#d.refresher.backingOff(session)) {
+      const outcome = await this.#d.refresher.refresh(session);
+      if (outcome.kind === 'ended') return null;
+      session = outcome.session;
+    } else if (shouldTouch(session.record, this.#d.now(), this.#d.policy)) {
+      // Off the request path: a failed touch only means the deadline moves on a later request.
+      this.#d.refresher.touch(session).catch((err: unknown) => {
+        this.#d.log.warn({ err: { message: (err as Error).message } }, 'could not extend the session');
+      });
+    }
+    const accessToken = this.accessToken(session);
+    return accessToken === undefined ? null : { session, accessToken };
+  }
+
+  /** Refreshes now, subject to the cooldown (the session refresh endpoint). */
+  refreshNow(session: LoadedSession): Promise<RefreshOutcome> {
+    return this.#d.refresher.refresh(session, true);
+  }
+
+  /** The access token to forward, or undefined when it has expired or the session is inactive. */
   accessToken(session: LoadedSession): string | undefined {
-    return session.record.accessTokenExpiresAt > this.#d.now() ? session.record.accessToken : undefined;
+    const now = this.#d.now();
+    return isActive(session.record, now) && session.record.accessTokenExpiresAt > now
+      ? session.record.accessToken
+      : undefined;
+  }
+
+  metadata(session: LoadedSession): SessionMetadata {
+    return sessionMetadata(session.record, this.#d.now(), this.#d.policy);
   }
 }

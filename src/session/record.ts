@@ -64,8 +64,3 @@ export function decodeRecord(bytes: Buffer): SessionRecord | null {
 export function encodeRecord(record: SessionRecord): Buffer {
   return Buffer.from(JSON.stringify(record));
 }
-
-/** Whether the session is over at `now`: past its hard end or its inactivity deadline. */
-export function isEnded(record: SessionRecord, now: number): boolean {
-  return now >= record.endsAt || (record.timeoutAt !== null && now >= record.timeoutAt);
-}

@@ -1,7 +1,8 @@
 import { open, seal } from '../crypto/aead.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { StoreKeys } from './keys.js';
-import { decodeRecord, encodeRecord, isEnded, type SessionRecord } from './record.js';
+import { hasEnded } from './policy.js';
+import { decodeRecord, encodeRecord, type SessionRecord } from './record.js';
 import type { SessionStore } from './store.js';
 import { newTicket, readTicket, type Ticket } from './ticket.js';
 
@@ -47,16 +48,23 @@ export class Sessions {
     return { cookieValue, session: { ticket, key, record, stale: false } };
   }
 
-  /** The live session for a cookie value, or null: no cookie, bad MAC, absent, undecryptable or ended. */
+  /**
+   * The session for a cookie value, or null: no cookie, bad MAC, absent, undecryptable or past its hard end.
+   * An inactive (timed-out) session is returned; callers decide what it may still do.
+   */
   async load(cookieValue: string | undefined): Promise<LoadedSession | null> {
     const ticket = readTicket(this.#d.keyring, cookieValue);
-    if (!ticket) return null;
+    return ticket ? this.reload(ticket) : null;
+  }
+
+  /** Reads the session of a ticket again (e.g. under the refresh lock, to see another replica's write). */
+  async reload(ticket: Ticket): Promise<LoadedSession | null> {
     const key = this.#d.keys.record(ticket.id);
     const sealed = await this.#d.store.get(key);
     if (!sealed) return null;
     const opened = open(this.#d.keyring, 'session-record', sealed, key, ticket.raw);
     const record = opened ? decodeRecord(opened.plaintext) : null;
-    if (!opened || !record || isEnded(record, this.#d.now())) return null;
+    if (!opened || !record || hasEnded(record, this.#d.now())) return null;
     return { ticket, key, record, stale: opened.stale || ticket.stale };
   }
 

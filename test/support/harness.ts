@@ -27,6 +27,8 @@ export interface HarnessOptions {
     encryptionKey: string;
   };
   readonly logLevel?: string;
+  /** vestibule's clock (the mock keeps real time, as openid-client signs client assertions with real time). */
+  readonly now?: () => number;
 }
 
 /** vestibule with a real mock Entra ID, a real redis-server and a real upstream, all on 127.0.0.1. */
@@ -109,8 +111,9 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     clientAuth: config.clientAuth,
     assertionAudience: config.assertionAudience,
     allowInsecure: config.allowInsecureIdp,
+    leewaySec: config.tokenLeewayMs / 1000,
   });
-  const apps = await buildApps({ config, provider, store, logger: log });
+  const apps = await buildApps({ config, provider, store, logger: log, ...(o.now ? { now: o.now } : {}) });
   await apps.public.listen({ host: '127.0.0.1', port });
   return {
     mock,
@@ -139,6 +142,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     rawLogs: () => lines.join(''),
     close: async () => {
       await apps.public.close();
+      await apps.token.close();
       await apps.admin.close();
       await store.close();
       if (owned) {

@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+import { cookieOptions, SESSION_COOKIE } from '../http/cookies.js';
+import type { RouteDeps } from './deps.js';
+import { ingressOf, single } from './request-info.js';
+
+/**
+ * `GET /oauth2/logout/frontchannel?sid=<sid>[&iss=<issuer>]`: the identity provider ends every session of one
+ * of its sessions (`sid`) through the store's sid index. Entra sends only `sid`; when `iss` is present it must
+ * be our issuer. The answer may be framed by the IdP's logout page, so no frame-denying header is sent here.
+ */
+export function frontchannelLogoutRoute(app: FastifyInstance, prefix: string, d: RouteDeps): void {
+  app.get(`${prefix}/oauth2/logout/frontchannel`, { config: { routeClass: 'logout' } }, async (request, reply) => {
+    const ingress = ingressOf(request, d.ingresses);
+    reply
+      .clearCookie(SESSION_COOKIE, cookieOptions(ingress, 'session'))
+      .header('cache-control', 'no-store')
+      .header('content-type', 'text/plain; charset=utf-8');
+    const sid = single(request.query, 'sid');
+    const iss = single(request.query, 'iss');
+    if (!sid || sid.length > 256) return reply.code(400).send('sid is required\n');
+    if (iss !== undefined && iss !== d.provider.metadata.issuer) {
+      request.log.warn('front-channel logout with a foreign issuer ignored');
+      return reply.code(400).send('iss does not match this identity provider\n');
+    }
+    const ended = await d.sessions.destroyIndexed(d.keys.bySid(sid));
+    request.log.info({ ended }, 'front-channel logout');
+    return reply.code(200).send('ok\n');
+  });
+}

@@ -1,0 +1,50 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { cookieValues } from '../http/cookie-header.js';
+import { SESSION_COOKIE } from '../http/cookies.js';
+import { isActive } from '../session/policy.js';
+import type { RouteDeps } from './deps.js';
+import { noStore } from './request-info.js';
+
+/**
+ * `GET /oauth2/session` (metadata, never refreshes), `GET|POST /oauth2/session/refresh` (refresh now, subject to
+ * the cooldown) and, when enabled, `GET /oauth2/session/forwardauth` (204 + Authorization, or 401) — the
+ * shapes Wonderwall answers with, so frontends and ingress set-ups can switch without change.
+ */
+export function sessionRoutes(app: FastifyInstance, prefix: string, d: RouteDeps, forwardAuth: boolean): void {
+  const unauthorized = (reply: FastifyReply): FastifyReply =>
+    noStore(reply).code(401).send({ error: 'unauthenticated', error_description: 'no active session' });
+  const find = (request: FastifyRequest) => d.manager.find(cookieValues(request.headers.cookie, SESSION_COOKIE));
+
+  app.get(`${prefix}/oauth2/session`, { config: { routeClass: 'session' } }, async (request, reply) => {
+    const session = await find(request);
+    if (!session) return unauthorized(reply);
+    // An inactive session still answers 200 with active:false, so the frontend can say why.
+    return noStore(reply).send(d.manager.metadata(session));
+  });
+
+  app.route({
+    method: ['GET', 'POST'],
+    url: `${prefix}/oauth2/session/refresh`,
+    config: { routeClass: 'session' },
+    handler: async (request, reply) => {
+      const session = await find(request);
+      if (!session || !isActive(session.record, d.now())) return unauthorized(reply);
+      const outcome = await d.manager.refreshNow(session);
+      if (outcome.kind === 'ended') return unauthorized(reply);
+      if (outcome.kind === 'kept') {
+        return noStore(reply)
+          .code(503)
+          .header('retry-after', '5')
+          .send({ error: 'temporarily_unavailable', error_description: 'the identity provider could not be reached' });
+      }
+      return noStore(reply).send(d.manager.metadata(outcome.session));
+    },
+  });
+
+  if (!forwardAuth) return;
+  app.get(`${prefix}/oauth2/session/forwardauth`, { config: { routeClass: 'session' } }, async (request, reply) => {
+    const active = await d.manager.authenticate(cookieValues(request.headers.cookie, SESSION_COOKIE));
+    if (!active) return unauthorized(reply);
+    return noStore(reply).code(204).header('authorization', `Bearer ${active.accessToken}`).send();
+  });
+}
