@@ -1,4 +1,4 @@
-import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis, RedisOptions } from 'ioredis';
 import { VestibuleError } from '../errors.js';
 import type { SessionStore } from './store.js';
 
@@ -34,9 +34,34 @@ type ScriptClient = (Redis | Cluster) & {
   addToSet(key: string, member: string, ttl: number): Promise<number>;
 };
 
+type Pipe = ChainableCommander & {
+  replaceFenced(record: string, lock: string, value: Buffer, token: string): Pipe;
+  addToSet(key: string, member: string, ttl: number): Pipe;
+};
+
 export interface RedisStoreOptions {
   /** Longest a single command may take before the request gives up (the store counts as unavailable). */
   readonly commandTimeoutMs?: number;
+}
+
+/**
+ * Durable writes: after a session write, Redis `WAIT`s until replicas hold it, so a failover that promotes a
+ * replica does not lose a write that vestibule already acknowledged (a login the browser saw complete, a
+ * logout). Replication is asynchronous otherwise.
+ */
+export interface ReplicaAck {
+  /** Replicas that must confirm a write of `key`: 0 when none is attached (nothing to wait for). */
+  replicasFor(key: string): number;
+  /** Longest WAIT; below the command timeout. */
+  readonly timeoutMs: number;
+  /**
+   * Fewer replicas confirmed than wanted within `timeoutMs`. The write stands (it is on the master) but a
+   * failover right now could lose it. To refuse such writes instead, configure Redis itself with
+   * `min-replicas-to-write`.
+   */
+  onShortfall?(shortfall: { op: string; wanted: number; acked: number }): void;
+  /** Stops whatever tracks the replicas (called by `close()`). */
+  stop?(): void;
 }
 
 /** Connection options that make a store outage fail fast instead of hanging requests. */
@@ -45,6 +70,9 @@ export function redisClientOptions(opts: RedisStoreOptions = {}): RedisOptions {
     lazyConnect: true,
     // Requests must not queue behind a dead connection: fail at once and let the caller decide.
     enableOfflineQueue: false,
+    // Nor be re-sent on the next connection: a WAIT re-sent to a new master (after a failover) would confirm
+    // nothing, as its connection has written nothing yet, and report a lost write as replicated.
+    autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 1,
     commandTimeout: opts.commandTimeoutMs ?? 2000,
     connectTimeout: 5000,
@@ -55,12 +83,14 @@ export function redisClientOptions(opts: RedisStoreOptions = {}): RedisOptions {
 /** The session store on Redis (standalone or Sentinel; Cluster via the same commands). */
 export class RedisStore implements SessionStore {
   readonly #r: ScriptClient;
+  readonly #ack: ReplicaAck | undefined;
 
-  constructor(client: Redis | Cluster) {
+  constructor(client: Redis | Cluster, opts: { replicaAck?: ReplicaAck } = {}) {
     for (const [name, def] of Object.entries(SCRIPTS)) {
       client.defineCommand(name, { numberOfKeys: def.numberOfKeys, lua: def.lua });
     }
     this.#r = client as ScriptClient;
+    this.#ack = opts.replicaAck;
   }
 
   /** The underlying client, for the readiness check and metrics. */
@@ -76,26 +106,51 @@ export class RedisStore implements SessionStore {
     }
   }
 
+  /**
+   * One write of `key`, followed by `WAIT` when replicas should confirm it. Both go in one pipeline, so on
+   * Cluster they reach the node owning `key` over the same connection (WAIT counts that connection's writes).
+   * Resolves with the write's reply.
+   */
+  async #write(op: string, key: string, queue: (p: Pipe) => ChainableCommander): Promise<unknown> {
+    const wanted = this.#ack ? this.#ack.replicasFor(key) : 0;
+    const pipe = queue(this.#r.pipeline() as Pipe);
+    if (this.#ack && wanted > 0) pipe.wait(wanted, this.#ack.timeoutMs);
+    const replies = await this.#do(op, () => pipe.exec());
+    const [write, wait] = replies ?? [];
+    if (!write) throw new VestibuleError('STORE_UNAVAILABLE', `redis ${op} failed: no reply`);
+    if (write[0]) throw new VestibuleError('STORE_UNAVAILABLE', `redis ${op} failed`, { cause: write[0] });
+    if (wait) {
+      // The write happened; without the replicas' confirmation it is not known to survive a failover.
+      // A lost connection leaves the outcome unknown: fail. A refused WAIT (a proxy that lacks it) is a shortfall.
+      if (wait[0] && wait[0].name !== 'ReplyError')
+        throw new VestibuleError('STORE_UNAVAILABLE', `redis ${op} not confirmed`, { cause: wait[0] });
+      const acked = wait[0] ? 0 : Number(wait[1]);
+      if (acked < wanted) this.#ack?.onShortfall?.({ op, wanted, acked });
+    }
+    return write[1];
+  }
+
   get(key: string): Promise<Buffer | null> {
     return this.#do('get', () => this.#r.getBuffer(key));
   }
 
   async set(key: string, value: Buffer, ttlMs: number): Promise<void> {
-    await this.#do('set', () => this.#r.set(key, value, 'PX', Math.max(1, Math.round(ttlMs))));
+    await this.#write('set', key, (p) => p.set(key, value, 'PX', Math.max(1, Math.round(ttlMs))));
   }
 
   async replace(key: string, value: Buffer, fence?: { key: string; token: string }): Promise<boolean> {
     if (fence)
-      return (await this.#do('replace', () => this.#r.replaceFenced(key, fence.key, value, fence.token))) === 1;
+      return (await this.#write('replace', key, (p) => p.replaceFenced(key, fence.key, value, fence.token))) === 1;
     // ioredis' typings order the options KEEPTTL, XX; Redis accepts either order.
-    return (await this.#do('replace', () => this.#r.set(key, value, 'KEEPTTL', 'XX'))) === 'OK';
+    return (await this.#write('replace', key, (p) => p.set(key, value, 'KEEPTTL', 'XX'))) === 'OK';
   }
 
+  /** Durable too: a logout lost on failover would bring the session back. */
   async delete(...keys: string[]): Promise<number> {
     if (keys.length === 0) return 0;
     // One DEL per key: keys of different sessions live in different cluster slots.
-    const counts = await Promise.all(keys.map((k) => this.#do('del', () => this.#r.del(k))));
-    return counts.reduce((a, b) => a + b, 0);
+    const counts = await Promise.all(keys.map((k) => this.#write('del', k, (p) => p.del(k))));
+    return counts.reduce<number>((a, b) => a + Number(b), 0);
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
@@ -112,8 +167,9 @@ export class RedisStore implements SessionStore {
     return (await this.#do('delete-if', () => this.#r.deleteIf(key, value))) === 1;
   }
 
+  /** Durable: an index entry lost on failover would leave its session out of a front-channel logout. */
   async addToSet(key: string, member: string, ttlMs: number): Promise<void> {
-    await this.#do('sadd', () => this.#r.addToSet(key, member, Math.round(ttlMs)));
+    await this.#write('sadd', key, (p) => p.addToSet(key, member, Math.round(ttlMs)));
   }
 
   setMembers(key: string): Promise<string[]> {
@@ -129,6 +185,7 @@ export class RedisStore implements SessionStore {
   }
 
   async close(): Promise<void> {
+    this.#ack?.stop?.();
     try {
       await this.#r.quit();
     } catch {

@@ -7,12 +7,7 @@ import type { SessionStore } from '../../src/session/store.js';
 import { sessionStoreContract } from '../contract/session-store-contract.js';
 import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
-import {
-  infoFields,
-  redisCommand,
-  startRedisCluster,
-  type RedisClusterTopology,
-} from '../support/redis-topology.js';
+import { infoFields, redisCommand, startRedisCluster, type RedisClusterTopology } from '../support/redis-topology.js';
 
 let plain: RedisClusterTopology;
 let replicated: RedisClusterTopology;
@@ -72,7 +67,10 @@ describe('durable writes on Redis Cluster', () => {
       assert.deepEqual(warnings, [], 'every write confirmed by a replica in time');
       assert.equal(await s.replace(keys[0]!, Buffer.from('v2')), true);
       assert.equal(await s.delete(...keys), 12);
-      assert.equal((await waitCalls(replicated)).reduce((a, b) => a + b, 0), 12 + 1 + 12);
+      assert.equal(
+        (await waitCalls(replicated)).reduce((a, b) => a + b, 0),
+        12 + 1 + 12,
+      );
     } finally {
       await s.close();
     }
