@@ -5,7 +5,10 @@ import type { Config } from './config/load.js';
 import { Keyring } from './crypto/keyring.js';
 import { isVestibuleError } from './errors.js';
 import type { IdentityProvider } from './oidc/provider.js';
+import { instrumentStore } from './observability/instrumentation.js';
+import { Metrics } from './observability/metrics.js';
 import { registerRequestLog, requestId } from './observability/request-log.js';
+import { registerRequestMetrics } from './observability/request-metrics.js';
 import { proxyPlugin } from './proxy/plugin.js';
 import { createRequireToken } from './proxy/require-token.js';
 import { buildTokenApi } from './token-api/server.js';
@@ -31,6 +34,10 @@ export interface AppDeps {
   readonly store: SessionStore;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** Shared with the IdP client's fetch in main.ts; a fresh registry when omitted. */
+  readonly metrics?: Metrics;
+  /** Readiness: false once shutdown has begun (main.ts flips it on SIGTERM). */
+  readonly isAccepting?: () => boolean;
 }
 
 export interface Apps {
@@ -44,8 +51,10 @@ export interface Apps {
 
 /** Builds vestibule's servers without listening (tests inject or listen on port 0 themselves). */
 export async function buildApps(deps: AppDeps): Promise<Apps> {
-  const { config, provider, store } = deps;
+  const { config, provider } = deps;
   const now = deps.now ?? Date.now;
+  const metrics = deps.metrics ?? new Metrics({ processMetrics: false });
+  const store = instrumentStore(deps.store, metrics);
   const keyring = new Keyring(config.encryptionKey);
   const keys = storeKeys(`vestibule:${config.clientId}`);
   const sessions = new Sessions({ store, keyring, keys, now });
@@ -64,6 +73,7 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
     policy,
     now,
     log,
+    onOutcome: (outcome) => metrics.refreshes.inc({ outcome }),
   });
   const manager = new SessionManager({ sessions, refresher, policy, now, log });
   const routeDeps: RouteDeps = {
@@ -78,6 +88,7 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
     keys,
     keyring,
     now,
+    metrics,
   };
 
   const adminLogger: FastifyBaseLogger = deps.logger.child({ listener: 'admin' });
@@ -96,6 +107,7 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
     return503OnClosing: true,
   });
   registerRequestLog(app);
+  registerRequestMetrics(app, metrics);
   await app.register(fastifyCookie);
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (isVestibuleError(err)) {
@@ -133,6 +145,7 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
     autoLogin: config.autoLogin,
     autoLoginIgnorePaths: config.autoLoginIgnorePaths,
     isTrustedPeer: trustedPeers(config.trustedProxies),
+    metrics,
     requireToken:
       config.requireTokenPaths.length > 0
         ? createRequireToken(config.requireTokenPaths, provider.validator, config.clientId)
@@ -144,7 +157,11 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
     logController: new LogController({ disableRequestLogging: true }),
   });
   admin.get('/healthz', (_request, reply) => reply.send('ok\n'));
+  admin.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
   admin.get('/readyz', async (_request, reply) => {
+    if (deps.isAccepting && !deps.isAccepting()) return reply.code(503).send('not ready: shutting down\n');
     try {
       await store.ping();
     } catch {
@@ -157,6 +174,7 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
     const oid = request.params.oid;
     if (!/^[0-9a-fA-F-]{1,64}$/.test(oid)) return reply.code(400).send({ error: 'oid must be an object id (GUID)' });
     const ended = await sessions.destroyIndexed(keys.byOid(oid));
+    metrics.logouts.inc({ kind: 'operator' });
     request.log.info({ oid, ended }, 'operator ended all sessions of a user');
     return { ended };
   });
@@ -169,6 +187,7 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
     clientId: config.clientId,
     logger: deps.logger.child({ listener: 'token' }),
     now,
+    metrics,
   });
   return { public: app, admin, token };
 }

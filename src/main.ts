@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { buildApps } from './app.js';
+import type { Logger } from 'pino';
+import { buildApps, type Apps } from './app.js';
 import { helpText } from './config/help.js';
 import { ConfigError, loadConfig, type Config } from './config/load.js';
+import { instrumentFetch } from './observability/instrumentation.js';
 import { createLogger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
 import { discoverProvider, type IdentityProvider } from './oidc/provider.js';
 import { createStore } from './session/create-store.js';
-import type { Logger } from 'pino';
+import type { SessionStore } from './session/store.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -14,7 +17,7 @@ function version(): string {
 }
 
 /** Discovery is retried with backoff for a while: at a cold start the network may not be up yet. */
-async function discoverWithRetry(config: Config, log: Logger): Promise<IdentityProvider> {
+async function discoverWithRetry(config: Config, log: Logger, metrics: Metrics): Promise<IdentityProvider> {
   const deadline = Date.now() + 60_000;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -25,13 +28,34 @@ async function discoverWithRetry(config: Config, log: Logger): Promise<IdentityP
         assertionAudience: config.assertionAudience,
         allowInsecure: config.allowInsecureIdp,
         leewaySec: config.tokenLeewayMs / 1000,
+        fetch: instrumentFetch(metrics),
       });
     } catch (err) {
       if (Date.now() > deadline) throw err;
-      log.warn({ attempt, err: { message: (err as Error).message } }, 'identity provider discovery failed; retrying');
+      log.warn(
+        { attempt, failure: { message: (err as Error).message } },
+        'identity provider discovery failed; retrying',
+      );
       await new Promise((r) => setTimeout(r, Math.min(1000 * attempt, 5000)));
     }
   }
+}
+
+/**
+ * SIGTERM: readiness turns 503 at once, the listeners stop accepting, in-flight requests and websockets get
+ * the shutdown timeout to finish (then they are cut), the store connection closes, and the process exits 0.
+ */
+async function shutdown(apps: Apps, store: SessionStore, timeoutMs: number, log: Logger): Promise<void> {
+  const servers = [apps.public, apps.token, apps.admin];
+  const drained = Promise.all([apps.public.close(), apps.token.close()]);
+  const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
+  if ((await Promise.race([drained.then(() => 'drained' as const), timer])) === 'timeout') {
+    log.warn({ timeoutMs }, 'shutdown timeout reached; closing the remaining connections');
+    for (const s of servers) s.server.closeAllConnections();
+    await drained;
+  }
+  await apps.admin.close();
+  await store.close();
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -66,30 +90,41 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (config.allowInsecureIdp) log.warn('the identity provider is reached over plain http (loopback development only)');
 
-  const store = await createStore(config.store);
-  const provider = await discoverWithRetry(config, log);
-  const apps = await buildApps({ config, provider, store, logger: log });
+  const metrics = new Metrics();
+  const store = await createStore(config.store, { logger: log });
+  const provider = await discoverWithRetry(config, log, metrics);
+  let accepting = true;
+  const apps = await buildApps({ config, provider, store, logger: log, metrics, isAccepting: () => accepting });
   await apps.admin.listen({ host: config.adminBind.host, port: config.adminBind.port });
   await apps.token.listen({ host: config.tokenBind.host, port: config.tokenBind.port });
   await apps.public.listen({ host: config.bind.host, port: config.bind.port });
   log.info(
-    { issuer: provider.metadata.issuer, ingresses: config.ingresses.map((i) => i.url), upstream: config.upstream },
+    {
+      issuer: provider.metadata.issuer,
+      ingresses: config.ingresses.map((i) => i.url),
+      upstream: config.upstream,
+      store: config.store.kind,
+      listen: { public: apps.public.addresses(), admin: apps.admin.addresses(), token: apps.token.addresses() },
+    },
     'vestibule started',
   );
 
-  let stopping = false;
   const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    void (async () => {
-      await apps.public.close();
-      await apps.token.close();
-      await apps.admin.close();
-      await store.close();
-      log.flush();
-      process.exit(0);
-    })();
+    if (!accepting) return;
+    accepting = false;
+    log.info({ signal }, 'shutting down: draining in-flight requests');
+    shutdown(apps, store, config.shutdownTimeoutMs, log).then(
+      () => {
+        log.info('stopped');
+        log.flush();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ failure: { message: (err as Error).message } }, 'shutdown failed');
+        log.flush();
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', () => {
     stop('SIGTERM');

@@ -49,6 +49,7 @@ export interface Config {
   readonly bind: Address;
   readonly adminBind: Address;
   readonly tokenBind: Address;
+  readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
 }
 
@@ -177,6 +178,7 @@ export function loadConfig(env: Env): Config {
       'must be a loopback address: the token API mints tokens for anyone who can reach it',
     );
   }
+  const shutdownTimeoutMs = read(settings.shutdownTimeout);
   const logLevel = read(settings.logLevel) ?? 'info';
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -195,7 +197,8 @@ export function loadConfig(env: Env): Config {
     tokenLeewayMs === undefined ||
     bind === undefined ||
     adminBind === undefined ||
-    tokenBind === undefined
+    tokenBind === undefined ||
+    shutdownTimeoutMs === undefined
   ) {
     throw new RangeError('configuration incomplete without a reported problem');
   }
@@ -234,6 +237,7 @@ export function loadConfig(env: Env): Config {
     bind,
     adminBind,
     tokenBind,
+    shutdownTimeoutMs,
     logLevel,
   });
 }

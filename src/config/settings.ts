@@ -406,6 +406,15 @@ export const settings = {
     example: '60s',
     parse: duration(0, 300_000),
   } satisfies Setting<number>,
+  shutdownTimeout: {
+    env: 'VESTIBULE_SHUTDOWN_TIMEOUT',
+    group: 'Operations',
+    description:
+      'On SIGTERM readiness turns 503 and the listeners stop accepting; in-flight requests and websockets get this long to finish before they are cut. Keep the pod terminationGracePeriodSeconds above it.',
+    default: '20s',
+    example: '45s',
+    parse: duration(0, 600_000),
+  } satisfies Setting<number>,
   logLevel: {
     env: 'VESTIBULE_LOG_LEVEL',
     group: 'Operations',

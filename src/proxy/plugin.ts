@@ -7,6 +7,7 @@ import { SESSION_COOKIE } from '../http/cookies.js';
 import { loginResponseKind, wantsJson } from '../http/navigation.js';
 import { compilePathGlobs, normalizePath } from '../http/path-match.js';
 import { upstreamHeaders } from '../http/upstream-headers.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { RequireToken } from './require-token.js';
 import { ingressOf, pathOf, sendErrorPage } from '../routes/request-info.js';
 import type { SessionManager } from '../session/manager.js';
@@ -22,12 +23,15 @@ export interface ProxyDeps {
   readonly isTrustedPeer: (address: string | undefined) => boolean;
   /** Protected paths (VESTIBULE_REQUIRE_TOKEN_PATHS), or undefined when none are configured. */
   readonly requireToken?: RequireToken | undefined;
+  readonly metrics: Metrics;
 }
 
 /** Per-request authentication result, set by the pre-handler and read when the upstream headers are built. */
 interface ProxyAuth {
   accessToken: string | undefined;
   ingress: Ingress;
+  /** When the request was handed to the app (for the upstream latency histogram). */
+  sentAt?: number;
 }
 
 declare module 'fastify' {
@@ -81,12 +85,28 @@ export async function proxyPlugin(app: FastifyInstance, d: ProxyDeps): Promise<v
     },
     replyOptions: {
       // The inbound Host is kept (it is not in the spoofable list): the app sees the name the browser used.
-      rewriteRequestHeaders: (request) => headersFor(request as FastifyRequest),
+      rewriteRequestHeaders: (request) => {
+        const r = request as FastifyRequest;
+        if (r.proxyAuth) r.proxyAuth.sentAt = performance.now();
+        return headersFor(r);
+      },
+      // Called when the app's response headers arrive: the time the app took to answer.
+      rewriteHeaders: (headers, request) => {
+        const sentAt = (request as FastifyRequest).proxyAuth?.sentAt;
+        if (sentAt !== undefined) d.metrics.upstreamDuration.observe((performance.now() - sentAt) / 1000);
+        return headers;
+      },
       // No retries: replaying a request the app may have seen is not a proxy's call.
       retryDelay: () => null,
       onError: (reply, { error }) => {
-        upstreamFailed(reply as FastifyReply, (error as { statusCode?: number }).statusCode === 504);
+        const timedOut = (error as { statusCode?: number }).statusCode === 504;
+        d.metrics.upstreamErrors.inc({ kind: timedOut ? 'timeout' : 'unreachable' });
+        upstreamFailed(reply as FastifyReply, timedOut);
       },
+    },
+    wsHooks: {
+      onConnect: () => d.metrics.websockets.inc(),
+      onDisconnect: () => d.metrics.websockets.dec(),
     },
     wsClientOptions: {
       rewriteRequestHeaders: (_headers: unknown, request: FastifyRequest) => {

@@ -37,24 +37,29 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
     reply.clearCookie(name, cookieOptions(ingress, 'login'));
     const login = openLoginState(d.keyring, name, cookieValues(request.headers.cookie, name)[0], d.now());
     if (!login) {
+      d.metrics.logins.inc({ outcome: 'no_login_state' });
       return fail(
         401,
         'Login expired',
         'This login was started in another browser, has expired, or was already completed.',
       );
     }
-    if (!sameString(login.state, state))
+    if (!sameString(login.state, state)) {
+      d.metrics.logins.inc({ outcome: 'state_mismatch' });
       return fail(401, 'Login failed', 'The login state did not match.', login.redirect);
+    }
 
     const error = single(request.query, 'error');
     if (error !== undefined) {
       const code = /^[a-z_]{1,64}$/.test(error) ? error : 'unknown_error';
       request.log.warn({ idpError: code }, 'identity provider returned an error to the callback');
+      d.metrics.logins.inc({ outcome: 'idp_error' });
       return fail(502, 'Login failed', `The identity provider reported an error (${code}).`, login.redirect);
     }
 
     // A login response is good once: the state is spent before the code is redeemed.
     if (!(await d.store.setIfAbsent(d.keys.spentState(state), '1', 600_000))) {
+      d.metrics.logins.inc({ outcome: 'replayed' });
       return fail(401, 'Login already used', 'This login response was already used.', login.redirect);
     }
 
@@ -65,6 +70,7 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
       ({ tokens, claims } = await d.provider.redeemCode(callbackUrl, login));
     } catch (err) {
       if (!isVestibuleError(err)) throw err;
+      d.metrics.logins.inc({ outcome: err.code === 'IDP_UNAVAILABLE' ? 'idp_unavailable' : 'exchange_failed' });
       request.log.warn({ failure: { errorCode: err.code, message: err.message } }, 'login failed');
       return fail(
         err.code === 'IDP_UNAVAILABLE' ? 503 : 502,
@@ -81,6 +87,7 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
     const now = d.now();
     const { cookieValue } = await d.sessions.create(newRecord(tokens, claims, now, d.sessionMaxLifetimeMs, d.policy));
     reply.setCookie(SESSION_COOKIE, cookieValue, cookieOptions(ingress, 'session'));
+    d.metrics.logins.inc({ outcome: 'success' });
     request.log.info({ sid: claims.sid, oid: claims.oid }, 'login completed');
     return noStore(reply).redirect(resolveRedirectTarget(login.redirect, ingress.path), 302);
   });

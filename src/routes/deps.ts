@@ -1,6 +1,7 @@
 import type { Ingress } from '../config/ingress.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { IdentityProvider } from '../oidc/provider.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { StoreKeys } from '../session/keys.js';
 import type { SessionManager } from '../session/manager.js';
 import type { SessionPolicy } from '../session/policy.js';
@@ -20,4 +21,5 @@ export interface RouteDeps {
   readonly keys: StoreKeys;
   readonly keyring: Keyring;
   readonly now: () => number;
+  readonly metrics: Metrics;
 }

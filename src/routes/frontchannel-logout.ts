@@ -23,6 +23,7 @@ export function frontchannelLogoutRoute(app: FastifyInstance, prefix: string, d:
       return reply.code(400).send('iss does not match this identity provider\n');
     }
     const ended = await d.sessions.destroyIndexed(d.keys.bySid(sid));
+    if (ended > 0) d.metrics.logouts.inc({ kind: 'front_channel' }, ended);
     request.log.info({ ended }, 'front-channel logout');
     return reply.code(200).send('ok\n');
   });

@@ -14,13 +14,19 @@ import { ingressOf, noStore, rejectNonNavigation, sendErrorPage, single } from '
  */
 export function logoutRoutes(app: FastifyInstance, prefix: string, d: RouteDeps): void {
   /** Ends the local session; returns its ID token (for id_token_hint). Throws when the store is down. */
-  async function endLocal(request: FastifyRequest, reply: FastifyReply, ingress: Ingress): Promise<string | undefined> {
+  async function endLocal(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    ingress: Ingress,
+    kind: 'self_initiated' | 'local',
+  ): Promise<string | undefined> {
     // The cookie goes first: even if the store is down, this browser is logged out.
     reply.clearCookie(SESSION_COOKIE, cookieOptions(ingress, 'session'));
     const session = await d.manager.find(cookieValues(request.headers.cookie, SESSION_COOKIE));
     if (!session) return undefined;
     await d.sessions.destroy(session);
-    request.log.info({ sid: session.record.claims.sid }, 'logout');
+    d.metrics.logouts.inc({ kind });
+    request.log.info({ sid: session.record.claims.sid, kind }, 'logout');
     return session.record.idToken ?? undefined;
   }
 
@@ -34,7 +40,7 @@ export function logoutRoutes(app: FastifyInstance, prefix: string, d: RouteDeps)
       const redirect = resolveRedirectTarget(single(request.query, 'redirect'), ingress.path);
       let idToken: string | undefined;
       try {
-        idToken = await endLocal(request, reply, ingress);
+        idToken = await endLocal(request, reply, ingress, 'self_initiated');
       } catch {
         return sendErrorPage(reply, {
           status: 503,
@@ -78,7 +84,7 @@ export function logoutRoutes(app: FastifyInstance, prefix: string, d: RouteDeps)
     config: { routeClass: 'logout' },
     handler: async (request, reply) => {
       const ingress = ingressOf(request, d.ingresses);
-      await endLocal(request, reply, ingress);
+      await endLocal(request, reply, ingress, 'local');
       return noStore(reply).code(204).send();
     },
   });

@@ -1,6 +1,8 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { IdentityProvider } from '../oidc/provider.js';
+import type { Metrics } from '../observability/metrics.js';
 import { registerRequestLog, requestId } from '../observability/request-log.js';
+import { registerRequestMetrics } from '../observability/request-metrics.js';
 import { errorResponse, invalidRequest } from './api-error.js';
 import { registerIntrospectRoute } from './introspect-route.js';
 import { registerBodyParsers, unsupportedMediaType } from './request-body.js';
@@ -16,6 +18,8 @@ export interface TokenApiDeps {
   readonly now?: () => number;
   /** Bound of each token cache (client credentials, on-behalf-of); default 10 000. */
   readonly cacheMaxEntries?: number;
+  /** Cache and request metrics; none recorded when omitted. */
+  readonly metrics?: Metrics;
 }
 
 /** Large enough for a user token with many groups, small enough that a body is never a memory problem. */
@@ -29,6 +33,17 @@ const BODY_LIMIT = 128 * 1024;
 export async function buildTokenApi(deps: TokenApiDeps): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
   const cacheOptions = { now, maxEntries: deps.cacheMaxEntries ?? 10_000 };
+  const metrics = deps.metrics;
+  const instrumentedCache = (cache: 'token' | 'exchange'): TokenCache => {
+    const c: TokenCache = new TokenCache({
+      ...cacheOptions,
+      onLookup: (result) => {
+        metrics?.tokenCacheLookups.inc({ cache, result });
+        metrics?.tokenCacheSize.set({ cache }, c.size);
+      },
+    });
+    return c;
+  };
   const app = Fastify({
     loggerInstance: deps.logger.child({ listener: 'token' }),
     // One line per request comes from registerRequestLog; Fastify's own pair of lines is turned off.
@@ -61,9 +76,10 @@ export async function buildTokenApi(deps: TokenApiDeps): Promise<FastifyInstance
   registerTokenRoutes(app, {
     provider: deps.provider,
     clientId: deps.clientId,
-    tokens: new TokenCache(cacheOptions),
-    exchanges: new TokenCache(cacheOptions),
+    tokens: instrumentedCache('token'),
+    exchanges: instrumentedCache('exchange'),
   });
+  if (metrics) registerRequestMetrics(app, metrics);
   registerIntrospectRoute(app, { validator: deps.provider.validator, clientId: deps.clientId });
   app.get('/healthz', { config: { routeClass: 'token' } }, (_request, reply) => reply.send('ok\n'));
   return app;

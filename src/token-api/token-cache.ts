@@ -19,6 +19,8 @@ export interface TokenCacheOptions {
   readonly maxEntries?: number;
   /** Epoch ms. */
   readonly now?: () => number;
+  /** Told the result of every lookup (for metrics). */
+  readonly onLookup?: (result: 'hit' | 'miss' | 'coalesced') => void;
 }
 
 interface Entry {
@@ -52,6 +54,7 @@ export function exchangeCacheKey(provider: string, scope: string, userToken: str
 export class TokenCache {
   readonly #max: number;
   readonly #now: () => number;
+  readonly #onLookup: ((result: 'hit' | 'miss' | 'coalesced') => void) | undefined;
   /** Map order is recency order: the first key is the least recently used. */
   readonly #entries = new Map<string, Entry>();
   readonly #inflight = new Map<string, Promise<Entry>>();
@@ -59,6 +62,7 @@ export class TokenCache {
   constructor(options: TokenCacheOptions = {}) {
     this.#max = Math.max(1, options.maxEntries ?? 10_000);
     this.#now = options.now ?? Date.now;
+    this.#onLookup = options.onLookup;
   }
 
   get size(): number {
@@ -75,9 +79,13 @@ export class TokenCache {
       this.#entries.delete(key);
     } else {
       const hit = this.#fresh(key);
-      if (hit) return this.#serve(hit, true);
+      if (hit) {
+        this.#onLookup?.('hit');
+        return this.#serve(hit, true);
+      }
     }
     const pending = this.#inflight.get(key);
+    this.#onLookup?.(pending ? 'coalesced' : 'miss');
     if (pending) return this.#serve(await pending, true);
     return this.#serve(await this.#load(key, load), false);
   }

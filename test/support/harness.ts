@@ -104,7 +104,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   });
   const { createLogger } = await import('../../src/observability/logger.js');
   const log = createLogger({ level: config.logLevel, destination: sink });
-  const store = await createStore(config.store);
+  const store = await createStore(config.store, { logger: log });
   const provider = await discoverProvider({
     wellKnownUrl: config.wellKnownUrl,
     clientId,

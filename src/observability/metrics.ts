@@ -1,0 +1,128 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Route classes: the only request label, so label sets stay bounded (no raw paths, no user ids). */
+export type RouteClass = 'login' | 'callback' | 'logout' | 'session' | 'proxy' | 'admin' | 'token' | 'other';
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * Every metric vestibule exports, with its help text, in one place (docs/operations.md lists them). One
+ * registry per process, passed down explicitly: no global default registry.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: 'vestibule_http_requests_total',
+    help: 'Requests answered, by route class and status code.',
+    labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly requestDuration = new Histogram({
+    name: 'vestibule_http_request_duration_seconds',
+    help: 'Time from request to response, by route class.',
+    labelNames: ['route'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly upstreamDuration = new Histogram({
+    name: 'vestibule_upstream_response_seconds',
+    help: 'Time until the app answered with response headers (proxied requests).',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly upstreamErrors = new Counter({
+    name: 'vestibule_upstream_errors_total',
+    help: 'Proxied requests the app did not answer, by kind (unreachable, timeout).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly logins = new Counter({
+    name: 'vestibule_logins_total',
+    help: 'Completed login callbacks, by outcome.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly logouts = new Counter({
+    name: 'vestibule_logouts_total',
+    help: 'Logouts, by kind (self_initiated, local, front_channel, operator).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly refreshes = new Counter({
+    name: 'vestibule_token_refreshes_total',
+    help: 'Token refresh attempts, by outcome (refreshed, current, kept, ended).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly storeDuration = new Histogram({
+    name: 'vestibule_store_operation_seconds',
+    help: 'Session store operation latency, by operation.',
+    labelNames: ['operation'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly storeErrors = new Counter({
+    name: 'vestibule_store_errors_total',
+    help: 'Failed session store operations, by operation.',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+
+  readonly idpDuration = new Histogram({
+    name: 'vestibule_idp_request_seconds',
+    help: 'Identity provider request latency, by endpoint (discovery, jwks, token, other).',
+    labelNames: ['endpoint'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly idpErrors = new Counter({
+    name: 'vestibule_idp_errors_total',
+    help: 'Identity provider requests that failed (network error, timeout or HTTP 5xx), by endpoint.',
+    labelNames: ['endpoint'] as const,
+    registers: [this.registry],
+  });
+
+  readonly tokenCacheLookups = new Counter({
+    name: 'vestibule_token_cache_lookups_total',
+    help: 'Token API cache lookups, by cache (token, exchange) and result (hit, miss, coalesced).',
+    labelNames: ['cache', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly tokenCacheSize = new Gauge({
+    name: 'vestibule_token_cache_entries',
+    help: 'Entries in the token API caches, by cache.',
+    labelNames: ['cache'] as const,
+    registers: [this.registry],
+  });
+
+  readonly websockets = new Gauge({
+    name: 'vestibule_websockets_open',
+    help: 'Websocket connections currently proxied.',
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'vestibule_' });
+    for (const kind of ['self_initiated', 'local', 'front_channel', 'operator']) this.logouts.inc({ kind }, 0);
+    for (const outcome of ['refreshed', 'current', 'kept', 'ended']) this.refreshes.inc({ outcome }, 0);
+  }
+}
+
+/** The endpoint label for an identity-provider URL. */
+export function idpEndpoint(url: string): 'discovery' | 'jwks' | 'token' | 'other' {
+  if (url.includes('/.well-known/')) return 'discovery';
+  if (url.includes('/keys') || url.includes('jwks')) return 'jwks';
+  if (url.includes('/token')) return 'token';
+  return 'other';
+}
