@@ -54,6 +54,8 @@ export interface UpstreamContext {
   readonly proto: 'http' | 'https';
   readonly host: string;
   readonly requestId: string;
+  /** W3C trace context to send (the caller's, or one made for this request). */
+  readonly traceparent: string;
 }
 
 /**
@@ -78,5 +80,6 @@ export function upstreamHeaders(inbound: IncomingHttpHeaders, ctx: UpstreamConte
   out['x-forwarded-proto'] = ctx.proto;
   out['x-forwarded-host'] = ctx.host;
   out['x-request-id'] = ctx.requestId;
+  out.traceparent = ctx.traceparent;
   return out;
 }

@@ -1,8 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** W3C trace context for this request: the caller's when well-formed, else a new one (sent to the app). */
+    traceparent: string;
+  }
   interface FastifyContextConfig {
     /** Bounded label for logs and metrics: never a raw path. */
     routeClass?: 'login' | 'callback' | 'logout' | 'session' | 'proxy' | 'admin' | 'token' | 'other';
@@ -10,6 +14,14 @@ declare module 'fastify' {
 }
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** The caller's `traceparent` when valid (version 00), else a new unsampled one, so the app can correlate. */
+export function traceparentOf(given: string | string[] | undefined): string {
+  if (typeof given === 'string' && TRACEPARENT.test(given)) return given;
+  const ids = randomBytes(24).toString('hex');
+  return `00-${ids.slice(0, 32)}-${ids.slice(32)}-00`;
+}
 
 /** The request id: the caller's X-Request-Id when it is well-formed, else a new UUID. */
 export function requestId(req: IncomingMessage): string {
@@ -22,7 +34,12 @@ export function requestId(req: IncomingMessage): string {
  * session was present. Never the URL's query (it carries codes and state at the callback) nor any header.
  */
 export function registerRequestLog(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
+  app.decorateRequest('traceparent', '');
+  app.addHook('onRequest', (request, _reply, done) => {
+    request.traceparent = traceparentOf(request.headers.traceparent);
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
     request.log.info(
       {
         method: request.method,
@@ -30,8 +47,10 @@ export function registerRequestLog(app: FastifyInstance): void {
         status: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime * 10) / 10,
         session: request.proxyAuth ? request.proxyAuth.accessToken !== undefined : undefined,
+        traceId: request.traceparent.slice(3, 35),
       },
       'request',
     );
+    done();
   });
 }

@@ -62,6 +62,7 @@ export async function proxyPlugin(app: FastifyInstance, d: ProxyDeps): Promise<v
       proto: auth.ingress.secure ? 'https' : 'http',
       host: auth.ingress.host,
       requestId: request.id,
+      traceparent: request.traceparent,
     });
   };
 

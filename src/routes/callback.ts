@@ -82,6 +82,10 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
       );
     }
 
+    request.log.debug(
+      { expiresIn: tokens.expiresIn, refreshToken: tokens.refreshToken !== undefined, tid: claims.tid },
+      'callback: code redeemed and ID token validated',
+    );
     const previous = await d.manager.find(cookieValues(request.headers.cookie, SESSION_COOKIE)).catch(() => null);
     if (previous) await d.sessions.destroy(previous).catch(() => undefined);
     const now = d.now();

@@ -64,6 +64,10 @@ export function loginRoute(app: FastifyInstance, prefix: string, d: RouteDeps): 
       const name = loginCookieName(state);
       const sealed = sealLoginState(d.keyring, name, { state, nonce, verifier, redirect }, d.now());
       reply.setCookie(name, sealed, cookieOptions(ingress, 'login', LOGIN_COOKIE_TTL_SEC));
+      request.log.debug(
+        { authorizationEndpoint: url.origin + url.pathname, ingress: ingress.url, extra: Object.keys(extra) },
+        'login: redirecting to the identity provider',
+      );
       return noStore(reply).redirect(url.href, 302);
     },
   });

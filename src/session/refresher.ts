@@ -156,6 +156,14 @@ export class Refresher {
       const latest = await sessions.reload(session.ticket);
       return latest ? { kind: 'current', session: latest } : { kind: 'ended', reason: 'the session is gone' };
     }
+    this.#d.log.debug(
+      {
+        expiresIn: tokens.expiresIn,
+        rotated: tokens.refreshToken !== undefined,
+        idToken: tokens.idToken !== undefined,
+      },
+      'refresh: tokens refreshed',
+    );
     return { kind: 'refreshed', session: { ...current, record } };
   }
 

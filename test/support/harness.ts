@@ -5,6 +5,8 @@ import { buildApps } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import { discoverProvider, type IdentityProvider } from '../../src/oidc/provider.js';
 import { createStore } from '../../src/session/create-store.js';
+import { instrumentFetch } from '../../src/observability/instrumentation.js';
+import { Metrics } from '../../src/observability/metrics.js';
 import type { SessionStore } from '../../src/session/store.js';
 import { generateClientJwk } from '../../mock-entra/keys.js';
 import { startMockEntra, type MockEntra } from '../../mock-entra/server.js';
@@ -43,11 +45,15 @@ export interface Harness {
   readonly provider: IdentityProvider;
   readonly store: SessionStore;
   readonly app: FastifyInstance;
+  /** The admin listener (not listening: use inject) and the token API (listening on a free loopback port). */
+  readonly admin: FastifyInstance;
+  readonly tokenApi: FastifyInstance;
+  readonly metrics: Metrics;
   /** e.g. http://127.0.0.1:PORT/app (no trailing slash). */
   readonly ingress: string;
   readonly origin: string;
-  /** Every log line vestibule wrote, parsed. */
-  readonly logs: Record<string, unknown>[];
+  /** Every log line vestibule wrote so far, parsed. */
+  logLines(): Record<string, unknown>[];
   /** The raw log text (for "no secret in any line" checks). */
   rawLogs(): string;
   close(): Promise<void>;
@@ -105,6 +111,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const { createLogger } = await import('../../src/observability/logger.js');
   const log = createLogger({ level: config.logLevel, destination: sink });
   const store = await createStore(config.store, { logger: log });
+  const metrics = new Metrics({ processMetrics: false });
   const provider = await discoverProvider({
     wellKnownUrl: config.wellKnownUrl,
     clientId,
@@ -112,8 +119,10 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     assertionAudience: config.assertionAudience,
     allowInsecure: config.allowInsecureIdp,
     leewaySec: config.tokenLeewayMs / 1000,
+    fetch: instrumentFetch(metrics),
   });
-  const apps = await buildApps({ config, provider, store, logger: log, ...(o.now ? { now: o.now } : {}) });
+  const apps = await buildApps({ config, provider, store, logger: log, metrics, ...(o.now ? { now: o.now } : {}) });
+  await apps.token.listen({ host: '127.0.0.1', port: 0 });
   await apps.public.listen({ host: '127.0.0.1', port });
   return {
     mock,
@@ -126,19 +135,17 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     provider,
     store,
     app: apps.public,
+    admin: apps.admin,
+    tokenApi: apps.token,
+    metrics,
     ingress,
     origin,
-    logs: new Proxy([], {
-      get: (_t, p) =>
-        (
-          lines.flatMap((l) =>
-            l
-              .split('\n')
-              .filter(Boolean)
-              .map((x) => JSON.parse(x) as Record<string, unknown>),
-          ) as never
-        )[p as never],
-    }),
+    logLines: () =>
+      lines
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((x) => JSON.parse(x) as Record<string, unknown>),
     rawLogs: () => lines.join(''),
     close: async () => {
       await apps.public.close();

@@ -57,6 +57,22 @@ export async function startUpstream(): Promise<Upstream> {
       pump();
       return;
     }
+    if (u.pathname === '/stream') {
+      // N chunks, one every M ms: a slow streamed response (SSE-like) for drain tests.
+      const chunks = Number(u.searchParams.get('chunks') ?? '5');
+      const every = Number(u.searchParams.get('ms') ?? '200');
+      res.setHeader('content-type', 'text/plain');
+      let sent = 0;
+      const tick = setInterval(() => {
+        res.write(`chunk ${sent}\n`);
+        if (++sent === chunks) {
+          clearInterval(tick);
+          res.end('done\n');
+        }
+      }, every);
+      req.on('close', () => clearInterval(tick));
+      return;
+    }
     if (u.pathname === '/slow') {
       setTimeout(() => res.end('slow done'), Number(u.searchParams.get('ms') ?? '100'));
       return;
