@@ -55,7 +55,7 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
   const now = deps.now ?? Date.now;
   const metrics = deps.metrics ?? new Metrics({ processMetrics: false });
   const store = instrumentStore(deps.store, metrics);
-  const keyring = new Keyring(config.encryptionKey);
+  const keyring = new Keyring(config.encryptionKey, config.encryptionKeyPrevious);
   const keys = storeKeys(`vestibule:${config.clientId}`);
   const sessions = new Sessions({ store, keyring, keys, now });
   const policy: SessionPolicy = {

@@ -37,6 +37,8 @@ export interface Config {
   readonly forwardAuth: boolean;
   readonly store: StoreConfig;
   readonly encryptionKey: Buffer;
+  /** Keys still accepted for reading (rotation); never used to seal. */
+  readonly encryptionKeyPrevious: readonly Buffer[];
   /** True when no key was configured and a random one was made for this process (in-memory store only). */
   readonly ephemeralKey: boolean;
   readonly sessionMaxLifetimeMs: number;
@@ -150,6 +152,7 @@ export function loadConfig(env: Env): Config {
       ephemeralKey = true;
     }
   }
+  const encryptionKeyPrevious = read(settings.encryptionKeyPrevious) ?? [];
   const sessionMaxLifetimeMs = read(settings.sessionMaxLifetime);
   const sessionInactivityTimeoutMs = read(settings.sessionInactivityTimeout) ?? null;
   if (
@@ -228,6 +231,7 @@ export function loadConfig(env: Env): Config {
           ? { kind: 'redis', url: redisUrl }
           : { kind: 'memory' },
     encryptionKey,
+    encryptionKeyPrevious,
     ephemeralKey,
     sessionMaxLifetimeMs,
     sessionInactivityTimeoutMs,

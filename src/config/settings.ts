@@ -317,6 +317,27 @@ export const settings = {
       return ok(b);
     },
   } satisfies Setting<Buffer>,
+  encryptionKeyPrevious: {
+    env: 'VESTIBULE_ENCRYPTION_KEY_PREVIOUS',
+    group: 'Sessions',
+    description:
+      'Comma-separated previous encryption keys, for a rolling key rotation: sessions and cookies made with them stay valid and are re-sealed with the current key on their next write.',
+    example: 'q3p0Hb4m1lH6lcx1aEYQmJ4vX0wq3Qd5qk8m0m0bYt8=',
+    secret: true,
+    parse: (raw) => {
+      const keys: Buffer[] = [];
+      for (const part of raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
+        const b = Buffer.from(part, 'base64');
+        if (b.length !== 32 || !/^[A-Za-z0-9+/=_-]+$/.test(part))
+          return bad('must list base64 keys of exactly 32 bytes each');
+        keys.push(b);
+      }
+      return ok(keys);
+    },
+  } satisfies Setting<Buffer[]>,
   sessionMaxLifetime: {
     env: 'VESTIBULE_SESSION_MAX_LIFETIME',
     group: 'Sessions',

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Ingress } from '../config/ingress.js';
 import { isVestibuleError } from '../errors.js';
 import { cookieValues } from '../http/cookie-header.js';
-import { SESSION_COOKIE } from '../http/cookies.js';
+import { cookieOptions, SESSION_COOKIE } from '../http/cookies.js';
 import { loginResponseKind, wantsJson } from '../http/navigation.js';
 import { compilePathGlobs, normalizePath } from '../http/path-match.js';
 import { upstreamHeaders } from '../http/upstream-headers.js';
@@ -136,7 +136,9 @@ async function authenticate(
   }
   let accessToken: string | undefined;
   try {
-    accessToken = (await d.manager.authenticate(cookieValues(request.headers.cookie, SESSION_COOKIE)))?.accessToken;
+    const active = await d.manager.authenticate(cookieValues(request.headers.cookie, SESSION_COOKIE));
+    accessToken = active?.accessToken;
+    if (active?.renewedCookie) reply.setCookie(SESSION_COOKIE, active.renewedCookie, cookieOptions(ingress, 'session'));
   } catch (err) {
     if (!isVestibuleError(err) || err.code !== 'STORE_UNAVAILABLE') throw err;
     request.log.error({ failure: { errorCode: err.code, message: err.message } }, 'session store unavailable');

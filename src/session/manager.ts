@@ -22,6 +22,8 @@ export interface SessionManagerDeps {
 export interface ActiveSession {
   readonly session: LoadedSession;
   readonly accessToken: string;
+  /** A new cookie value to send when the browser's was made with a previous key (key rotation). */
+  readonly renewedCookie?: string;
 }
 
 /**
@@ -67,7 +69,13 @@ export class SessionManager {
       });
     }
     const accessToken = this.accessToken(session);
-    return accessToken === undefined ? null : { session, accessToken };
+    if (accessToken === undefined) return null;
+    if (session.ticket.stale) return { session, accessToken, renewedCookie: this.#d.sessions.cookieValue(session) };
+    if (session.stale) {
+      // Sealed with a previous key: write it again under the current one, off the request path.
+      this.#d.refresher.touch(session).catch(() => undefined);
+    }
+    return { session, accessToken };
   }
 
   /** Refreshes now, subject to the cooldown (the session refresh endpoint). */

@@ -4,7 +4,7 @@ import type { StoreKeys } from './keys.js';
 import { hasEnded } from './policy.js';
 import { decodeRecord, encodeRecord, type SessionRecord } from './record.js';
 import type { SessionStore } from './store.js';
-import { newTicket, readTicket, type Ticket } from './ticket.js';
+import { newTicket, readTicket, ticketCookieValue, type Ticket } from './ticket.js';
 
 /** A session read from the store for one request. */
 export interface LoadedSession {
@@ -75,6 +75,11 @@ export class Sessions {
     fence?: { key: string; token: string },
   ): Promise<boolean> {
     return this.#d.store.replace(session.key, this.#seal(record, session.key, session.ticket), fence);
+  }
+
+  /** The cookie value for a session under the current key (re-issued when the cookie was made with an old one). */
+  cookieValue(session: LoadedSession): string {
+    return ticketCookieValue(this.#d.keyring, session.ticket);
   }
 
   /** Ends one session. */

@@ -88,19 +88,31 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     });
   }
   const encryptionKey = o.shared?.encryptionKey ?? randomBytes(32).toString('base64');
-  const config = loadConfig({
-    AZURE_APP_CLIENT_ID: clientId,
-    AZURE_APP_WELL_KNOWN_URL: mock.wellKnownUrl,
-    AZURE_APP_JWK: clientJwk,
-    VESTIBULE_INGRESS: ingress,
-    VESTIBULE_UPSTREAM: upstream.url,
-    VESTIBULE_BIND_ADDRESS: `127.0.0.1:${port}`,
-    VESTIBULE_ADMIN_BIND_ADDRESS: '127.0.0.1:0',
-    VESTIBULE_REDIS_URL: redis.url,
-    VESTIBULE_ENCRYPTION_KEY: encryptionKey,
-    VESTIBULE_LOG_LEVEL: o.logLevel ?? 'debug',
-    ...o.env,
-  });
+  const cleanUp = async (): Promise<void> => {
+    if (!owned) return;
+    await mock.close();
+    await upstream.close();
+    await redis.close();
+  };
+  let config: Config;
+  try {
+    config = loadConfig({
+      AZURE_APP_CLIENT_ID: clientId,
+      AZURE_APP_WELL_KNOWN_URL: mock.wellKnownUrl,
+      AZURE_APP_JWK: clientJwk,
+      VESTIBULE_INGRESS: ingress,
+      VESTIBULE_UPSTREAM: upstream.url,
+      VESTIBULE_BIND_ADDRESS: `127.0.0.1:${port}`,
+      VESTIBULE_ADMIN_BIND_ADDRESS: '127.0.0.1:0',
+      VESTIBULE_REDIS_URL: redis.url,
+      VESTIBULE_ENCRYPTION_KEY: encryptionKey,
+      VESTIBULE_LOG_LEVEL: o.logLevel ?? 'debug',
+      ...o.env,
+    });
+  } catch (err) {
+    await cleanUp();
+    throw err;
+  }
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
