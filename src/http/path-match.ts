@@ -274,7 +274,7 @@ function compilePattern(expanded: string, pattern: string): SegmentPattern[] {
         if (high < 0 || low < 0) throw invalid(pattern, 'malformed percent-escape');
         const byte = high * 16 + low;
         if (byte === SLASH || byte === BACKSLASH || byte === 0) throw invalid(pattern, 'encoded "/", "\\" or NUL');
-        parts[parts.length - 1] += isUnreserved(byte) ? String.fromCharCode(byte) : percentEncode(byte);
+        appendToLast(parts, isUnreserved(byte) ? String.fromCharCode(byte) : percentEncode(byte));
         i += 2;
         continue;
       }
@@ -295,9 +295,13 @@ function compilePattern(expanded: string, pattern: string): SegmentPattern[] {
       }
       i += char.length - 1;
     }
-    parts[parts.length - 1] += literal;
+    appendToLast(parts, literal);
   }
   return segments;
+}
+
+function appendToLast(parts: string[], text: string): void {
+  parts[parts.length - 1] = (parts[parts.length - 1] ?? '') + text;
 }
 
 function finishSegment(parts: readonly string[], stars: number, pattern: string): SegmentPattern {

@@ -71,6 +71,8 @@ export async function discoverProvider(o: ProviderOptions): Promise<IdentityProv
   // Never follow redirects on credential-bearing requests; bound every call.
   const idpFetch: client.CustomFetch = (url, init) =>
     baseFetch(url, { ...init, redirect: 'manual', signal: init.signal ?? AbortSignal.timeout(timeout * 1000) });
+  // Deprecated on purpose by openid-client to stand out: only for an http:// IdP on loopback (config enforces it).
+  // eslint-disable-next-line @typescript-eslint/no-deprecated
   const execute = o.allowInsecure ? [client.allowInsecureRequests] : [];
   let config: client.Configuration;
   try {
@@ -94,6 +96,7 @@ export async function discoverProvider(o: ProviderOptions): Promise<IdentityProv
   }
   const auth = await createClientAuth(o.clientAuth, o.assertionAudience, meta.token_endpoint);
   config = new client.Configuration(meta, o.clientId, { [client.clockTolerance]: o.leewaySec ?? 5 }, auth);
+  // eslint-disable-next-line @typescript-eslint/no-deprecated
   for (const ext of execute) ext(config);
   config[client.customFetch] = idpFetch;
   config.timeout = timeout;
