@@ -26,6 +26,9 @@ import type { SessionPolicy } from './session/policy.js';
 import { RefreshLock } from './session/refresh-lock.js';
 import { Refresher } from './session/refresher.js';
 import { Sessions } from './session/sessions.js';
+import { SessionCache, type InvalidationBus } from './session/session-cache.js';
+import { redisInvalidationBus } from './session/invalidation-redis.js';
+import { RedisStore } from './session/store-redis.js';
 import type { SessionStore } from './session/store.js';
 
 export interface AppDeps {
@@ -57,7 +60,13 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
   const store = instrumentStore(deps.store, metrics);
   const keyring = new Keyring(config.encryptionKey, config.encryptionKeyPrevious);
   const keys = storeKeys(`vestibule:${config.clientId}`);
-  const sessions = new Sessions({ store, keyring, keys, now });
+  const cache = new SessionCache({ now });
+  // With Redis every replica hears about every change; the in-memory store is one process by definition.
+  const bus: InvalidationBus | undefined =
+    deps.store instanceof RedisStore
+      ? await redisInvalidationBus(deps.store.client, `vestibule:${config.clientId}:invalidate`, cache)
+      : undefined;
+  const sessions = new Sessions({ store, keyring, keys, now, cache, bus });
   const policy: SessionPolicy = {
     refreshMarginMs: config.refreshMarginMs,
     refreshCooldownMs: config.refreshCooldownMs,
@@ -178,9 +187,9 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
     request.log.info({ oid, ended }, 'operator ended all sessions of a user');
     return { ended };
   });
-  app.addHook('onClose', (_instance, done) => {
+  app.addHook('onClose', async () => {
     provider.close();
-    done();
+    await bus?.close();
   });
   const token = await buildTokenApi({
     provider,

@@ -26,12 +26,13 @@ export function loginRoute(app: FastifyInstance, prefix: string, d: RouteDeps): 
       const redirect = resolveRedirectTarget(single(q, 'redirect'), ingress.path);
       if (overLoginLimit(request, reply, ingress, d.now())) {
         request.log.warn('login loop detected; answering 429');
+        reply.header('retry-after', String(LOGIN_WINDOW_SEC));
         return sendErrorPage(reply, {
           status: 429,
           title: 'Too many logins',
           message: `This browser started many logins in a short time, which usually means the application keeps sending you back to log in. Wait a minute, then open the front page. If it happens again, tell the application's team (and quote the correlation ID below).`,
           ingress,
-        }).header('retry-after', String(LOGIN_WINDOW_SEC));
+        });
       }
       const extra: Record<string, string> = {};
       const prompt = single(q, 'prompt');

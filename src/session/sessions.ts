@@ -3,6 +3,7 @@ import type { Keyring } from '../crypto/keyring.js';
 import type { StoreKeys } from './keys.js';
 import { hasEnded } from './policy.js';
 import { decodeRecord, encodeRecord, type SessionRecord } from './record.js';
+import type { InvalidationBus, SessionCache } from './session-cache.js';
 import type { SessionStore } from './store.js';
 import { newTicket, readTicket, ticketCookieValue, type Ticket } from './ticket.js';
 
@@ -20,6 +21,10 @@ export interface SessionsDeps {
   readonly keyring: Keyring;
   readonly keys: StoreKeys;
   readonly now: () => number;
+  /** Decrypted sessions reused for a moment; omitted = every load reads the store. */
+  readonly cache?: SessionCache | undefined;
+  /** Where changes are announced to the other replicas' caches. */
+  readonly bus?: InvalidationBus | undefined;
 }
 
 /**
@@ -54,7 +59,14 @@ export class Sessions {
    */
   async load(cookieValue: string | undefined): Promise<LoadedSession | null> {
     const ticket = readTicket(this.#d.keyring, cookieValue);
-    return ticket ? this.reload(ticket) : null;
+    if (!ticket) return null;
+    const cached = this.#d.cache?.get(ticket.id);
+    if (cached?.ticket.raw.equals(ticket.raw)) {
+      return hasEnded(cached.record, this.#d.now()) ? null : { ...cached, ticket, stale: cached.stale || ticket.stale };
+    }
+    const session = await this.reload(ticket);
+    if (session) this.#d.cache?.set(ticket.id, session);
+    return session;
   }
 
   /** Reads the session of a ticket again (e.g. under the refresh lock, to see another replica's write). */
@@ -74,7 +86,16 @@ export class Sessions {
     record: SessionRecord,
     fence?: { key: string; token: string },
   ): Promise<boolean> {
-    return this.#d.store.replace(session.key, this.#seal(record, session.key, session.ticket), fence);
+    const written = await this.#d.store.replace(session.key, this.#seal(record, session.key, session.ticket), fence);
+    if (written) this.#d.cache?.set(session.ticket.id, { ...session, record, stale: session.ticket.stale });
+    else this.#d.cache?.delete(session.ticket.id);
+    await this.#announce(session.ticket.id);
+    return written;
+  }
+
+  /** Tells the other replicas' caches that a session changed or ended; never fails the caller. */
+  async #announce(id: string): Promise<void> {
+    await this.#d.bus?.publish(id).catch(() => undefined);
   }
 
   /** The cookie value for a session under the current key (re-issued when the cookie was made with an old one). */
@@ -84,7 +105,9 @@ export class Sessions {
 
   /** Ends one session. */
   async destroy(session: LoadedSession): Promise<void> {
+    this.#d.cache?.delete(session.ticket.id);
     await this.#d.store.delete(session.key);
+    await this.#announce(session.ticket.id);
     const { sid, oid } = session.record.claims;
     await Promise.all([
       sid ? this.#d.store.removeFromSet(this.#d.keys.bySid(sid), session.ticket.id) : undefined,
@@ -97,7 +120,11 @@ export class Sessions {
     const ids = await this.#d.store.setMembers(indexKey);
     let ended = 0;
     // One DEL per record: in a Redis Cluster each record lives in its own slot.
-    for (const id of ids) ended += await this.#d.store.delete(this.#d.keys.record(id));
+    for (const id of ids) {
+      this.#d.cache?.delete(id);
+      ended += await this.#d.store.delete(this.#d.keys.record(id));
+      await this.#announce(id);
+    }
     await this.#d.store.delete(indexKey);
     return ended;
   }

@@ -17,6 +17,8 @@ import { startUpstream, type Upstream } from './upstream.js';
 export interface HarnessOptions {
   /** Path of the ingress, e.g. '/app'; '' (default) for the root. */
   readonly ingressPath?: string;
+  /** More ingress paths on the same origin (VESTIBULE_INGRESS lists them all). */
+  readonly extraIngressPaths?: readonly string[];
   /** Extra or overriding environment variables for vestibule. */
   readonly env?: Record<string, string>;
   /** Share an existing mock, Redis and upstream (e.g. two vestibule instances behind one store). */
@@ -66,6 +68,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const ingress = `${origin}${o.ingressPath ?? ''}`;
+  const allIngresses = [ingress, ...(o.extraIngressPaths ?? []).map((p) => `${origin}${p}`)];
   const clientId = o.shared?.clientId ?? randomUUID();
   let mock: MockEntra;
   let clientJwk: string;
@@ -81,8 +84,8 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
           clientId,
           name: 'test:team:app',
           publicJwks: { keys: [publicJwk] },
-          redirectUris: [`${ingress}/oauth2/callback`],
-          postLogoutRedirectUris: [`${ingress}/oauth2/logout/callback`],
+          redirectUris: allIngresses.map((i) => `${i}/oauth2/callback`),
+          postLogoutRedirectUris: allIngresses.map((i) => `${i}/oauth2/logout/callback`),
         },
       ],
     });
@@ -100,7 +103,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
       AZURE_APP_CLIENT_ID: clientId,
       AZURE_APP_WELL_KNOWN_URL: mock.wellKnownUrl,
       AZURE_APP_JWK: clientJwk,
-      VESTIBULE_INGRESS: ingress,
+      VESTIBULE_INGRESS: allIngresses.join(','),
       VESTIBULE_UPSTREAM: upstream.url,
       VESTIBULE_BIND_ADDRESS: `127.0.0.1:${port}`,
       VESTIBULE_ADMIN_BIND_ADDRESS: '127.0.0.1:0',
