@@ -93,4 +93,10 @@ describe('scripts/check-chart.mjs', () => {
     assert.equal(r.status, 1);
     assert.match(r.stderr, /encryptionKey\.existingSecret is required when a Redis store is configured/);
   });
+
+  it('fails when more than one replica would keep sessions in memory', () => {
+    const r = check('replicaCount: 3\n');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /replicaCount > 1 needs a shared session store/);
+  });
 });

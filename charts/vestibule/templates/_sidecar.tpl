@@ -10,6 +10,9 @@ The vestibule container. Secrets reach it only through envFrom (Entra) and secre
 {{- if and .Values.redis.sentinels .Values.redis.clusterNodes }}
 {{- fail "set redis.sentinels or redis.clusterNodes, not both" }}
 {{- end }}
+{{- if and (gt (int .Values.replicaCount) 1) (not $redis) }}
+{{- fail "replicaCount > 1 needs a shared session store: configure redis.* (sessions in one pod's memory cannot finish a login started on another)" }}
+{{- end }}
 {{- if and $redis (not .Values.encryptionKey.existingSecret) }}
 {{- fail "encryptionKey.existingSecret is required when a Redis store is configured" }}
 {{- end }}
