@@ -110,8 +110,10 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
     // Keep-alive longer than typical load-balancer idle timeouts, headers bounded (slowloris).
     keepAliveTimeout: 65_000,
     connectionTimeout: 0,
-    requestTimeout: 0,
-    http: { headersTimeout: 15_000, maxHeaderSize: 32 * 1024 },
+    // A whole request (headers and body) must arrive within 5 minutes (Node's default), so a stalled upload
+    // cannot hold a connection forever; headers alone within 15 s, checked every 2 s (slowloris).
+    requestTimeout: 300_000,
+    http: { headersTimeout: 15_000, maxHeaderSize: 32 * 1024, connectionsCheckingInterval: 2_000 },
     routerOptions: { maxParamLength: 2048 },
     return503OnClosing: true,
   });

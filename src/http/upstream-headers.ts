@@ -35,8 +35,25 @@ const SPOOFABLE = new Set([
   'remote-user',
   'x-user',
   'x-email',
+  'x-auth-user',
+  'x-authenticated-user',
+  'x-authenticated-userid',
+  'x-authenticated-email',
+  'x-authenticated-groups',
 ]);
-const SPOOFABLE_PREFIXES = ['x-auth-request-', 'x-vestibule-', 'x-wonderwall-', 'x-ms-client-principal', 'x-ms-token-'];
+const SPOOFABLE_PREFIXES = [
+  'x-auth-request-',
+  'x-vestibule-',
+  'x-wonderwall-',
+  'x-ms-client-principal',
+  'x-ms-token-',
+  // mod_auth_openidc's claim and token headers
+  'oidc-claim-',
+  'oidc-access-token',
+  'oidc-id-token',
+  'x-oidc-',
+  'x-remote-',
+];
 
 function isSpoofable(name: string): boolean {
   const n = name.toLowerCase().replace(/[_.]/g, '-');

@@ -30,8 +30,18 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
         retryUrl: retryRedirect === undefined ? retry : `${retry}?redirect=${encodeURIComponent(retryRedirect)}`,
       });
 
+    const q = request.query as Record<string, unknown>;
+    // Duplicated protocol parameters are ambiguous (parameter pollution): refuse them before anything else.
+    if (['state', 'code', 'iss', 'error', 'session_state'].some((p) => Array.isArray(q[p]))) {
+      d.metrics.logins.inc({ outcome: 'bad_request' });
+      return fail(400, 'Login failed', 'The response from the identity provider repeats a parameter.');
+    }
     const state = single(request.query, 'state');
-    if (!state) return fail(400, 'Login failed', 'The response from the identity provider is missing its state.');
+    // Our states are base64url; anything else is not a response to our login (and must not name a cookie).
+    if (!state || !/^[A-Za-z0-9_-]{16,128}$/.test(state)) {
+      d.metrics.logins.inc({ outcome: 'bad_request' });
+      return fail(400, 'Login failed', 'The response from the identity provider is missing its state.');
+    }
     const name = loginCookieName(state);
     // The login cookie is single-use whatever happens next.
     reply.clearCookie(name, cookieOptions(ingress, 'login'));
@@ -55,6 +65,21 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
       request.log.warn({ idpError: code }, 'identity provider returned an error to the callback');
       d.metrics.logins.inc({ outcome: 'idp_error' });
       return fail(502, 'Login failed', `The identity provider reported an error (${code}).`, login.redirect);
+    }
+
+    // Malformed responses are bad input (400), not an identity-provider fault: check before redeeming.
+    const code = single(request.query, 'code');
+    const iss = (request.query as Record<string, unknown>).iss;
+    if (!code || (iss !== undefined && iss !== d.provider.metadata.issuer)) {
+      d.metrics.logins.inc({ outcome: 'bad_request' });
+      return fail(
+        400,
+        'Login failed',
+        iss !== undefined && iss !== d.provider.metadata.issuer
+          ? 'The response came from another identity provider.'
+          : 'The response from the identity provider has no (single) authorization code.',
+        login.redirect,
+      );
     }
 
     // A login response is good once: the state is spent before the code is redeemed.

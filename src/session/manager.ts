@@ -42,10 +42,14 @@ export class SessionManager {
    * may be inactive. Null when none is valid. Rejects with STORE_UNAVAILABLE when the store cannot be read.
    */
   async find(cookieValues: readonly string[]): Promise<LoadedSession | null> {
-    // At most a few tries: a client cannot make us do unbounded store reads with many duplicate cookies.
-    for (const value of cookieValues.slice(0, 3)) {
+    // Values that fail the MAC cost no store read and are skipped (planted parent-domain cookies cannot hide
+    // the real one); at most three store reads, so duplicates cannot make us do unbounded work.
+    let reads = 0;
+    for (const value of cookieValues.slice(0, 20)) {
+      if (!this.#d.sessions.verifies(value)) continue;
       const session = await this.#d.sessions.load(value);
       if (session) return session;
+      if (++reads === 3) break;
     }
     return null;
   }

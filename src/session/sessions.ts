@@ -69,6 +69,11 @@ export class Sessions {
     return session;
   }
 
+  /** Whether a cookie value carries a ticket made by us (MAC check only, no store read). */
+  verifies(cookieValue: string): boolean {
+    return readTicket(this.#d.keyring, cookieValue) !== null;
+  }
+
   /** Reads the session of a ticket again (e.g. under the refresh lock, to see another replica's write). */
   async reload(ticket: Ticket): Promise<LoadedSession | null> {
     const key = this.#d.keys.record(ticket.id);
