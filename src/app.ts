@@ -119,6 +119,19 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
   });
   registerRequestLog(app);
   registerRequestMetrics(app, metrics);
+  // vestibule's own routes take tiny bodies or none: one that has not arrived within 10 s is a stalled client.
+  app.addHook('onRequest', (request, _reply, done) => {
+    const raw = request.raw;
+    if (request.routeOptions.config.routeClass !== 'proxy' && !raw.complete) {
+      const timer = setTimeout(() => {
+        if (!raw.complete) raw.destroy();
+      }, 10_000);
+      timer.unref();
+      raw.once('end', () => clearTimeout(timer));
+      raw.once('close', () => clearTimeout(timer));
+    }
+    done();
+  });
   await app.register(fastifyCookie);
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (isVestibuleError(err)) {

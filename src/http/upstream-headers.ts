@@ -40,6 +40,13 @@ const SPOOFABLE = new Set([
   'x-authenticated-userid',
   'x-authenticated-email',
   'x-authenticated-groups',
+  'proxy-authorization',
+  'cf-access-jwt-assertion',
+  'x-pomerium-jwt-assertion',
+  'x-webauth-user',
+  'remote-email',
+  'remote-groups',
+  'remote-name',
 ]);
 const SPOOFABLE_PREFIXES = [
   'x-auth-request-',
@@ -53,6 +60,8 @@ const SPOOFABLE_PREFIXES = [
   'oidc-id-token',
   'x-oidc-',
   'x-remote-',
+  'x-amzn-oidc-',
+  'x-goog-authenticated-user-',
 ];
 
 function isSpoofable(name: string): boolean {

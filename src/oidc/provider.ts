@@ -248,6 +248,12 @@ function mapError(grant: string, err: unknown): Error {
   }
   if (err instanceof client.ClientError) {
     const code = (err as { code?: string }).code;
+    // Our own timeout or an aborted call: the IdP did not answer in time, which is not a failed login.
+    if (code === 'OAUTH_TIMEOUT' || code === 'OAUTH_ABORT') {
+      return new VestibuleError('IDP_UNAVAILABLE', `${grant}: the token endpoint did not answer in time`, {
+        cause: err,
+      });
+    }
     if (
       code === 'OAUTH_INVALID_RESPONSE' ||
       code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' ||

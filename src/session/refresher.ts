@@ -129,6 +129,9 @@ export class Refresher {
         'token refresh failed; keeping the current token while it is valid',
       );
       this.#backoff.set(session.ticket.id, now + (this.#d.retryAfterMs ?? 5_000));
+      // Bounded during a long IdP outage with many sessions: expired back-offs go first.
+      if (this.#backoff.size > 10_000)
+        for (const [id, until] of this.#backoff) if (until <= now) this.#backoff.delete(id);
       return { kind: 'kept', session: current, reason };
     }
 

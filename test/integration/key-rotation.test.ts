@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { login, startHarness, type Harness } from '../support/harness.js';
+import { login, startHarness, type Harness, sharedWith } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
 
 const K1 = randomBytes(32).toString('base64');
@@ -27,14 +27,7 @@ describe('rolling rotation of VESTIBULE_ENCRYPTION_KEY across instances', () => 
   let done: Harness; // after the rotation: K2 only
   before(async () => {
     old = await startHarness({ env: { VESTIBULE_ENCRYPTION_KEY: K1, VESTIBULE_ENCRYPTION_KEY_PREVIOUS: K2 } });
-    const shared = {
-      mock: old.mock,
-      redis: old.redis,
-      upstream: old.upstream,
-      clientId: old.clientId,
-      clientJwk: old.clientJwk,
-      encryptionKey: K2,
-    };
+    const shared = { ...sharedWith(old), encryptionKey: K2 };
     rolled = await startHarness({ shared, env: { VESTIBULE_ENCRYPTION_KEY_PREVIOUS: K1 } });
     done = await startHarness({ shared });
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
+import { NAVIGATION, login, startHarness, type Harness, sharedWith } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
 
 async function bearer(h: Harness, cookie: string): Promise<string | undefined> {
@@ -14,14 +14,7 @@ describe('the in-process session cache across replicas', () => {
   before(async () => {
     a = await startHarness();
     b = await startHarness({
-      shared: {
-        mock: a.mock,
-        redis: a.redis,
-        upstream: a.upstream,
-        clientId: a.clientId,
-        clientJwk: a.clientJwk,
-        encryptionKey: a.encryptionKey,
-      },
+      shared: sharedWith(a),
     });
   });
   after(async () => {

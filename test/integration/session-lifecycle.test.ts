@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { login, startHarness, type Harness } from '../support/harness.js';
+import { login, startHarness, type Harness, sharedWith } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
 import { TestClock } from '../support/clock.js';
 
@@ -20,14 +20,7 @@ describe('refresh: single-flight across two replicas', () => {
     a = await startHarness({ now: clock.now });
     b = await startHarness({
       now: clock.now,
-      shared: {
-        mock: a.mock,
-        redis: a.redis,
-        upstream: a.upstream,
-        clientId: a.clientId,
-        clientJwk: a.clientJwk,
-        encryptionKey: a.encryptionKey,
-      },
+      shared: sharedWith(a),
     });
   });
   after(async () => {

@@ -176,6 +176,18 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   };
 }
 
+/** Options for a second vestibule instance behind the same mock, Redis, upstream, client and key as `h`. */
+export function sharedWith(h: Harness): NonNullable<HarnessOptions['shared']> {
+  return {
+    mock: h.mock,
+    redis: h.redis,
+    upstream: h.upstream,
+    clientId: h.clientId,
+    clientJwk: h.clientJwk,
+    encryptionKey: h.encryptionKey,
+  };
+}
+
 /** Fetch metadata a browser sends on a top-level navigation. */
 export const NAVIGATION = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', accept: 'text/html' };
 

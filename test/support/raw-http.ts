@@ -55,7 +55,7 @@ function dechunk(text: string): string | undefined {
     if (eol === -1) return undefined;
     const size = parseInt(text.slice(at, eol), 16);
     if (Number.isNaN(size)) return undefined;
-    if (size === 0) return text.indexOf('\r\n', eol + 2) === -1 ? undefined : out;
+    if (size === 0) return text.includes('\r\n', eol + 2) ? out : undefined;
     if (text.length < eol + 2 + size + 2) return undefined;
     out += text.slice(eol + 2, eol + 2 + size);
     at = eol + 2 + size + 2;
