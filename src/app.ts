@@ -119,16 +119,25 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
   });
   registerRequestLog(app);
   registerRequestMetrics(app, metrics);
-  // vestibule's own routes take tiny bodies or none: one that has not arrived within 10 s is a stalled client.
+  // A request body that stalls is a dead or hostile client: own routes take tiny bodies (10 s for all of it);
+  // proxied bodies may be large and slow but not silent (15 s without a byte ends the connection).
   app.addHook('onRequest', (request, _reply, done) => {
     const raw = request.raw;
-    if (request.routeOptions.config.routeClass !== 'proxy' && !raw.complete) {
+    if (raw.complete) {
+      done();
+      return;
+    }
+    if (request.routeOptions.config.routeClass !== 'proxy') {
       const timer = setTimeout(() => {
         if (!raw.complete) raw.destroy();
       }, 10_000);
       timer.unref();
       raw.once('end', () => clearTimeout(timer));
       raw.once('close', () => clearTimeout(timer));
+    } else {
+      const socket = raw.socket;
+      socket.setTimeout(15_000, () => socket.destroy());
+      raw.once('end', () => socket.setTimeout(0));
     }
     done();
   });

@@ -124,18 +124,15 @@ describe('slow clients', () => {
     assert.ok(loris.every((c) => c.received.startsWith('HTTP/1.1 408')));
   });
 
-  it(
-    `slow and stalled request bodies are ended within ${BOUND_MS / 1000} s (own routes and the proxy)`,
-    {
-      todo: 'known limit: own routes end a stalled body after 10 s, but a proxied body is bounded only by the 5-minute request timeout (no per-chunk idle timeout yet)',
-    },
-    async (t) => {
-      const open = await closedWithin(bodies, openedAt + BOUND_MS);
-      for (let i = 0; i < 4; i++) t.diagnostic(summary(bodies.filter((_, j) => j % 4 === i)));
-      assert.deepEqual(
-        open.map((c) => c.kind),
-        [],
-      );
-    },
-  );
+  it(`stalled bodies (own routes and proxy) and slow bodies to own routes are ended within ${BOUND_MS / 1000} s`, async (t) => {
+    const open = await closedWithin(bodies, openedAt + BOUND_MS);
+    for (let i = 0; i < 4; i++) t.diagnostic(summary(bodies.filter((_, j) => j % 4 === i)));
+    // A slow but live upload through the proxy is allowed to go on (a phone on a bad network): it is bounded by
+    // the 5-minute request timeout, not by this test's 20 s.
+    assert.deepEqual(
+      open.map((c) => c.kind).filter((kind) => kind !== 'slow body through the proxy'),
+      [],
+    );
+    assert.equal(open.filter((c) => c.kind === 'slow body through the proxy').length, 5, 'live uploads keep going');
+  });
 });
