@@ -39,6 +39,8 @@ export interface AppDeps {
   readonly now?: () => number;
   /** Shared with the IdP client's fetch in main.ts; a fresh registry when omitted. */
   readonly metrics?: Metrics;
+  /** Writes the per-request access line (see observability/logger.ts); the request's logger when omitted. */
+  readonly accessLogger?: Logger;
   /** Readiness: false once shutdown has begun (main.ts flips it on SIGTERM). */
   readonly isAccepting?: () => boolean;
 }
@@ -117,13 +119,15 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
     routerOptions: { maxParamLength: 2048 },
     return503OnClosing: true,
   });
-  registerRequestLog(app);
+  registerRequestLog(app, deps.accessLogger);
   registerRequestMetrics(app, metrics);
   // A request body that stalls is a dead or hostile client: own routes take tiny bodies (10 s for all of it);
   // proxied bodies may be large and slow but not silent (15 s without a byte ends the connection).
   app.addHook('onRequest', (request, _reply, done) => {
     const raw = request.raw;
-    if (raw.complete) {
+    // Only requests that announce a body (most proxied GETs do not) need a timer.
+    const h = request.headers;
+    if (raw.complete || (h['content-length'] === undefined && h['transfer-encoding'] === undefined)) {
       done();
       return;
     }

@@ -5,7 +5,7 @@ import { buildApps, type Apps } from './app.js';
 import { helpText } from './config/help.js';
 import { ConfigError, loadConfig, type Config } from './config/load.js';
 import { instrumentFetch } from './observability/instrumentation.js';
-import { createLogger } from './observability/logger.js';
+import { createLoggers } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { discoverProvider, type IdentityProvider } from './oidc/provider.js';
 import { createStore } from './session/create-store.js';
@@ -77,7 +77,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     throw err;
   }
-  const log = createLogger({ level: config.logLevel });
+  const { log, access } = createLoggers({ level: config.logLevel });
   if (config.store.kind === 'memory') {
     log.warn(
       'VESTIBULE_REDIS_URL is not set: sessions are kept in memory, valid for ONE replica only and lost on restart',
@@ -94,7 +94,15 @@ async function main(argv: readonly string[]): Promise<number> {
   const store = await createStore(config.store, { logger: log });
   const provider = await discoverWithRetry(config, log, metrics);
   let accepting = true;
-  const apps = await buildApps({ config, provider, store, logger: log, metrics, isAccepting: () => accepting });
+  const apps = await buildApps({
+    config,
+    provider,
+    store,
+    logger: log,
+    accessLogger: access,
+    metrics,
+    isAccepting: () => accepting,
+  });
   await apps.admin.listen({ host: config.adminBind.host, port: config.adminBind.port });
   await apps.token.listen({ host: config.tokenBind.host, port: config.tokenBind.port });
   await apps.public.listen({ host: config.bind.host, port: config.bind.port });

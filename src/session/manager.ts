@@ -46,8 +46,9 @@ export class SessionManager {
     // the real one); at most three store reads, so duplicates cannot make us do unbounded work.
     let reads = 0;
     for (const value of cookieValues.slice(0, 20)) {
-      if (!this.#d.sessions.verifies(value)) continue;
-      const session = await this.#d.sessions.load(value);
+      const ticket = this.#d.sessions.ticketOf(value);
+      if (!ticket) continue;
+      const session = await this.#d.sessions.loadTicket(ticket);
       if (session) return session;
       if (++reads === 3) break;
     }

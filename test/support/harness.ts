@@ -123,8 +123,8 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
       cb();
     },
   });
-  const { createLogger } = await import('../../src/observability/logger.js');
-  const log = createLogger({ level: config.logLevel, destination: sink });
+  const { createLoggers } = await import('../../src/observability/logger.js');
+  const { log, access } = createLoggers({ level: config.logLevel, destination: sink });
   const store = await createStore(config.store, { logger: log });
   const metrics = new Metrics({ processMetrics: false });
   const provider = await discoverProvider({
@@ -136,7 +136,15 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     leewaySec: config.tokenLeewayMs / 1000,
     fetch: instrumentFetch(metrics),
   });
-  const apps = await buildApps({ config, provider, store, logger: log, metrics, ...(o.now ? { now: o.now } : {}) });
+  const apps = await buildApps({
+    config,
+    provider,
+    store,
+    logger: log,
+    accessLogger: access,
+    metrics,
+    ...(o.now ? { now: o.now } : {}),
+  });
   await apps.token.listen({ host: '127.0.0.1', port: 0 });
   await apps.public.listen({ host: '127.0.0.1', port });
   return {
