@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const roots = ['src', 'mock-entra', 'test'];
+const roots = ['src', 'mock-entra', 'test', 'bench'];
 const only = process.argv.slice(2);
 
 function collect(dir) {

@@ -1,0 +1,195 @@
+/**
+ * From raw samples to the table's figures and issue 7's targets: medians over runs per target and connection
+ * count, and ratios taken between targets measured in the same round, then their median.
+ */
+import type { Sample } from './matrix.js';
+import { median } from './stats.js';
+import type { TargetId } from './target.js';
+
+/** One row of the main table. Latencies in ms, memory in bytes, CPU in cores. */
+export interface Row {
+  readonly id: TargetId;
+  readonly connections: number;
+  readonly runs: number;
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly p999Ms: number;
+  /** Summed over the runs. */
+  readonly errors: number;
+  /** `errors` by kind, summed over the runs. */
+  readonly errorKinds: Readonly<Record<string, number>>;
+  readonly cpuCores: number | undefined;
+  /** RSS right before a run (the process not under load), median. */
+  readonly idleRss: number | undefined;
+  /** Highest RSS during any run. */
+  readonly peakRss: number | undefined;
+}
+
+const defined = (xs: readonly (number | undefined)[]): number[] => xs.filter((x): x is number => x !== undefined);
+
+function sumKinds(all: readonly Readonly<Record<string, number>>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const kinds of all) for (const [k, n] of Object.entries(kinds)) out[k] = (out[k] ?? 0) + n;
+  return out;
+}
+
+export function aggregateRows(samples: readonly Sample[]): Row[] {
+  const groups = new Map<string, Sample[]>();
+  for (const s of samples) {
+    const key = `${s.connections}/${s.id}`;
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  const rows: Row[] = [];
+  for (const group of groups.values()) {
+    const first = group[0];
+    if (!first) continue;
+    const usage = group.map((s) => s.usage);
+    const peaks = defined(usage.map((u) => u?.peakRss));
+    rows.push({
+      id: first.id,
+      connections: first.connections,
+      runs: group.length,
+      rps: median(group.map((s) => s.load.rps)),
+      p50Ms: median(group.map((s) => s.load.p50Ms)),
+      p99Ms: median(group.map((s) => s.load.p99Ms)),
+      p999Ms: median(group.map((s) => s.load.p999Ms)),
+      errors: group.reduce((sum, s) => sum + s.load.errors, 0),
+      errorKinds: sumKinds(group.map((s) => s.load.errorKinds)),
+      cpuCores: peaks.length > 0 ? median(defined(usage.map((u) => u?.cpuCores))) : undefined,
+      idleRss: peaks.length > 0 ? median(defined(usage.map((u) => u?.idleRss))) : undefined,
+      peakRss: peaks.length > 0 ? Math.max(...peaks) : undefined,
+    });
+  }
+  return rows.sort((a, b) => a.connections - b.connections || a.id.localeCompare(b.id));
+}
+
+/** A same-round comparison of two targets at one connection count: median of the per-round values. */
+export interface Comparison {
+  readonly connections: number;
+  /** rps(x) / rps(y) */
+  readonly rpsRatio: number;
+  /** p99(x) − p99(y), ms */
+  readonly p99DeltaMs: number;
+  /** CPU time per request of x's process over y's; undefined when either has no process to watch. */
+  readonly cpuPerRequestRatio: number | undefined;
+  readonly rounds: number;
+}
+
+/** CPU seconds per request of one sample, or undefined without usage. */
+function cpuPerRequest(s: Sample): number | undefined {
+  return s.usage && s.load.rps > 0 ? s.usage.cpuCores / s.load.rps : undefined;
+}
+
+export function compare(samples: readonly Sample[], x: TargetId, y: TargetId): Comparison[] {
+  const byKey = new Map(samples.map((s) => [`${s.round}/${s.connections}/${s.id}`, s]));
+  const out: Comparison[] = [];
+  for (const connections of [...new Set(samples.map((s) => s.connections))].sort((a, b) => a - b)) {
+    const ratios: number[] = [];
+    const deltas: number[] = [];
+    const cpu: number[] = [];
+    for (const round of new Set(samples.map((s) => s.round))) {
+      const a = byKey.get(`${round}/${connections}/${x}`);
+      const b = byKey.get(`${round}/${connections}/${y}`);
+      if (!a || !b || b.load.rps === 0) continue;
+      ratios.push(a.load.rps / b.load.rps);
+      deltas.push(a.load.p99Ms - b.load.p99Ms);
+      const ca = cpuPerRequest(a);
+      const cb = cpuPerRequest(b);
+      if (ca !== undefined && cb !== undefined && cb > 0) cpu.push(ca / cb);
+    }
+    if (ratios.length > 0) {
+      out.push({
+        connections,
+        rpsRatio: median(ratios),
+        p99DeltaMs: median(deltas),
+        cpuPerRequestRatio: cpu.length > 0 ? median(cpu) : undefined,
+        rounds: ratios.length,
+      });
+    }
+  }
+  return out;
+}
+
+/** One of issue 7's targets: met, missed, or not measurable in this run (and why). */
+export interface Check {
+  readonly name: string;
+  readonly status: 'met' | 'missed' | 'not measured';
+  readonly detail: string;
+}
+
+const MB = 1024 * 1024;
+const pct = (r: number): string => `${(r * 100).toFixed(1)} %`;
+
+function ratioCheck(
+  name: string,
+  cs: readonly Comparison[],
+  ok: (c: Comparison) => boolean,
+  show: (c: Comparison) => string,
+  why: string,
+): Check {
+  if (cs.length === 0) return { name, status: 'not measured', detail: why };
+  const detail = cs.map((c) => `c=${c.connections}: ${show(c)}`).join(', ');
+  return { name, status: cs.every(ok) ? 'met' : 'missed', detail };
+}
+
+/** Issue 7's targets, evaluated on this run's samples; `idleRss` is vestibule's RSS at rest after the load. */
+export function evaluateTargets(samples: readonly Sample[], idleRss: number | undefined): Check[] {
+  const db = compare(samples, 'd', 'b');
+  const df = compare(samples, 'd', 'f');
+  const ed = compare(samples, 'e', 'd');
+  const vestibule = samples.filter((s) => s.id === 'd' || s.id === 'e' || s.id === 'g');
+  const peakOf = (id: TargetId): number | undefined => {
+    const peaks = defined(samples.filter((s) => s.id === id).map((s) => s.usage?.peakRss));
+    return peaks.length > 0 ? Math.max(...peaks) : undefined;
+  };
+  const peaks = (['d', 'e', 'g'] as const).flatMap((id) => {
+    const p = peakOf(id);
+    return p === undefined ? [] : [{ id, mb: p / MB }];
+  });
+  const peak = Math.max(0, ...peaks.map((p) => p.mb));
+  return [
+    ratioCheck(
+      '(d) ≥ 90 % of (b) req/s',
+      db,
+      (c) => c.rpsRatio >= 0.9,
+      (c) => pct(c.rpsRatio),
+      'needs (b) and (d)',
+    ),
+    ratioCheck(
+      '(d) p99 within 1 ms of (b)',
+      db,
+      (c) => c.p99DeltaMs <= 1,
+      (c) => `${c.p99DeltaMs >= 0 ? '+' : ''}${c.p99DeltaMs.toFixed(2)} ms`,
+      'needs (b) and (d)',
+    ),
+    ratioCheck(
+      '(d) ≥ (f) req/s',
+      df,
+      (c) => c.rpsRatio >= 1,
+      (c) => `${c.rpsRatio.toFixed(2)}×`,
+      'needs (d) and (f)',
+    ),
+    ratioCheck(
+      '(e) within 5 % of (d) req/s',
+      ed,
+      (c) => c.rpsRatio >= 0.95,
+      (c) => pct(c.rpsRatio),
+      'needs (d) and (e)',
+    ),
+    vestibule.length === 0
+      ? { name: 'RSS under load ≤ 128 MB', status: 'not measured', detail: 'needs (d), (e) or (g)' }
+      : {
+          name: 'RSS under load ≤ 128 MB',
+          status: peak <= 128 ? 'met' : 'missed',
+          detail: `peak ${peaks.map((p) => `(${p.id}) ${p.mb.toFixed(0)} MB`).join(', ')}`,
+        },
+    idleRss === undefined
+      ? { name: 'RSS idle ≤ 64 MB', status: 'not measured', detail: 'needs (d)' }
+      : {
+          name: 'RSS idle ≤ 64 MB',
+          status: idleRss <= 64 * MB ? 'met' : 'missed',
+          detail: `${(idleRss / MB).toFixed(0)} MB at rest after the load`,
+        },
+  ];
+}

@@ -1,0 +1,73 @@
+/**
+ * The main measurement: every target at every connection count, several times. Runs are interleaved (run 1 of
+ * every target, then run 2, …) so that noise from a shared machine spreads over all targets alike, and ratios
+ * are taken between targets measured in the same round.
+ */
+import { runLoad, type LoadResult, type LoadTool } from './load.js';
+import { sampleUsage, type Usage } from './proc-stats.js';
+import type { Target, TargetId } from './target.js';
+
+/** One load run against one target. */
+export interface Sample {
+  readonly id: TargetId;
+  readonly connections: number;
+  /** Round number, from 1: samples of the same round and connection count are compared with each other. */
+  readonly round: number;
+  readonly load: LoadResult;
+  /** Of the target's process tree; undefined when it has none to watch. */
+  readonly usage: Usage | undefined;
+}
+
+export interface MatrixPlan {
+  readonly connections: readonly number[];
+  readonly runs: number;
+  readonly durationSec: number;
+  readonly warmupSec: number;
+  readonly tool: LoadTool;
+  readonly scriptDir: string;
+  readonly log: (line: string) => void;
+}
+
+/** One measured run with the target's CPU and memory sampled meanwhile. */
+export async function measure(
+  target: Target,
+  connections: number,
+  durationSec: number,
+  tool: LoadTool,
+  scriptDir: string,
+): Promise<{ load: LoadResult; usage: Usage | undefined }> {
+  const sampler = target.pid === undefined ? undefined : sampleUsage(target.pid);
+  try {
+    const spec = { url: target.url, connections, durationSec, headers: target.headers };
+    const rotating = target.rotatingCookies === undefined ? {} : { rotatingCookies: target.rotatingCookies };
+    const load = await runLoad(tool, { ...spec, ...rotating }, scriptDir);
+    return { load, usage: sampler?.stop() };
+  } catch (err) {
+    sampler?.stop();
+    throw err;
+  }
+}
+
+export async function runMatrix(targets: readonly Target[], plan: MatrixPlan): Promise<Sample[]> {
+  if (plan.warmupSec > 0) {
+    const c = plan.connections[Math.floor(plan.connections.length / 2)] ?? 16;
+    for (const t of targets) {
+      plan.log(`warm-up ${t.label} (${plan.warmupSec} s, ${c} connections)`);
+      await measure(t, c, plan.warmupSec, plan.tool, plan.scriptDir);
+    }
+  }
+  const samples: Sample[] = [];
+  for (let round = 1; round <= plan.runs; round++) {
+    for (const connections of plan.connections) {
+      for (const t of targets) {
+        const { load, usage } = await measure(t, connections, plan.durationSec, plan.tool, plan.scriptDir);
+        samples.push({ id: t.id, connections, round, load, usage });
+        plan.log(
+          `round ${round}/${plan.runs} c=${connections} ${t.label}: ${Math.round(load.rps)} req/s, ` +
+            `p99 ${load.p99Ms.toFixed(2)} ms, ${load.errors} errors`,
+        );
+      }
+    }
+  }
+  return samples;
+}

@@ -1,0 +1,226 @@
+/**
+ * `npm run bench`: vestibule's reproducible benchmark (issue 7). Starts everything on 127.0.0.1 itself, loads
+ * each target from a separate process, prints one table and (full run) rewrites the marked section of
+ * docs/benchmarks.md. Progress goes to stderr, the table to stdout. See `--help` and docs/benchmarks.md.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { buildTargets, tsxTargets } from './build.js';
+import { commitOf, describeEnvironment, loadAverage } from './environment.js';
+import { writeMarkedSection } from './doc-section.js';
+import { chooseTool, type LoadTool } from './load.js';
+import { runMatrix, type Sample } from './matrix.js';
+import { HELP, parseOptions, type BenchOptions } from './options.js';
+import { ingressOf } from './ports.js';
+import { processTree, treeRss } from './proc-stats.js';
+import { formatProfile } from './profile.js';
+import { stopAll, type Service } from './processes.js';
+import { renderMarkdown, renderText, type BenchReport } from './report.js';
+import { measureLogins, type LoginThroughput } from './scenarios/login-throughput.js';
+import { profileVestibule, type ProfileResult } from './scenarios/profile-run.js';
+import { refreshStorm, type RefreshStorm } from './scenarios/refresh-storm.js';
+import { measureTokenApi, type TokenApiResult } from './scenarios/token-api.js';
+import { setUp } from './setup.js';
+import { isSkipped, type BenchContext, type Target, type TargetId, type TargetStart } from './target.js';
+import { fastifyProxy } from './targets/fastify-proxy.js';
+import { modAuthOpenidc } from './targets/mod-auth-openidc.js';
+import { nginxProxy } from './targets/nginx.js';
+import { upstreamDirect } from './targets/upstream-direct.js';
+import { rotatingLabel, vestibuleManySessions } from './targets/vestibule-many-sessions.js';
+import { vestibuleTarget } from './targets/vestibule.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+
+async function startOne(ctx: BenchContext, id: Exclude<TargetId, 'e' | 'g'>): Promise<TargetStart> {
+  switch (id) {
+    case 'a':
+      return upstreamDirect(ctx);
+    case 'b':
+      return fastifyProxy(ctx);
+    case 'c':
+      return nginxProxy(ctx);
+    case 'd':
+      return vestibuleTarget(ctx);
+    case 'f':
+      return modAuthOpenidc(ctx);
+  }
+}
+
+/** Starts the chosen targets in order; (e) and (g) share one vestibule and one seeded Redis database. */
+async function startTargets(ctx: BenchContext, o: BenchOptions, tool: LoadTool): Promise<TargetStart[]> {
+  const out: TargetStart[] = [];
+  let many: { e: Target; g: Target } | undefined;
+  for (const id of o.targets) {
+    log(`starting target (${id})`);
+    if (id === 'g' && tool !== 'wrk') {
+      const reason = 'needs wrk to send a different cookie with each request (apt-get install -y wrk)';
+      out.push({ id, label: rotatingLabel(o.sessions), reason });
+    } else if (id === 'e' || id === 'g') {
+      many ??= await vestibuleManySessions(ctx, o.sessions);
+      out.push(many[id]);
+    } else {
+      out.push(await startOne(ctx, id));
+    }
+  }
+  return out;
+}
+
+interface Extras {
+  tokenApi?: TokenApiResult;
+  logins?: LoginThroughput;
+  storm?: RefreshStorm;
+  profile?: ProfileResult;
+  problems: string[];
+}
+
+/** Login throughput, refresh storm, token API and the optional profile; a failure is reported, not fatal. */
+async function runExtras(ctx: BenchContext, o: BenchOptions, tool: LoadTool, haveD: boolean): Promise<Extras> {
+  const out: Extras = { problems: [] };
+  const attempt = async (what: string, fn: () => Promise<void>): Promise<void> => {
+    log(what);
+    try {
+      await fn();
+    } catch (err) {
+      out.problems.push(`${what}: ${(err as Error).message.split('\n')[0] ?? ''}`);
+    }
+  };
+  if (haveD) {
+    await attempt('token API with a warm cache', async () => {
+      out.tokenApi = await measureTokenApi(`http://127.0.0.1:${ctx.ports.vestibule.token}`, ctx.identity.apiTarget, {
+        connections: o.smoke ? 8 : 64,
+        durationSec: o.durationSec,
+        runs: o.runs,
+        tool,
+        scriptDir: ctx.tmp,
+      });
+    });
+    await attempt('login throughput', async () => {
+      out.logins = await measureLogins(ingressOf(ctx.ports.vestibule), o.smoke ? 4 : 16, o.smoke ? 2 : 10);
+    });
+  }
+  await attempt('refresh storm', async () => {
+    out.storm = await refreshStorm(ctx, o.smoke ? 200 : 1000);
+  });
+  if (o.profile) {
+    await attempt('CPU profile of vestibule under load', async () => {
+      out.profile = await profileVestibule(ctx, {
+        connections: 64,
+        durationSec: Math.max(o.durationSec, 5),
+        tool,
+        out: o.profileOut,
+      });
+    });
+  }
+  return out;
+}
+
+async function benchmark(o: BenchOptions, tmp: string, services: Service[]): Promise<BenchReport> {
+  const loadAtStart = loadAverage();
+  const tool = chooseTool(o.tool);
+  log(`load average ${loadAtStart}; load generator ${tool}; temp dir ${tmp}`);
+  if (o.compiled) log('compiling vestibule with tsc');
+  const node = o.compiled ? buildTargets(ROOT, tmp) : tsxTargets();
+  const ctx = await setUp({ root: ROOT, tmp, smoke: o.smoke, node, services });
+  const started = await startTargets(ctx, o, tool);
+  const targets = started.filter((t): t is Target => !isSkipped(t));
+  for (const t of started.filter(isSkipped)) log(`${t.label} skipped: ${t.reason}`);
+  const d = targets.find((t) => t.id === 'd');
+  const rssOf = (t: Target | undefined): number | undefined =>
+    t?.pid === undefined ? undefined : treeRss(processTree(t.pid));
+  const idleRssFresh = rssOf(d);
+
+  const samples: Sample[] = await runMatrix(targets, {
+    connections: o.connections,
+    runs: o.runs,
+    durationSec: o.durationSec,
+    warmupSec: o.warmupSec,
+    tool,
+    scriptDir: tmp,
+    log,
+  });
+  // At rest: what a replica holds between bursts once it has served load.
+  await sleep(o.smoke ? 200 : 2000);
+  const idleRssAfter = rssOf(d);
+  const extras = await runExtras(ctx, o, tool, d !== undefined);
+  return {
+    mode: o.smoke ? 'smoke' : 'full',
+    date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+    commit: commitOf(ROOT),
+    environment: describeEnvironment({
+      root: ROOT,
+      options: o,
+      tool,
+      vestibuleBuild: node.vestibule.description,
+      loadAtStart,
+    }),
+    targets: started,
+    samples,
+    idleRssAfter,
+    idleRssFresh,
+    ...extras,
+  };
+}
+
+/** The report as JSON without the session cookies the targets were loaded with. */
+function toJson(report: BenchReport): string {
+  const targets = report.targets.map((t) => (isSkipped(t) ? t : { ...t, headers: {}, rotatingCookies: undefined }));
+  return JSON.stringify({ ...report, targets }, null, 1);
+}
+
+async function measureAll(o: BenchOptions): Promise<BenchReport> {
+  const tmp = mkdtempSync(join(tmpdir(), 'vestibule-bench-'));
+  const services: Service[] = [];
+  const cleanUp = async (): Promise<void> => {
+    await stopAll(services);
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping`);
+      void cleanUp().finally(() => process.exit(130));
+    });
+  }
+  try {
+    return await benchmark(o, tmp, services);
+  } finally {
+    await cleanUp();
+  }
+}
+
+async function main(): Promise<number> {
+  const o = parseOptions(process.argv.slice(2));
+  if (o.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const report = o.from === undefined ? await measureAll(o) : (JSON.parse(readFileSync(o.from, 'utf8')) as BenchReport);
+  if (o.save !== undefined) writeFileSync(o.save, toJson(report));
+  process.stdout.write(`\n${renderText(report)}`);
+  const p = report.profile;
+  if (p) {
+    const kept = p.file === undefined ? '' : `, kept in ${p.file}`;
+    process.stdout.write(
+      `\nCPU profile of vestibule (d) at ${p.connections} connections, ${Math.round(p.rps)} req/s under the ` +
+        `profiler${kept}\n\n${formatProfile(p.summary)}\n`,
+    );
+  }
+  if (o.write && report.mode === 'full') {
+    await writeMarkedSection(join(ROOT, 'docs/benchmarks.md'), renderMarkdown(report));
+    log('docs/benchmarks.md updated');
+  }
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
