@@ -130,6 +130,13 @@ async function authenticate(
   const rawPath = pathOf(request.url);
   // Browsers resolve dot segments before sending; a raw one would make our path rules and the app's router
   // disagree about which resource this is (the skip-route bypass class of CVE-2025-54576).
+  // The Host is passed on to the app; one that is not a host[:port] is refused here rather than by the client
+  // library towards the app (which would look like the app being down).
+  const host = request.headers.host;
+  if (host !== undefined && !HOST.test(host)) {
+    await reply.code(400).send({ error: 'bad_request', error_description: 'invalid Host header' });
+    return;
+  }
   if (hasDotSegment(rawPath)) {
     await reply.code(400).send({ error: 'bad_request', error_description: 'dot segments are not allowed in the path' });
     return;
@@ -178,6 +185,8 @@ async function authenticate(
     await reply.send({ error: 'unauthenticated, please log in', login_url: location });
   else await reply.type('text/plain; charset=utf-8').send(`unauthenticated, please log in: ${location}\n`);
 }
+
+const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(:\d{1,5})?$/;
 
 /** A `.` or `..` segment, also percent-encoded (`%2e`), which `normalizePath` would resolve away. */
 export function hasDotSegment(rawPath: string): boolean {
