@@ -22,6 +22,8 @@ export interface BenchPorts {
   readonly vestibule: VestibulePorts;
   /** (e): 100 000 sessions in Redis. */
   readonly vestibuleMany: VestibulePorts;
+  /** (g): the same database as (e), a different session per request. */
+  readonly vestibuleCold: VestibulePorts;
   /** The refresh storm's own instance (cool-down off). */
   readonly vestibuleStorm: VestibulePorts;
   /** The profiled instance (`--profile`). */
@@ -36,7 +38,7 @@ async function distinctPorts(n: number): Promise<number[]> {
 }
 
 export async function allocatePorts(): Promise<BenchPorts> {
-  const p = await distinctPorts(18);
+  const p = await distinctPorts(21);
   const at = (i: number): number => p[i] ?? 0;
   const trio = (i: number): VestibulePorts => ({ public: at(i), admin: at(i + 1), token: at(i + 2) });
   return {
@@ -50,6 +52,7 @@ export async function allocatePorts(): Promise<BenchPorts> {
     vestibuleMany: trio(9),
     vestibuleStorm: trio(12),
     vestibuleProfile: trio(15),
+    vestibuleCold: trio(18),
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * A private redis-server for the benchmark on a free loopback port, without persistence: never the machine's
- * shared instance. vestibule (d) uses database 0, vestibule (e) database 1, mod_auth_openidc database 0.
+ * shared instance. vestibule (d) uses database 0, (e) and (g) database 1, the refresh storm 2, the profile 3;
+ * mod_auth_openidc shares database 0 with (d) (its keys have their own prefix).
  */
 import { startService, waitForPort, type Service } from './processes.js';
 

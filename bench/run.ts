@@ -53,15 +53,19 @@ async function startOne(ctx: BenchContext, id: Exclude<TargetId, 'e' | 'g'>): Pr
 /** Starts the chosen targets in order; (e) and (g) share one vestibule and one seeded Redis database. */
 async function startTargets(ctx: BenchContext, o: BenchOptions, tool: LoadTool): Promise<TargetStart[]> {
   const out: TargetStart[] = [];
-  let many: { e: Target; g: Target } | undefined;
+  let many: { e?: Target; g?: Target } | undefined;
   for (const id of o.targets) {
     log(`starting target (${id})`);
     if (id === 'g' && tool !== 'wrk') {
       const reason = 'needs wrk to send a different cookie with each request (apt-get install -y wrk)';
       out.push({ id, label: rotatingLabel(o.sessions), reason });
     } else if (id === 'e' || id === 'g') {
-      many ??= await vestibuleManySessions(ctx, o.sessions);
-      out.push(many[id]);
+      many ??= await vestibuleManySessions(ctx, o.sessions, {
+        e: o.targets.includes('e'),
+        g: o.targets.includes('g') && tool === 'wrk',
+      });
+      const started = many[id];
+      if (started) out.push(started);
     } else {
       out.push(await startOne(ctx, id));
     }

@@ -30,7 +30,13 @@ async function makeIdentity(): Promise<{ identity: BenchIdentity; publicJwk: JWK
 
 /** The app registrations: every vestibule instance of the run shares one client with one redirect URI each. */
 function mockClients(ports: BenchPorts, identity: BenchIdentity, publicJwk: JWK): MockClient[] {
-  const ingresses = [ports.vestibule, ports.vestibuleMany, ports.vestibuleStorm, ports.vestibuleProfile].map(ingressOf);
+  const ingresses = [
+    ports.vestibule,
+    ports.vestibuleMany,
+    ports.vestibuleCold,
+    ports.vestibuleStorm,
+    ports.vestibuleProfile,
+  ].map(ingressOf);
   return [
     {
       clientId: identity.clientId,
