@@ -7,9 +7,11 @@ import { isVestibuleError } from './errors.js';
 import type { IdentityProvider } from './oidc/provider.js';
 import { instrumentStore } from './observability/instrumentation.js';
 import { Metrics } from './observability/metrics.js';
-import { registerRequestLog, requestId } from './observability/request-log.js';
-import { registerRequestMetrics } from './observability/request-metrics.js';
+import { guardBodyStall } from './http/body-stall.js';
+import { registerRequestHooks } from './observability/request-hooks.js';
+import { requestId } from './observability/request-log.js';
 import { proxyPlugin } from './proxy/plugin.js';
+import { Tunnels } from './proxy/tunnel.js';
 import { createRequireToken } from './proxy/require-token.js';
 import { buildTokenApi } from './token-api/server.js';
 import { trustedPeers } from './proxy/trusted-peers.js';
@@ -52,6 +54,8 @@ export interface Apps {
   readonly admin: FastifyInstance;
   /** The Texas-compatible token API, on the loopback VESTIBULE_TOKEN_BIND_ADDRESS. */
   readonly token: FastifyInstance;
+  /** Cuts open websocket tunnels: they outlive `close()` until the shutdown grace period ends. */
+  readonly cutTunnels: () => void;
 }
 
 /** Builds vestibule's servers without listening (tests inject or listen on port 0 themselves). */
@@ -119,33 +123,10 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
     routerOptions: { maxParamLength: 2048 },
     return503OnClosing: true,
   });
-  registerRequestLog(app, deps.accessLogger);
-  registerRequestMetrics(app, metrics);
-  // A request body that stalls is a dead or hostile client: own routes take tiny bodies (10 s for all of it);
-  // proxied bodies may be large and slow but not silent (15 s without a byte ends the connection).
-  app.addHook('onRequest', (request, _reply, done) => {
-    const raw = request.raw;
-    // Only requests that announce a body (most proxied GETs do not) need a timer.
-    const h = request.headers;
-    if (raw.complete || (h['content-length'] === undefined && h['transfer-encoding'] === undefined)) {
-      done();
-      return;
-    }
-    if (request.routeOptions.config.routeClass !== 'proxy') {
-      const timer = setTimeout(() => {
-        if (!raw.complete) raw.destroy();
-      }, 10_000);
-      timer.unref();
-      raw.once('end', () => clearTimeout(timer));
-      raw.once('close', () => clearTimeout(timer));
-    } else {
-      const socket = raw.socket;
-      socket.setTimeout(15_000, () => socket.destroy());
-      raw.once('end', () => socket.setTimeout(0));
-    }
-    done();
-  });
-  await app.register(fastifyCookie);
+  registerRequestHooks(app, { access: deps.accessLogger, metrics, onRequest: guardBodyStall });
+  // request.cookies is never read (the session cookie is parsed on its own, tolerant of duplicates), so
+  // no per-request parsing hook; replies still serialise reply.setCookie.
+  await app.register(fastifyCookie, { hook: false });
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (isVestibuleError(err)) {
       if (err.status >= 500)
@@ -174,7 +155,9 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
       noStore(reply).code(404).send({ error: 'not_found' }),
     );
   }
+  const tunnels = new Tunnels(config.upstream, config.upstreamTimeoutMs);
   await app.register(proxyPlugin, {
+    tunnels,
     upstream: config.upstream,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     ingresses: config.ingresses,
@@ -226,5 +209,5 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
     now,
     metrics,
   });
-  return { public: app, admin, token };
+  return { public: app, admin, token, cutTunnels: () => tunnels.destroyAll() };
 }

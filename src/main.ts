@@ -52,6 +52,7 @@ async function shutdown(apps: Apps, store: SessionStore, timeoutMs: number, log:
   if ((await Promise.race([drained.then(() => 'drained' as const), timer])) === 'timeout') {
     log.warn({ timeoutMs }, 'shutdown timeout reached; closing the remaining connections');
     for (const s of servers) s.server.closeAllConnections();
+    apps.cutTunnels();
     await drained;
   }
   await apps.admin.close();

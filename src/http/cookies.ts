@@ -1,4 +1,3 @@
-import type { CookieSerializeOptions } from '@fastify/cookie';
 import type { Ingress } from '../config/ingress.js';
 
 /** Every cookie vestibule sets starts with this; {@link stripCookies} removes them before proxying. */
@@ -12,12 +11,21 @@ export function loginCookieName(state: string): string {
   return LOGIN_COOKIE_PREFIX + state.slice(0, 16);
 }
 
+/** The attributes of our cookies; fits both reply.setCookie and serializeCookie. */
+export interface CookieAttributes {
+  readonly path: string;
+  readonly httpOnly: true;
+  readonly secure: boolean;
+  readonly sameSite: 'lax';
+  readonly maxAge?: number;
+}
+
 /** Where each cookie is sent: the session to the whole ingress, login and logout state only to their callbacks. */
 export function cookieOptions(
   ingress: Ingress,
   scope: 'session' | 'login' | 'logout',
   maxAgeSec?: number,
-): CookieSerializeOptions {
+): CookieAttributes {
   const path =
     scope === 'session'
       ? ingress.path

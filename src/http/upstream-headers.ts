@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { stripCookies } from './cookie-header.js';
 import { COOKIE_PREFIX } from './cookies.js';
+import { connectionListed, isHopByHop } from './hop-by-hop.js';
 
 /**
  * Headers a client must never be able to set for the app: forwarding information (we set it ourselves) and
@@ -64,9 +65,24 @@ const SPOOFABLE_PREFIXES = [
   'x-goog-authenticated-user-',
 ];
 
-function isSpoofable(name: string): boolean {
+function classify(name: string): boolean {
   const n = name.toLowerCase().replace(/[_.]/g, '-');
   return SPOOFABLE.has(n) || SPOOFABLE_PREFIXES.some((p) => n.startsWith(p));
+}
+
+// Browsers send the same few dozen header names again and again: remember the verdict per name (bounded, so
+// a client inventing names cannot grow it without limit).
+const verdicts = new Map<string, boolean>();
+const MAX_VERDICTS = 1024;
+
+function isSpoofable(name: string): boolean {
+  let v = verdicts.get(name);
+  if (v === undefined) {
+    v = classify(name);
+    if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
+    verdicts.set(name, v);
+  }
+  return v;
 }
 
 export interface UpstreamContext {
@@ -85,15 +101,17 @@ export interface UpstreamContext {
 }
 
 /**
- * The headers sent to the app: our cookies removed, spoofable forwarding/identity headers replaced by ours,
+ * The headers sent to the app: hop-by-hop headers (and those the client's Connection header names) dropped,
+ * our cookies removed, spoofable forwarding/identity headers replaced by ours,
  * `Authorization` overwritten with the session's access token (a client's own passes through only when
  * there is no session: the app decides), the original Host kept. Pure: no I/O, input not modified.
  */
 export function upstreamHeaders(inbound: IncomingHttpHeaders, ctx: UpstreamContext): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
+  const listed = connectionListed(inbound.connection);
   for (const name in inbound) {
     const v = inbound[name];
-    if (v === undefined || isSpoofable(name)) continue;
+    if (v === undefined || isHopByHop(name) || isSpoofable(name) || listed?.has(name)) continue;
     out[name] = v;
   }
   const cookie = stripCookies(inbound.cookie, COOKIE_PREFIX);

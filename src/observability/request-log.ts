@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -46,25 +46,17 @@ export function requestId(req: IncomingMessage): string {
  * One info line per finished request: method, route class, status, duration, correlation id, whether a
  * session was present. Never the URL's query (it carries codes and state at the callback) nor any header.
  */
-export function registerRequestLog(app: FastifyInstance, access?: FastifyBaseLogger): void {
-  app.decorateRequest('traceparent', '');
-  app.addHook('onRequest', (request, _reply, done) => {
-    request.traceparent = traceparentOf(request.headers.traceparent);
-    done();
-  });
-  app.addHook('onResponse', (request, reply, done) => {
-    (access ?? request.log).info(
-      {
-        reqId: request.id,
-        method: request.method,
-        route: request.routeOptions.config.routeClass ?? 'other',
-        status: reply.statusCode,
-        durationMs: Math.round(reply.elapsedTime * 10) / 10,
-        session: request.proxyAuth ? request.proxyAuth.accessToken !== undefined : undefined,
-        traceId: request.traceparent.slice(3, 35),
-      },
-      'request',
-    );
-    done();
-  });
+export function logRequest(log: FastifyBaseLogger, request: FastifyRequest, reply: FastifyReply): void {
+  log.info(
+    {
+      reqId: request.id,
+      method: request.method,
+      route: request.routeOptions.config.routeClass ?? 'other',
+      status: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime * 10) / 10,
+      session: request.proxyAuth ? request.proxyAuth.accessToken !== undefined : undefined,
+      traceId: request.traceparent.slice(3, 35),
+    },
+    'request',
+  );
 }

@@ -1,14 +1,19 @@
-import fastifyHttpProxy from '@fastify/http-proxy';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Ingress } from '../config/ingress.js';
 import { isVestibuleError } from '../errors.js';
 import { cookieValues } from '../http/cookie-header.js';
 import { cookieOptions, SESSION_COOKIE } from '../http/cookies.js';
+import { connectionListed, isHopByHop } from '../http/hop-by-hop.js';
 import { loginResponseKind, wantsJson } from '../http/navigation.js';
 import { compilePathGlobs, normalizePath } from '../http/path-match.js';
+import { requestTargetProblem } from '../http/request-target.js';
 import { upstreamHeaders } from '../http/upstream-headers.js';
 import type { Metrics } from '../observability/metrics.js';
+import { Forwarder, type ForwardFailure } from './forward.js';
 import type { RequireToken } from './require-token.js';
+import type { Tunnels } from './tunnel.js';
 import { ingressOf, pathOf, sendErrorPage } from '../routes/request-info.js';
 import type { SessionManager } from '../session/manager.js';
 
@@ -24,14 +29,16 @@ export interface ProxyDeps {
   /** Protected paths (VESTIBULE_REQUIRE_TOKEN_PATHS), or undefined when none are configured. */
   readonly requireToken?: RequireToken | undefined;
   readonly metrics: Metrics;
+  /** Open websocket tunnels; main.ts cuts them when the shutdown grace period ends. */
+  readonly tunnels: Tunnels;
 }
 
 /** Per-request authentication result, set by the pre-handler and read when the upstream headers are built. */
 interface ProxyAuth {
   accessToken: string | undefined;
   ingress: Ingress;
-  /** When the request was handed to the app (for the upstream latency histogram). */
-  sentAt?: number;
+  /** A re-issued session cookie (key rotation) to add to the app's answer. */
+  renewedCookie?: string | undefined;
 }
 
 declare module 'fastify' {
@@ -40,20 +47,31 @@ declare module 'fastify' {
   }
 }
 
-// The ws client sets these itself for the upstream handshake; copying the browser's would break it.
-const WS_OWN_HEADERS = new Set(['host', 'connection', 'upgrade', 'content-length', 'transfer-encoding', 'keep-alive']);
+// The methods passed on. TRACE is not among them: an app echoing it would hand the injected bearer token to
+// the page (cross-site tracing).
+const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
+
+/** Upgrade requests (websockets) waiting for their route: the client socket and the bytes after the head. */
+const upgrades = new WeakMap<IncomingMessage, { socket: Duplex; head: Buffer }>();
 
 /**
  * Everything outside /oauth2 goes to the app, streamed both ways (bodies are never buffered) and websockets
  * included, with the session's access token as `Authorization: Bearer`, our cookies removed and forwarding
  * headers set by us.
  */
-export async function proxyPlugin(app: FastifyInstance, d: ProxyDeps): Promise<void> {
+export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Error) => void): void {
   app.decorateRequest('proxyAuth', null);
   const ignored = compilePathGlobs(['/favicon.ico', '/robots.txt', ...d.autoLoginIgnorePaths]);
+  const forwarder = new Forwarder({ upstream: d.upstream, timeoutMs: d.upstreamTimeoutMs, connections: 256 });
+  app.addHook('onClose', async () => forwarder.close());
+  // Bodies are streamed to the app as they arrive; nothing here parses them.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => {
+    done(null);
+  });
+  routeUpgrades(app);
 
-  const headersFor = (request: FastifyRequest): Record<string, string | string[]> => {
-    const auth = request.proxyAuth ?? { accessToken: undefined, ingress: ingressOf(request, d.ingresses) };
+  const headersFor = (request: FastifyRequest, auth: ProxyAuth): Record<string, string | string[]> => {
     const remote = request.socket.remoteAddress ?? '';
     return upstreamHeaders(request.headers, {
       accessToken: auth.accessToken,
@@ -66,58 +84,95 @@ export async function proxyPlugin(app: FastifyInstance, d: ProxyDeps): Promise<v
     });
   };
 
-  await app.register(fastifyHttpProxy, {
-    upstream: d.upstream,
-    prefix: '/',
-    websocket: true,
+  const failed = (reply: FastifyReply, kind: ForwardFailure): void => {
+    d.metrics.upstreamErrors.inc({ kind });
+    upstreamFailed(reply, kind === 'timeout');
+  };
+
+  app.route({
+    method: METHODS,
+    url: '/*',
     config: { routeClass: 'proxy' },
     preHandler: (request, reply, done) => {
       authenticate(request, reply, d, ignored).then(() => done(), done);
     },
-    // reply-from logs every request at info otherwise; we log one line per request ourselves.
-    disableRequestLogging: true,
-    undici: {
-      connections: 256,
-      pipelining: 1,
-      keepAliveTimeout: 30_000,
-      headersTimeout: d.upstreamTimeoutMs,
-      bodyTimeout: d.upstreamTimeoutMs,
-      connect: { timeout: 5_000 },
+    handler: (request, reply) => {
+      const auth = request.proxyAuth ?? { accessToken: undefined, ingress: ingressOf(request, d.ingresses) };
+      const headers = headersFor(request, auth);
+      const upgrade = upgrades.get(request.raw);
+      if (upgrade) {
+        openTunnel(request, reply, headers, upgrade, d, failed);
+        return;
+      }
+      const sentAt = performance.now();
+      forwarder.forward(
+        {
+          method: request.method,
+          url: request.url,
+          headers,
+          raw: request.raw,
+          res: reply.raw,
+          setCookies:
+            auth.renewedCookie === undefined
+              ? undefined
+              : [app.serializeCookie(SESSION_COOKIE, auth.renewedCookie, cookieOptions(auth.ingress, 'session'))],
+        },
+        {
+          onResponse: () => {
+            // From here the app's answer is written straight to the socket; Fastify still runs onResponse.
+            reply.hijack();
+            d.metrics.upstreamDuration.observe((performance.now() - sentAt) / 1000);
+          },
+          onFailure: (kind) => failed(reply, kind),
+        },
+      );
     },
-    replyOptions: {
-      // The inbound Host is kept (it is not in the spoofable list): the app sees the name the browser used.
-      rewriteRequestHeaders: (request) => {
-        const r = request as FastifyRequest;
-        if (r.proxyAuth) r.proxyAuth.sentAt = performance.now();
-        return headersFor(r);
-      },
-      // Called when the app's response headers arrive: the time the app took to answer.
-      rewriteHeaders: (headers, request) => {
-        const sentAt = (request as FastifyRequest).proxyAuth?.sentAt;
-        if (sentAt !== undefined) d.metrics.upstreamDuration.observe((performance.now() - sentAt) / 1000);
-        return headers;
-      },
-      // No retries: replaying a request the app may have seen is not a proxy's call.
-      retryDelay: () => null,
-      onError: (reply, { error }) => {
-        const timedOut = (error as { statusCode?: number }).statusCode === 504;
-        d.metrics.upstreamErrors.inc({ kind: timedOut ? 'timeout' : 'unreachable' });
-        upstreamFailed(reply as FastifyReply, timedOut);
-      },
-    },
-    wsHooks: {
-      onConnect: () => d.metrics.websockets.inc(),
-      onDisconnect: () => d.metrics.websockets.dec(),
-    },
-    wsClientOptions: {
-      rewriteRequestHeaders: (_headers: unknown, request: FastifyRequest) => {
-        const h = headersFor(request);
-        return Object.fromEntries(
-          Object.entries(h).filter(([name]) => !WS_OWN_HEADERS.has(name) && !name.startsWith('sec-websocket-')),
-        );
-      },
-    } as Record<string, unknown>,
   });
+  done();
+}
+
+/**
+ * Sends upgrade requests through Fastify's router like any other request, so the same hooks (auth, limits,
+ * logging) run before the route handler opens the tunnel. An answer other than a tunnel ends the socket.
+ */
+function routeUpgrades(app: FastifyInstance): void {
+  app.server.on('upgrade', (raw: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    upgrades.set(raw, { socket, head });
+    const res = new ServerResponse(raw);
+    res.assignSocket(socket as never);
+    res.on('finish', () => socket.destroy());
+    app.routing(raw, res);
+  });
+}
+
+function openTunnel(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  headers: Record<string, string | string[]>,
+  upgrade: { socket: Duplex; head: Buffer },
+  d: ProxyDeps,
+  failed: (reply: FastifyReply, kind: ForwardFailure) => void,
+): void {
+  d.tunnels.open(
+    { url: request.url, headers, upgrade: String(request.headers.upgrade), client: upgrade.socket, head: upgrade.head },
+    {
+      onOpen: () => {
+        reply.hijack();
+        d.metrics.websockets.inc();
+      },
+      onClose: () => d.metrics.websockets.dec(),
+      onRefused: (response) => {
+        const listed = connectionListed(response.headers.connection);
+        reply.code(response.statusCode ?? 502);
+        for (const [name, value] of Object.entries(response.headers)) {
+          if (value !== undefined && !isHopByHop(name) && !listed?.has(name)) reply.header(name, value);
+        }
+        void reply.send(response);
+      },
+      onFailure: (kind) => failed(reply, kind),
+    },
+  );
 }
 
 async function authenticate(
@@ -128,8 +183,6 @@ async function authenticate(
 ): Promise<void> {
   const ingress = ingressOf(request, d.ingresses);
   const rawPath = pathOf(request.url);
-  // Browsers resolve dot segments before sending; a raw one would make our path rules and the app's router
-  // disagree about which resource this is (the skip-route bypass class of CVE-2025-54576).
   // The Host is passed on to the app; one that is not a host[:port] is refused here rather than by the client
   // library towards the app (which would look like the app being down).
   const host = request.headers.host;
@@ -137,15 +190,20 @@ async function authenticate(
     await reply.code(400).send({ error: 'bad_request', error_description: 'invalid Host header' });
     return;
   }
-  if (hasDotSegment(rawPath)) {
-    await reply.code(400).send({ error: 'bad_request', error_description: 'dot segments are not allowed in the path' });
+  // Only plain paths reach the app (see request-target.ts for what is refused and why).
+  const problem = requestTargetProblem(request.url);
+  if (problem !== undefined) {
+    await reply.code(400).send({ error: 'bad_request', error_description: problem });
     return;
   }
   let accessToken: string | undefined;
+  let renewedCookie: string | undefined;
   try {
     const active = await d.manager.authenticate(cookieValues(request.headers.cookie, SESSION_COOKIE));
     accessToken = active?.accessToken;
+    // Set on the reply for answers vestibule sends itself; the proxy handler adds it to the app's answer.
     if (active?.renewedCookie) reply.setCookie(SESSION_COOKIE, active.renewedCookie, cookieOptions(ingress, 'session'));
+    renewedCookie = active?.renewedCookie;
   } catch (err) {
     if (!isVestibuleError(err) || err.code !== 'STORE_UNAVAILABLE') throw err;
     request.log.error({ failure: { errorCode: err.code, message: err.message } }, 'session store unavailable');
@@ -156,7 +214,7 @@ async function authenticate(
       return;
     }
   }
-  request.proxyAuth = { accessToken, ingress };
+  request.proxyAuth = { accessToken, ingress, renewedCookie };
   if (d.requireToken) {
     const decision = await d.requireToken(request.url, request.headers.authorization, accessToken);
     if (decision.protected && decision.ok !== true) {
@@ -187,11 +245,6 @@ async function authenticate(
 }
 
 const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(:\d{1,5})?$/;
-
-/** A `.` or `..` segment, also percent-encoded (`%2e`), which `normalizePath` would resolve away. */
-export function hasDotSegment(rawPath: string): boolean {
-  return /(^|\/)(\.|%2e){1,2}(\/|;|$)/i.test(rawPath);
-}
 
 /** The path+query of a same-origin Referer (where an SPA should return after login), else undefined. */
 function refererPath(referer: string | undefined, ingress: Ingress): string | undefined {

@@ -1,8 +1,8 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { IdentityProvider } from '../oidc/provider.js';
 import type { Metrics } from '../observability/metrics.js';
-import { registerRequestLog, requestId } from '../observability/request-log.js';
-import { registerRequestMetrics } from '../observability/request-metrics.js';
+import { registerRequestHooks } from '../observability/request-hooks.js';
+import { requestId } from '../observability/request-log.js';
 import { errorResponse, invalidRequest } from './api-error.js';
 import { registerIntrospectRoute } from './introspect-route.js';
 import { registerBodyParsers, unsupportedMediaType } from './request-body.js';
@@ -46,7 +46,7 @@ export async function buildTokenApi(deps: TokenApiDeps): Promise<FastifyInstance
   };
   const app = Fastify({
     loggerInstance: deps.logger.child({ listener: 'token' }),
-    // One line per request comes from registerRequestLog; Fastify's own pair of lines is turned off.
+    // One line per request comes from registerRequestHooks; Fastify's own pair of lines is turned off.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestId,
     requestIdHeader: false,
@@ -54,7 +54,7 @@ export async function buildTokenApi(deps: TokenApiDeps): Promise<FastifyInstance
     return503OnClosing: true,
     http: { headersTimeout: 15_000, maxHeaderSize: 32 * 1024 },
   });
-  registerRequestLog(app);
+  registerRequestHooks(app, { metrics });
   registerBodyParsers(app);
 
   // Token responses must never be cached by anything between the app and us (RFC 6749 §5.1).
@@ -79,7 +79,6 @@ export async function buildTokenApi(deps: TokenApiDeps): Promise<FastifyInstance
     tokens: instrumentedCache('token'),
     exchanges: instrumentedCache('exchange'),
   });
-  if (metrics) registerRequestMetrics(app, metrics);
   registerIntrospectRoute(app, { validator: deps.provider.validator, clientId: deps.clientId });
   app.get('/healthz', { config: { routeClass: 'token' } }, (_request, reply) => reply.send('ok\n'));
   return app;

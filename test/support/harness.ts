@@ -51,6 +51,8 @@ export interface Harness {
   readonly admin: FastifyInstance;
   readonly tokenApi: FastifyInstance;
   readonly metrics: Metrics;
+  /** Cuts open websocket tunnels (what main.ts does when the shutdown grace period ends). */
+  cutTunnels(): void;
   /** e.g. http://127.0.0.1:PORT/app (no trailing slash). */
   readonly ingress: string;
   readonly origin: string;
@@ -161,6 +163,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     admin: apps.admin,
     tokenApi: apps.token,
     metrics,
+    cutTunnels: apps.cutTunnels,
     ingress,
     origin,
     logLines: () =>
@@ -171,6 +174,8 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
         .map((x) => JSON.parse(x) as Record<string, unknown>),
     rawLogs: () => lines.join(''),
     close: async () => {
+      // A test that left a websocket open must not hold the listener's close forever.
+      apps.cutTunnels();
       await apps.public.close();
       await apps.token.close();
       await apps.admin.close();

@@ -13,7 +13,8 @@ export interface SeenRequest {
 /**
  * A real upstream app for tests: `/echo*` answers JSON with what it received, `/upload` streams the body
  * through a hash and answers its size and sha256, `/download?bytes=N` streams N bytes, `/slow?ms=N` answers
- * after N ms, and websockets echo messages back prefixed with the Authorization header they were opened with.
+ * after N ms, `/hop` answers with hop-by-hop headers, and websockets echo messages back prefixed with the
+ * Authorization header they were opened with (on `/ws-refused` the app refuses the upgrade with 403).
  */
 export interface Upstream {
   readonly url: string;
@@ -73,6 +74,16 @@ export async function startUpstream(): Promise<Upstream> {
       req.on('close', () => clearInterval(tick));
       return;
     }
+    if (u.pathname === '/hop') {
+      // Hop-by-hop headers of the app's own, and one it names in Connection: none may reach the client.
+      res.setHeader('connection', 'close, x-internal');
+      res.setHeader('keep-alive', 'timeout=5');
+      res.setHeader('x-internal', 'for-the-proxy-only');
+      res.setHeader('x-public', 'yes');
+      res.setHeader('set-cookie', ['app-a=1; Path=/', 'app-b=2; Path=/']);
+      res.end('hop');
+      return;
+    }
     if (u.pathname === '/slow') {
       setTimeout(() => res.end('slow done'), Number(u.searchParams.get('ms') ?? '100'));
       return;
@@ -81,7 +92,12 @@ export async function startUpstream(): Promise<Upstream> {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers }));
   });
-  const wss = new WebSocketServer({ server });
+  // /ws-refused is refused with 403 (an app turning a websocket down); the rest echo.
+  const wss = new WebSocketServer({
+    server,
+    verifyClient: (info: { req: { url?: string } }, cb: (ok: boolean, code?: number) => void) =>
+      cb(!info.req.url?.startsWith('/ws-refused'), 403),
+  });
   wss.on('connection', (socket, req) => {
     socket.on('message', (data: Buffer) => {
       socket.send(`${req.headers.authorization ?? 'no-auth'}|${req.headers.cookie ?? 'no-cookie'}|${data.toString()}`);

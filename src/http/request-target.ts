@@ -1,0 +1,26 @@
+/**
+ * Why a request target must not be passed to the app, or undefined when it may. Only origin-form paths
+ * ("/…") are forwarded: an absolute-form target or a path starting with `//` or `/\` would name another host
+ * to some routers, and a dot segment — raw, percent-encoded or hidden before an encoded slash — would make
+ * our path rules and the app's router disagree about which resource this is (the skip-route bypass class of
+ * CVE-2025-54576). Browsers resolve dot segments before sending, so no real page needs them.
+ */
+export function requestTargetProblem(url: string): string | undefined {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  if (path.charCodeAt(0) !== 0x2f) return 'the request target must be a path';
+  const second = path.charCodeAt(1);
+  if (second === 0x2f || second === 0x5c) return 'the path must not start with // or /\\';
+  // Most paths have nothing to decode: skip the work.
+  if (!/[.%\\]/.test(path)) return undefined;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    return 'the path has invalid percent-encoding';
+  }
+  const segments = decoded.replaceAll('\\', '/').split(/[/;]/);
+  if (segments.includes('..') || segments.includes('.')) return 'dot segments are not allowed in the path';
+  if (decoded.replaceAll('\\', '/').startsWith('//')) return 'the path must not start with // or /\\';
+  return undefined;
+}

@@ -1,0 +1,33 @@
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import type { Metrics } from './metrics.js';
+import { logRequest, traceparentOf } from './request-log.js';
+import { recordRequest } from './request-metrics.js';
+
+export interface RequestHooks {
+  /** Where the access line goes; the request's own logger when omitted. */
+  readonly access?: FastifyBaseLogger | undefined;
+  readonly metrics?: Metrics | undefined;
+  /** More work for every request as it arrives, run inside the same hook. */
+  readonly onRequest?: (request: FastifyRequest) => void;
+}
+
+/**
+ * The per-request observability of a listener: trace context on arrival; the access line and the request
+ * metrics once answered. One hook per phase, since every hook Fastify runs costs on each proxied request.
+ */
+export function registerRequestHooks(app: FastifyInstance, o: RequestHooks): void {
+  app.decorateRequest('traceparent', '');
+  const extra = o.onRequest;
+  app.addHook('onRequest', (request, _reply, done) => {
+    request.traceparent = traceparentOf(request.headers.traceparent);
+    extra?.(request);
+    done();
+  });
+  const metrics = o.metrics;
+  const access = o.access;
+  app.addHook('onResponse', (request, reply, done) => {
+    logRequest(access ?? request.log, request, reply);
+    if (metrics) recordRequest(metrics, request, reply);
+    done();
+  });
+}

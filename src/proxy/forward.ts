@@ -1,0 +1,164 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Pool, type Dispatcher } from 'undici';
+import { connectionListed, isHopByHop } from '../http/hop-by-hop.js';
+
+export interface ForwarderOptions {
+  /** The app's origin (http or https). */
+  readonly upstream: string;
+  /** Longest wait for the app's response headers, and longest silence between two body chunks. */
+  readonly timeoutMs: number;
+  /** Keep-alive connections to the app at most. */
+  readonly connections: number;
+}
+
+/** Why a request could not be forwarded before the app answered: the caller sends the error response. */
+export type ForwardFailure = 'timeout' | 'unreachable';
+
+export interface ForwardRequest {
+  readonly method: string;
+  /** The raw request target (path and query), passed on byte for byte. */
+  readonly url: string;
+  readonly headers: Record<string, string | string[]>;
+  /** The client's request: its body is streamed to the app when it has one. */
+  readonly raw: IncomingMessage;
+  /** The client's response, written directly once the app's headers arrive. */
+  readonly res: ServerResponse;
+  /** Set-Cookie values of our own to add to the app's (a renewed session cookie). */
+  readonly setCookies?: readonly string[] | undefined;
+}
+
+export interface ForwardEvents {
+  /** The app's headers arrived (before they are written): the caller stops Fastify's own reply here. */
+  readonly onResponse: (statusCode: number) => void;
+  /** Nothing was written to the client yet: the caller answers 502/504. */
+  readonly onFailure: (kind: ForwardFailure, error: Error) => void;
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/**
+ * Streams requests to the app over a keep-alive pool and the answers straight back: no buffering, no
+ * re-parsing of the query, hop-by-hop headers dropped both ways. Built on undici's dispatch API, the
+ * lowest-level one it has, so a proxied request costs one handler object and a header copy (see
+ * docs/architecture.md for why not @fastify/reply-from).
+ */
+export class Forwarder {
+  readonly #pool: Pool;
+
+  constructor(o: ForwarderOptions) {
+    this.#pool = new Pool(o.upstream, {
+      connections: o.connections,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      headersTimeout: o.timeoutMs,
+      bodyTimeout: o.timeoutMs,
+      connect: { timeout: 5_000 },
+    });
+  }
+
+  forward(r: ForwardRequest, events: ForwardEvents): void {
+    const { raw, res } = r;
+    const hasBody = raw.headers['content-length'] !== undefined || raw.headers['transfer-encoding'] !== undefined;
+    this.#pool.dispatch(
+      { method: r.method, path: r.url, headers: r.headers, body: hasBody ? raw : null },
+      new ResponseWriter(res, r.setCookies, events),
+    );
+  }
+
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+}
+
+/** undici's handler for one request: copies the app's response onto the client's, with back-pressure. */
+class ResponseWriter implements Dispatcher.DispatchHandler {
+  #abort: ((err?: Error) => void) | undefined;
+  #started = false;
+  #done = false;
+  readonly #res: ServerResponse;
+  readonly #setCookies: readonly string[] | undefined;
+  readonly #events: ForwardEvents;
+
+  constructor(res: ServerResponse, setCookies: readonly string[] | undefined, events: ForwardEvents) {
+    this.#res = res;
+    this.#setCookies = setCookies;
+    this.#events = events;
+    // The browser went away: stop the app's side too rather than reading a body nobody will get.
+    res.once('close', () => {
+      if (!this.#done) this.#abort?.(new Error('client closed the connection'));
+    });
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    // 1xx interim answers (103 Early Hints) are not passed on; the final answer follows.
+    if (statusCode < 200) return true;
+    this.#started = true;
+    this.#events.onResponse(statusCode);
+    const res = this.#res;
+    if (res.destroyed) return false;
+    const headers = responseHeaders(rawHeaders, this.#setCookies);
+    try {
+      res.writeHead(statusCode, headers);
+    } catch {
+      // An app header Node refuses to send (invalid characters): a broken answer, not a crash.
+      res.writeHead(502, ['content-type', 'text/plain; charset=utf-8', 'cache-control', 'no-store']);
+      res.end('The application sent an invalid response header.\n');
+      this.#done = true;
+      this.#abort?.(new Error('invalid upstream response header'));
+      return false;
+    }
+    res.on('drain', resume);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.#res.write(chunk);
+  }
+
+  onComplete(): void {
+    this.#done = true;
+    this.#res.end();
+  }
+
+  onError(err: Error): void {
+    if (this.#done) return;
+    this.#done = true;
+    if (!this.#started) {
+      const code = (err as { code?: string }).code;
+      this.#events.onFailure(code !== undefined && TIMEOUT_CODES.has(code) ? 'timeout' : 'unreachable', err);
+      return;
+    }
+    // Headers are out already: all that is left is to cut the connection so the client sees a broken body.
+    this.#res.destroy(err);
+  }
+
+  onUpgrade(): void {
+    // Upgrades go through the tunnel (tunnel.ts), never through the pool.
+  }
+}
+
+/**
+ * The app's response headers as a flat [name, value, …] list for writeHead: hop-by-hop ones and those its
+ * Connection header names dropped, original spelling and order kept, our Set-Cookie values appended.
+ */
+export function responseHeaders(raw: readonly Buffer[], setCookies?: readonly string[]): string[] {
+  const out: string[] = [];
+  let listed: Set<string> | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]?.toString('latin1') ?? '';
+    const value = raw[i + 1]?.toString('latin1') ?? '';
+    const lower = name.toLowerCase();
+    if (lower === 'connection') listed = connectionListed(value);
+    if (isHopByHop(lower)) continue;
+    out.push(name, value);
+  }
+  if (listed !== undefined) {
+    for (let i = out.length - 2; i >= 0; i -= 2) if (listed.has(out[i]?.toLowerCase() ?? '')) out.splice(i, 2);
+  }
+  if (setCookies) for (const c of setCookies) out.push('set-cookie', c);
+  return out;
+}

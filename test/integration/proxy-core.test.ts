@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import { login, startHarness, type Harness } from '../support/harness.js';
+import { TestClient } from '../support/http-client.js';
+
+/** One raw request through node:http (no fetch: it would refuse some of the headers sent here). */
+function send(
+  url: string,
+  o: { method?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    // host/port/path, not a URL string: a string goes through WHATWG URL, which would re-encode the target.
+    const u = new URL(url);
+    const path = url.slice(u.origin.length);
+    const options = { hostname: u.hostname, port: u.port, path, method: o.method ?? 'GET', headers: o.headers };
+    const req = httpRequest(options, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('proxy core: what passes, byte for byte, and what does not', () => {
+  let h: Harness;
+  let cookie: string;
+  before(async () => {
+    h = await startHarness();
+    const browser = new TestClient();
+    await login(h, browser);
+    cookie = browser.cookieHeader(new URL(h.ingress)) ?? '';
+  });
+  after(() => h.close());
+
+  it('the query reaches the app exactly as sent (repeated keys, encodings, bare keys, plus signs)', async () => {
+    const target = "/echo/q?a=1&a=2&b=%2F&c&d=%20+x&e=%E2%9C%93&f=a%26b&g='&h=%7e";
+    const res = await send(`${h.ingress}${target}`, { headers: { cookie } });
+    assert.equal(res.status, 200);
+    assert.equal((JSON.parse(res.body) as { url: string }).url, target);
+  });
+
+  it("the client's hop-by-hop headers, and those its Connection header names, never reach the app", async () => {
+    const res = await send(`${h.ingress}/echo/hop`, {
+      headers: { cookie, connection: 'keep-alive, x-hop-secret', 'x-hop-secret': '1', te: 'trailers', 'x-kept': 'k' },
+    });
+    const seen = (JSON.parse(res.body) as { headers: Record<string, string> }).headers;
+    assert.equal(seen['x-hop-secret'], undefined);
+    assert.equal(seen.te, undefined);
+    assert.equal(seen['x-kept'], 'k');
+    assert.match(seen.authorization ?? '', /^Bearer /);
+  });
+
+  it("the app's hop-by-hop headers never reach the client; its other headers and every Set-Cookie do", async () => {
+    const res = await send(`${h.ingress}/hop`, { headers: { cookie } });
+    assert.equal(res.status, 200);
+    assert.equal(res.body, 'hop');
+    assert.equal(res.headers['x-internal'], undefined);
+    // vestibule's own connection to the browser has its own keep-alive; the app's never shows.
+    assert.notEqual(res.headers['keep-alive'], 'timeout=5');
+    assert.equal(res.headers['x-public'], 'yes');
+    assert.deepEqual(res.headers['set-cookie'], ['app-a=1; Path=/', 'app-b=2; Path=/']);
+  });
+
+  it('TRACE is never passed on (an echo would hand the bearer token to the page)', async () => {
+    const before = h.upstream.seen.length;
+    const res = await send(`${h.ingress}/echo/trace`, { method: 'TRACE', headers: { cookie } });
+    assert.ok(res.status >= 400 && res.status < 500, String(res.status));
+    assert.equal(h.upstream.seen.length, before);
+  });
+
+  it('websocket subprotocols are negotiated by the browser and the app end to end', async () => {
+    const ws = new WebSocket(`${h.ingress.replace('http', 'ws')}/socket`, ['chat.v2', 'chat.v1'], {
+      headers: { cookie },
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', () => resolve());
+      ws.on('error', reject);
+    });
+    assert.equal(ws.protocol, 'chat.v2');
+    const reply = await new Promise<string>((resolve) => {
+      ws.on('message', (d: Buffer) => resolve(d.toString()));
+      ws.send('ping');
+    });
+    assert.match(reply, /^Bearer ey.*\|no-cookie\|ping$/);
+    ws.close();
+  });
+
+  it("an app's refusal of an upgrade reaches the client as the app's own status", async () => {
+    const ws = new WebSocket(`${h.ingress.replace('http', 'ws')}/ws-refused`, { headers: { cookie } });
+    const status = await new Promise<number>((resolve, reject) => {
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => reject(new Error('opened')));
+      ws.on('error', () => undefined);
+    });
+    assert.equal(status, 403);
+  });
+
+  it('an upgrade to a vestibule route is answered by vestibule and never tunnelled', async () => {
+    const ws = new WebSocket(`${h.ingress.replace('http', 'ws')}/oauth2/session`, { headers: { cookie } });
+    const status = await new Promise<number>((resolve, reject) => {
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => reject(new Error('opened')));
+      ws.on('error', () => undefined);
+    });
+    assert.ok(status >= 200 && status < 500, String(status));
+  });
+
+  it('open tunnels are counted, and cut when the shutdown grace period ends', async () => {
+    const metric = async (): Promise<number | undefined> => (await h.metrics.websockets.get()).values[0]?.value;
+    const ws = new WebSocket(`${h.ingress.replace('http', 'ws')}/socket`, { headers: { cookie } });
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', () => resolve());
+      ws.on('error', reject);
+    });
+    assert.equal(await metric(), 1);
+    const closed = new Promise<void>((resolve) => ws.on('close', () => resolve()));
+    h.cutTunnels();
+    await closed;
+    assert.equal(await metric(), 0);
+  });
+});
