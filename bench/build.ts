@@ -38,7 +38,14 @@ export function buildTargets(root: string, tmp: string): NodeTargets {
     tsconfig,
     JSON.stringify({
       extends: join(root, 'tsconfig.build.json'),
-      compilerOptions: { outDir: out, rootDir: root, noEmitOnError: false, incremental: false },
+      // typeRoots: the config lives in the temp dir, where @types would not be found.
+      compilerOptions: {
+        outDir: out,
+        rootDir: root,
+        noEmitOnError: false,
+        incremental: false,
+        typeRoots: [join(root, 'node_modules/@types')],
+      },
       include: [join(root, 'src'), join(root, 'bench/fastify-proxy-server.ts')],
       exclude: [join(root, '**/*.test.ts')],
     }),
