@@ -30,4 +30,6 @@ EXPOSE 7564 7565 7164
 # Slim images have no curl: node's own fetch probes the admin listener.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:7565/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-ENTRYPOINT ["node", "dist/src/main.js"]
+# V8's young generation capped at 2 × 8 MB (default 2 × 16 MB): ~16 MB less RSS under load at no measured
+# cost in throughput (docs/benchmarks.md). The benchmark reads these flags from this line.
+ENTRYPOINT ["node", "--max-semi-space-size=8", "dist/src/main.js"]

@@ -4,7 +4,7 @@
  * smoke run skips the compile and uses tsx, which is quicker to start.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { VestibuleCommand } from './target.js';
@@ -60,8 +60,21 @@ export function buildTargets(root: string, tmp: string): NodeTargets {
   writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'module', version: '0.0.0-bench' }));
   symlinkSync(join(root, 'node_modules'), join(out, 'node_modules'), 'dir');
   const compiled = result.status === 0 ? 'compiled with tsc' : 'compiled with tsc (the tree had type errors)';
+  const flags = containerNodeFlags(root);
   return {
-    vestibule: { command: process.execPath, args: [main], description: compiled },
+    vestibule: {
+      command: process.execPath,
+      args: [...flags, main],
+      description: flags.length > 0 ? `${compiled}, node ${flags.join(' ')} as in the Dockerfile` : compiled,
+    },
     fastifyProxyArgs: [proxy],
   };
+}
+
+/** The node flags of the image's ENTRYPOINT (`["node", …flags, "dist/src/main.js"]`), so the run matches it. */
+export function containerNodeFlags(root: string): string[] {
+  const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'))?.[1];
+  if (line === undefined) return [];
+  const argv = JSON.parse(line) as string[];
+  return argv.slice(1).filter((a) => a.startsWith('--'));
 }

@@ -8,6 +8,8 @@ import type { IdentityProvider } from './oidc/provider.js';
 import { instrumentStore } from './observability/instrumentation.js';
 import { Metrics } from './observability/metrics.js';
 import { guardBodyStall } from './http/body-stall.js';
+import type { AccessLog } from './observability/access-log.js';
+import { lazyChildLoggers } from './observability/lazy-child.js';
 import { registerRequestHooks } from './observability/request-hooks.js';
 import { requestId } from './observability/request-log.js';
 import { proxyPlugin } from './proxy/plugin.js';
@@ -42,7 +44,7 @@ export interface AppDeps {
   /** Shared with the IdP client's fetch in main.ts; a fresh registry when omitted. */
   readonly metrics?: Metrics;
   /** Writes the per-request access line (see observability/logger.ts); the request's logger when omitted. */
-  readonly accessLogger?: Logger;
+  readonly accessLogger?: AccessLog | undefined;
   /** Readiness: false once shutdown has begun (main.ts flips it on SIGTERM). */
   readonly isAccepting?: () => boolean;
 }
@@ -111,6 +113,7 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
     loggerInstance: log,
     // Fastify's own per-request lines are off: registerRequestLog writes one safe line per request instead.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLoggers,
     genReqId: requestId,
     requestIdHeader: false,
     // Keep-alive longer than typical load-balancer idle timeouts, headers bounded (slowloris).

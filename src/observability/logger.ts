@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { AccessLog } from './access-log.js';
 
 /**
  * Paths pino censors wherever they appear in a log object: tokens, codes, cookies, Authorization and
@@ -49,11 +50,12 @@ export interface LoggerOptions {
 export interface Loggers {
   readonly log: Logger;
   /**
-   * Writes the one line per request. Its fields are built by vestibule from bounded values (method, route
-   * class, status, ids in a checked format), never from tokens or headers, so it skips the redaction pass:
-   * on the hot path that pass cost more than the rest of the line.
+   * Writes the one line per request, into the same destination; undefined when the level is above info.
+   * Its fields are built by vestibule from bounded values (method, route class, status, ids in a checked
+   * format), never from tokens or headers, so it skips the logger and its redaction pass: on the hot path
+   * those cost more than the rest of the request's own work.
    */
-  readonly access: Logger;
+  readonly access: AccessLog | undefined;
 }
 
 const BASE = {
@@ -65,7 +67,7 @@ const BASE = {
 export function createLoggers(o: LoggerOptions): Loggers {
   const destination = o.destination ?? bufferedStdout();
   const log = pino({ ...BASE, level: o.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
-  const access = pino({ ...BASE, level: o.level }, destination);
+  const access = log.isLevelEnabled('info') ? new AccessLog(destination) : undefined;
   return { log, access };
 }
 

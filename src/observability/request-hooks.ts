@@ -1,11 +1,12 @@
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AccessLog } from './access-log.js';
 import type { Metrics } from './metrics.js';
 import { logRequest, traceparentOf } from './request-log.js';
 import { recordRequest } from './request-metrics.js';
 
 export interface RequestHooks {
   /** Where the access line goes; the request's own logger when omitted. */
-  readonly access?: FastifyBaseLogger | undefined;
+  readonly access?: AccessLog | undefined;
   readonly metrics?: Metrics | undefined;
   /** More work for every request as it arrives, run inside the same hook. */
   readonly onRequest?: (request: FastifyRequest) => void;
@@ -26,7 +27,7 @@ export function registerRequestHooks(app: FastifyInstance, o: RequestHooks): voi
   const metrics = o.metrics;
   const access = o.access;
   app.addHook('onResponse', (request, reply, done) => {
-    logRequest(access ?? request.log, request, reply);
+    logRequest(access, request, reply);
     if (metrics) recordRequest(metrics, request, reply);
     done();
   });

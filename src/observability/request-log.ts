@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AccessEntry, AccessLog } from './access-log.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -45,18 +46,18 @@ export function requestId(req: IncomingMessage): string {
 /**
  * One info line per finished request: method, route class, status, duration, correlation id, whether a
  * session was present. Never the URL's query (it carries codes and state at the callback) nor any header.
+ * Through the access log when there is one, else through the request's logger (the token API).
  */
-export function logRequest(log: FastifyBaseLogger, request: FastifyRequest, reply: FastifyReply): void {
-  log.info(
-    {
-      reqId: request.id,
-      method: request.method,
-      route: request.routeOptions.config.routeClass ?? 'other',
-      status: reply.statusCode,
-      durationMs: Math.round(reply.elapsedTime * 10) / 10,
-      session: request.proxyAuth ? request.proxyAuth.accessToken !== undefined : undefined,
-      traceId: request.traceparent.slice(3, 35),
-    },
-    'request',
-  );
+export function logRequest(access: AccessLog | undefined, request: FastifyRequest, reply: FastifyReply): void {
+  const entry: AccessEntry = {
+    reqId: request.id,
+    method: request.method,
+    route: request.routeOptions.config.routeClass ?? 'other',
+    status: reply.statusCode,
+    durationMs: Math.round(reply.elapsedTime * 10) / 10,
+    session: request.proxyAuth ? request.proxyAuth.accessToken !== undefined : undefined,
+    traceId: request.traceparent.slice(3, 35),
+  };
+  if (access) access.write(entry);
+  else request.log.info(entry, 'request');
 }
