@@ -111,7 +111,7 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
   const adminLogger: FastifyBaseLogger = deps.logger.child({ listener: 'admin' });
   const app = Fastify({
     loggerInstance: log,
-    // Fastify's own per-request lines are off: registerRequestLog writes one safe line per request instead.
+    // Fastify's own per-request lines are off: registerRequestHooks writes one safe line per request instead.
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: lazyChildLoggers,
     genReqId: requestId,

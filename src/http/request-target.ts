@@ -15,12 +15,12 @@ export function requestTargetProblem(url: string): string | undefined {
   if (!/[.%\\]/.test(path)) return undefined;
   let decoded: string;
   try {
-    decoded = decodeURIComponent(path);
+    decoded = decodeURIComponent(path).replaceAll('\\', '/');
   } catch {
     return 'the path has invalid percent-encoding';
   }
-  const segments = decoded.replaceAll('\\', '/').split(/[/;]/);
+  if (decoded.startsWith('//')) return 'the path must not start with // or /\\';
+  const segments = decoded.split(/[/;]/);
   if (segments.includes('..') || segments.includes('.')) return 'dot segments are not allowed in the path';
-  if (decoded.replaceAll('\\', '/').startsWith('//')) return 'the path must not start with // or /\\';
   return undefined;
 }

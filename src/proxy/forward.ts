@@ -145,20 +145,26 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
  * The app's response headers as a flat [name, value, …] list for writeHead: hop-by-hop ones and those its
  * Connection header names dropped, original spelling and order kept, our Set-Cookie values appended.
  */
-export function responseHeaders(raw: readonly Buffer[], setCookies?: readonly string[]): string[] {
+export function responseHeaders(raw: readonly (Buffer | string)[], setCookies?: readonly string[]): string[] {
   const out: string[] = [];
   let listed: Set<string> | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]?.toString('latin1') ?? '';
-    const value = raw[i + 1]?.toString('latin1') ?? '';
+    const name = latin1(raw[i]);
+    const value = latin1(raw[i + 1]);
     const lower = name.toLowerCase();
     if (lower === 'connection') listed = connectionListed(value);
     if (isHopByHop(lower)) continue;
     out.push(name, value);
   }
+  // Rare: only when the app's Connection header names headers of its own.
   if (listed !== undefined) {
     for (let i = out.length - 2; i >= 0; i -= 2) if (listed.has(out[i]?.toLowerCase() ?? '')) out.splice(i, 2);
   }
   if (setCookies) for (const c of setCookies) out.push('set-cookie', c);
   return out;
+}
+
+/** undici hands raw headers as Buffers, node:http as strings. */
+function latin1(x: Buffer | string | undefined): string {
+  return x === undefined ? '' : typeof x === 'string' ? x : x.toString('latin1');
 }

@@ -5,13 +5,12 @@ import type { Ingress } from '../config/ingress.js';
 import { isVestibuleError } from '../errors.js';
 import { cookieValues } from '../http/cookie-header.js';
 import { cookieOptions, SESSION_COOKIE } from '../http/cookies.js';
-import { connectionListed, isHopByHop } from '../http/hop-by-hop.js';
 import { loginResponseKind, wantsJson } from '../http/navigation.js';
 import { compilePathGlobs, normalizePath } from '../http/path-match.js';
 import { requestTargetProblem } from '../http/request-target.js';
 import { upstreamHeaders } from '../http/upstream-headers.js';
 import type { Metrics } from '../observability/metrics.js';
-import { Forwarder, type ForwardFailure } from './forward.js';
+import { Forwarder, responseHeaders, type ForwardFailure } from './forward.js';
 import type { RequireToken } from './require-token.js';
 import type { Tunnels } from './tunnel.js';
 import { ingressOf, pathOf, sendErrorPage } from '../routes/request-info.js';
@@ -37,8 +36,6 @@ export interface ProxyDeps {
 interface ProxyAuth {
   accessToken: string | undefined;
   ingress: Ingress;
-  /** A re-issued session cookie (key rotation) to add to the app's answer. */
-  renewedCookie?: string | undefined;
 }
 
 declare module 'fastify' {
@@ -112,10 +109,9 @@ export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Err
           headers,
           raw: request.raw,
           res: reply.raw,
-          setCookies:
-            auth.renewedCookie === undefined
-              ? undefined
-              : [app.serializeCookie(SESSION_COOKIE, auth.renewedCookie, cookieOptions(auth.ingress, 'session'))],
+          // A hijacked reply skips Fastify's own headers: what the pre-handler set (a re-issued session cookie)
+          // is added to the app's answer.
+          setCookies: setCookiesOf(reply),
         },
         {
           onResponse: () => {
@@ -163,11 +159,10 @@ function openTunnel(
       },
       onClose: () => d.metrics.websockets.dec(),
       onRefused: (response) => {
-        const listed = connectionListed(response.headers.connection);
+        // The app's own answer, filtered like any proxied answer (responseHeaders), sent through Fastify.
+        const h = responseHeaders(response.rawHeaders);
         reply.code(response.statusCode ?? 502);
-        for (const [name, value] of Object.entries(response.headers)) {
-          if (value !== undefined && !isHopByHop(name) && !listed?.has(name)) reply.header(name, value);
-        }
+        for (let i = 0; i + 1 < h.length; i += 2) reply.header(h[i] ?? '', h[i + 1]);
         void reply.send(response);
       },
       onFailure: (kind) => failed(reply, kind),
@@ -197,13 +192,14 @@ async function authenticate(
     return;
   }
   let accessToken: string | undefined;
-  let renewedCookie: string | undefined;
   try {
     const active = await d.manager.authenticate(cookieValues(request.headers.cookie, SESSION_COOKIE));
     accessToken = active?.accessToken;
-    // Set on the reply for answers vestibule sends itself; the proxy handler adds it to the app's answer.
-    if (active?.renewedCookie) reply.setCookie(SESSION_COOKIE, active.renewedCookie, cookieOptions(ingress, 'session'));
-    renewedCookie = active?.renewedCookie;
+    // A plain header (not reply.setCookie, which only onSend applies), so the forwarder can pass it on too.
+    if (active?.renewedCookie) {
+      const options = cookieOptions(ingress, 'session');
+      reply.header('set-cookie', reply.server.serializeCookie(SESSION_COOKIE, active.renewedCookie, options));
+    }
   } catch (err) {
     if (!isVestibuleError(err) || err.code !== 'STORE_UNAVAILABLE') throw err;
     request.log.error({ failure: { errorCode: err.code, message: err.message } }, 'session store unavailable');
@@ -214,7 +210,7 @@ async function authenticate(
       return;
     }
   }
-  request.proxyAuth = { accessToken, ingress, renewedCookie };
+  request.proxyAuth = { accessToken, ingress };
   if (d.requireToken) {
     const decision = await d.requireToken(request.url, request.headers.authorization, accessToken);
     if (decision.protected && decision.ok !== true) {
@@ -242,6 +238,12 @@ async function authenticate(
   else if (wantsJson(request.headers))
     await reply.send({ error: 'unauthenticated, please log in', login_url: location });
   else await reply.type('text/plain; charset=utf-8').send(`unauthenticated, please log in: ${location}\n`);
+}
+
+/** Set-Cookie values already on the reply. */
+function setCookiesOf(reply: FastifyReply): string[] | undefined {
+  const v = reply.getHeader('set-cookie');
+  return v === undefined ? undefined : Array.isArray(v) ? v : [String(v)];
 }
 
 const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(:\d{1,5})?$/;

@@ -41,10 +41,6 @@ export class Tunnels {
     this.#timeoutMs = timeoutMs;
   }
 
-  get size(): number {
-    return this.#open.size;
-  }
-
   open(t: TunnelRequest, events: TunnelEvents): void {
     const u = this.#upstream;
     const send = u.protocol === 'https:' ? httpsRequest : httpRequest;

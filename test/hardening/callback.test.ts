@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
 import { TestClient, type Response } from '../support/http-client.js';
 import { sendRaw } from '../support/raw-http.js';
+import { untilCallback } from './idp-steps.js';
 
 // Malformed authorization responses at /oauth2/callback (peers.md §4.4 "Callback"; Envoy CVE-2023-27496,
 // mod_auth_openidc's "duplicated security-critical parameters" and "empty iss" items). The basic guards
@@ -11,18 +12,9 @@ import { sendRaw } from '../support/raw-http.js';
 
 const SESSION = 'vestibule.session';
 
-/** Starts a login and submits the mock's form; returns the browser and the callback URL (not yet visited). */
-async function untilCallback(h: Harness, browser = new TestClient()): Promise<{ browser: TestClient; callback: URL }> {
-  const start = await browser.get(`${h.ingress}/oauth2/login`, NAVIGATION);
-  const authorize = new URL(start.location ?? '');
-  const form = new URLSearchParams(authorize.searchParams);
-  form.set('username', 'ada');
-  const submitted = await browser.request(authorize.origin + authorize.pathname, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: form.toString(),
-  });
-  return { browser, callback: new URL(submitted.location ?? '') };
+/** Starts a login and submits the mock's form (idp-steps.ts); returns the browser and the callback URL. */
+async function startedLogin(h: Harness, browser = new TestClient()): Promise<{ browser: TestClient; callback: URL }> {
+  return { browser, callback: new URL(await untilCallback(h, browser)) };
 }
 
 /** The callback URL with a raw query string appended to its own (duplicates stay duplicates). */
@@ -47,7 +39,7 @@ describe('callback with malformed parameters', () => {
 
   it('duplicated state (same value twice, or two values) is refused with 400, and the real response still completes', async () => {
     for (const extra of ['same', 'other']) {
-      const { browser, callback } = await untilCallback(h);
+      const { browser, callback } = await startedLogin(h);
       const state = callback.searchParams.get('state') ?? '';
       const res = await browser.get(withExtra(callback, `state=${extra === 'same' ? state : 'b'}`), NAVIGATION);
       assert.equal(res.status, 400, extra);
@@ -93,7 +85,7 @@ describe('callback with malformed parameters', () => {
     ];
     const failures: string[] = [];
     for (const [name, mutate] of cases) {
-      const { browser, callback } = await untilCallback(h);
+      const { browser, callback } = await startedLogin(h);
       const res = await browser.get(mutate(callback), NAVIGATION);
       assertNoSession(res, browser, name);
       if (res.status < 400 || res.status >= 500) failures.push(`${name} → ${res.status}`);
@@ -103,7 +95,7 @@ describe('callback with malformed parameters', () => {
 
   it('the mix-up defences never create a session: foreign iss, duplicated iss or code', async () => {
     for (const extra of ['iss=https%3A%2F%2Fevil.example', 'iss=a&iss=b', 'code=other']) {
-      const { browser, callback } = await untilCallback(h);
+      const { browser, callback } = await startedLogin(h);
       const res = await browser.get(withExtra(callback, extra), NAVIGATION);
       assert.notEqual(res.status, 302, extra);
       assert.ok(res.status < 500 || res.status === 502, `${extra}: ${res.status}`);
@@ -112,7 +104,7 @@ describe('callback with malformed parameters', () => {
   });
 
   it('an empty iss is treated as absent (Entra sends none): no 5xx; a session only when the login completes', async () => {
-    const { browser, callback } = await untilCallback(h);
+    const { browser, callback } = await startedLogin(h);
     const res = await browser.get(withExtra(callback, 'iss='), NAVIGATION);
     assert.ok(res.status === 302 || res.status === 400, String(res.status));
     assert.equal(browser.cookie(SESSION) !== undefined, res.status === 302);
@@ -127,7 +119,7 @@ describe('callback with malformed parameters', () => {
       'access_denied"><script>alert(1)</script>',
     ];
     for (const error of hostile) {
-      const { browser, callback } = await untilCallback(h);
+      const { browser, callback } = await startedLogin(h);
       callback.searchParams.delete('code');
       callback.searchParams.set('error', error);
       callback.searchParams.set('error_description', error);
@@ -144,7 +136,7 @@ describe('callback with malformed parameters', () => {
   });
 
   it('POST, PUT and DELETE to the callback (empty, form or no Content-Type): ours (4xx), never proxied, no session', async () => {
-    const { browser, callback } = await untilCallback(h);
+    const { browser, callback } = await startedLogin(h);
     const seen = h.upstream.seen.length;
     const bodies: { headers: Record<string, string>; body?: string }[] = [
       { headers: {} },
@@ -180,7 +172,7 @@ describe('callback with malformed parameters', () => {
     const browser = new TestClient();
     await login(h, browser);
     const before = browser.cookie(SESSION);
-    const { callback } = await untilCallback(h, new TestClient());
+    const { callback } = await startedLogin(h, new TestClient());
     const res = await browser.get(callback, NAVIGATION);
     assert.equal(res.status, 401);
     assert.equal(browser.cookie(SESSION), before);
