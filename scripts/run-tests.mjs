@@ -35,7 +35,6 @@ const result = spawnSync(
     '--test',
     '--test-concurrency=2',
     '--test-timeout=180000',
-    '--test-force-exit',
     '--test-reporter=spec',
     ...files,
   ],
