@@ -58,7 +58,9 @@ describe('hostile cookies', () => {
       `${SESSION}=${'/'.repeat(64)}`,
       `__proto__=${valid}; constructor=x; ${SESSION}=__proto__`,
     ];
-    for (const cookie of variants) {
+    // A re-encoding of the valid value is the valid value itself when it holds no '-' or '_' (about one
+    // run in eight for the base64 variant): that one is a real session, not a hostile cookie.
+    for (const cookie of variants.filter((c) => c !== `${SESSION}=${valid}`)) {
       const r = await throughProxy(h, cookie);
       assert.equal(r.status, 200, cookie);
       assert.equal(r.authorization, undefined, cookie);
