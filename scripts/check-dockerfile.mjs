@@ -12,7 +12,7 @@ import { validate } from 'dockerfile-utils';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const EXPECTED_PORTS = ['7164', '7564', '7565'];
 const HEALTH_URL = 'http://127.0.0.1:7565/healthz';
-const ENTRYPOINT = ['node', '--max-semi-space-size=8', 'dist/src/main.js'];
+const ENTRYPOINT = ['node', '--max-semi-space-size=8', '--heap-growing-percent=50', 'dist/src/main.js'];
 
 /** Logical instructions: continuation lines joined, comments and blank lines dropped. */
 function parseInstructions(text) {
