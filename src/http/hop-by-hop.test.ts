@@ -51,6 +51,14 @@ describe('hop-by-hop headers', () => {
     assert.equal(out['transfer-encoding'], undefined);
     assert.equal(out['x-ok'], '1');
   });
+  it("keeps the app's cookies without ours, and none when the client lists Cookie as hop-by-hop", () => {
+    const cookie = 'theme=dark; vestibule.session=abc; lang=nb';
+    assert.equal(upstreamHeaders({ cookie }, ctx).cookie, 'theme=dark; lang=nb');
+    assert.equal(upstreamHeaders({ cookie: 'vestibule.session=abc' }, ctx).cookie, undefined);
+    const listed = upstreamHeaders({ connection: 'cookie', cookie }, ctx);
+    assert.equal(listed.cookie, undefined);
+    assert.equal(listed.authorization, 'Bearer tok');
+  });
   it('drops them on the way back, keeping spelling, order and every Set-Cookie, ours last', () => {
     const raw = [
       'Content-Type',

@@ -111,12 +111,13 @@ export function upstreamHeaders(inbound: IncomingHttpHeaders, ctx: UpstreamConte
   const listed = connectionListed(inbound.connection);
   for (const name in inbound) {
     const v = inbound[name];
-    if (v === undefined || isHopByHop(name) || isSpoofable(name) || listed?.has(name)) continue;
+    // Cookie is added below without ours; never added then deleted here, which would turn `out` into a slow
+    // dictionary-mode object for every header copy after it.
+    if (v === undefined || name === 'cookie' || isHopByHop(name) || isSpoofable(name) || listed?.has(name)) continue;
     out[name] = v;
   }
   const cookie = stripCookies(inbound.cookie, COOKIE_PREFIX);
-  if (cookie === undefined) delete out.cookie;
-  else out.cookie = cookie;
+  if (cookie !== undefined && !listed?.has('cookie')) out.cookie = cookie;
   if (ctx.accessToken !== undefined) out.authorization = `Bearer ${ctx.accessToken}`;
   const chain = ctx.trustedPeer ? inbound['x-forwarded-for'] : undefined;
   const prior = Array.isArray(chain) ? chain.join(', ') : chain;
