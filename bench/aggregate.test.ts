@@ -82,7 +82,7 @@ describe('evaluateTargets', () => {
       sample('e', 1, 920, 2.5, 140),
       sample('f', 1, 1200, 3, undefined),
     ];
-    const checks = evaluateTargets(samples, 70 * MB);
+    const checks = evaluateTargets(samples, { fresh: 60 * MB, afterLoad: 70 * MB, restSec: 20, floor: 58 * MB });
     const check = (name: string) => checks.find((c) => c.name === name)!;
     assert.equal(check('(d) ≥ 90 % of (b) req/s').status, 'met');
     assert.equal(check('(d) ≥ 90 % of (b) req/s').detail, 'c=64: 95.0 %');
@@ -92,10 +92,22 @@ describe('evaluateTargets', () => {
     assert.equal(check('RSS under load ≤ 128 MB').status, 'missed');
     assert.equal(check('RSS under load ≤ 128 MB').detail, 'peak (d) 100 MB, (e) 140 MB');
     assert.equal(check('RSS idle ≤ 64 MB').status, 'missed');
+    assert.equal(
+      check('RSS idle ≤ 64 MB').detail,
+      '60 MB after start and login; 70 MB at rest 20 s after the load; floor (node + runtime dependencies, nothing started) 58 MB',
+    );
+  });
+
+  it('meets the idle target only when both idle readings are within it', () => {
+    const idle = (fresh: number, afterLoad: number) =>
+      evaluateTargets([], { fresh: fresh * MB, afterLoad: afterLoad * MB }).find((c) => c.name === 'RSS idle ≤ 64 MB')!;
+    assert.equal(idle(60, 64).status, 'met');
+    assert.equal(idle(65, 60).status, 'missed');
+    assert.equal(idle(60, 65).status, 'missed');
   });
 
   it('says a target was not measured when a side of the comparison is missing', () => {
-    const checks = evaluateTargets([sample('d', 1, 950, 2.5, 100)], undefined);
+    const checks = evaluateTargets([sample('d', 1, 950, 2.5, 100)]);
     assert.deepEqual(
       checks.map((c) => c.status),
       ['not measured', 'not measured', 'not measured', 'not measured', 'met', 'not measured'],

@@ -7,6 +7,7 @@ import type { Sample } from './matrix.js';
 import { formatProfile } from './profile.js';
 import type { ProfileResult } from './scenarios/profile-run.js';
 import type { LoginThroughput } from './scenarios/login-throughput.js';
+import type { FloorStep } from './scenarios/memory-floor.js';
 import type { RefreshStorm } from './scenarios/refresh-storm.js';
 import type { TokenApiResult } from './scenarios/token-api.js';
 import { isSkipped, type TargetStart } from './target.js';
@@ -20,10 +21,13 @@ export interface BenchReport {
   readonly environment: readonly (readonly [string, string])[];
   readonly targets: readonly TargetStart[];
   readonly samples: readonly Sample[];
-  /** vestibule (d)'s RSS at rest after the matrix. */
+  /** vestibule (d)'s RSS at rest, `restSec` seconds after the matrix. */
   readonly idleRssAfter: number | undefined;
+  readonly restSec?: number | undefined;
   /** vestibule (d)'s RSS right after start and login, before any load. */
   readonly idleRssFresh: number | undefined;
+  /** RSS of bare node processes with the stack's libraries loaded: what vestibule's idle RSS is read against. */
+  readonly floor?: readonly FloorStep[] | undefined;
   readonly logins?: LoginThroughput | undefined;
   readonly storm?: RefreshStorm | undefined;
   readonly tokenApi?: TokenApiResult | undefined;
@@ -136,7 +140,24 @@ function extraCells(report: BenchReport): Cell[][] {
 const EXTRA_HEAD = ['measurement', 'result', 'latency', 'count'];
 
 function checkCells(report: BenchReport): Cell[][] {
-  return evaluateTargets(report.samples, report.idleRssAfter).map((c) => [c.name, c.status, c.detail]);
+  return evaluateTargets(report.samples, {
+    fresh: report.idleRssFresh,
+    afterLoad: report.idleRssAfter,
+    restSec: report.restSec,
+    floor: report.floor?.at(-1)?.rss,
+  }).map((c) => [c.name, c.status, c.detail]);
+}
+
+/** The stack's floor, then vestibule's own idle readings: how much of the idle RSS is vestibule's. */
+function memoryCells(report: BenchReport): Cell[][] {
+  const out: Cell[][] = (report.floor ?? []).map((f) => [f.label, mb(f.rss)]);
+  if (report.idleRssFresh !== undefined)
+    out.push(['vestibule (d) right after start and login', mb(report.idleRssFresh)]);
+  if (report.idleRssAfter !== undefined) {
+    const when = report.restSec === undefined ? '' : `, ${report.restSec} s after the load`;
+    out.push([`vestibule (d) at rest${when}`, mb(report.idleRssAfter)]);
+  }
+  return out;
 }
 
 function textTable(head: readonly Cell[], body: readonly Cell[][]): string {
@@ -169,6 +190,11 @@ function sections(report: BenchReport): { title: string; head: Cell[]; body: Cel
       body: comparisonCells(report),
     },
     { title: 'Login, refresh and token API', head: EXTRA_HEAD, body: extraCells(report) },
+    {
+      title: 'Idle memory against the stack’s floor (same node flags as the image)',
+      head: ['process', 'RSS MB'],
+      body: memoryCells(report),
+    },
     { title: "Issue 7's targets", head: ['target', 'status', 'measured'], body: checkCells(report) },
   ];
 }
@@ -179,8 +205,6 @@ function notes(report: BenchReport): string[] {
     const kinds = Object.entries(r.errorKinds).map(([k, n]) => `${n} ${k}`);
     out.push(`${labelOf(report, r.id)} at ${r.connections} connections: errors were ${kinds.join(', ')}`);
   }
-  if (report.idleRssFresh !== undefined)
-    out.push(`vestibule (d) RSS right after start and login: ${mb(report.idleRssFresh)} MB`);
   for (const t of report.targets.filter(isSkipped)) out.push(`${t.label} skipped: ${t.reason}`);
   return out;
 }

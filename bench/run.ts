@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildTargets, tsxTargets } from './build.js';
+import { buildTargets, containerNodeFlags, tsxTargets } from './build.js';
 import { commitOf, describeEnvironment, loadAverage } from './environment.js';
 import { writeMarkedSection } from './doc-section.js';
 import { chooseTool, type LoadTool } from './load.js';
@@ -20,6 +20,7 @@ import { formatProfile } from './profile.js';
 import { stopAll, type Service } from './processes.js';
 import { renderMarkdown, renderText, type BenchReport } from './report.js';
 import { measureLogins, type LoginThroughput } from './scenarios/login-throughput.js';
+import { measureMemoryFloor, type FloorStep } from './scenarios/memory-floor.js';
 import { profileVestibule, type ProfileResult } from './scenarios/profile-run.js';
 import { refreshStorm, type RefreshStorm } from './scenarios/refresh-storm.js';
 import { measureTokenApi, type TokenApiResult } from './scenarios/token-api.js';
@@ -78,6 +79,7 @@ interface Extras {
   logins?: LoginThroughput;
   storm?: RefreshStorm;
   profile?: ProfileResult;
+  floor?: FloorStep[];
   problems: string[];
 }
 
@@ -106,6 +108,12 @@ async function runExtras(ctx: BenchContext, o: BenchOptions, tool: LoadTool, hav
       out.logins = await measureLogins(ingressOf(ctx.ports.vestibule), o.smoke ? 4 : 16, o.smoke ? 2 : 10);
     });
   }
+  await attempt('memory floor of the stack', async () => {
+    out.floor = await measureMemoryFloor(ROOT, containerNodeFlags(ROOT), {
+      runs: o.smoke ? 1 : 3,
+      settleMs: o.smoke ? 300 : 2000,
+    });
+  });
   await attempt('refresh storm', async () => {
     out.storm = await refreshStorm(ctx, o.smoke ? 200 : 1000);
   });
@@ -146,8 +154,10 @@ async function benchmark(o: BenchOptions, tmp: string, services: Service[]): Pro
     scriptDir: tmp,
     log,
   });
-  // At rest: what a replica holds between bursts once it has served load.
-  await sleep(o.smoke ? 200 : 2000);
+  // At rest: what a replica holds between bursts once it has served load. V8 gives memory back some seconds
+  // after the allocation rate drops (its memory reducer), so the full run waits for that.
+  const restSec = o.smoke ? 0.2 : 20;
+  await sleep(restSec * 1000);
   const idleRssAfter = rssOf(d);
   const extras = await runExtras(ctx, o, tool, d !== undefined);
   return {
@@ -164,6 +174,7 @@ async function benchmark(o: BenchOptions, tmp: string, services: Service[]): Pro
     targets: started,
     samples,
     idleRssAfter,
+    restSec,
     idleRssFresh,
     ...extras,
   };

@@ -84,6 +84,13 @@ describe('npm run bench -- --smoke', { timeout: 240_000 }, () => {
     assert.doesNotMatch(run.stdout, /^failed/m);
   });
 
+  it("puts vestibule's idle memory next to the stack's floor, measured in the same run", () => {
+    for (const row of ['node, nothing loaded', 'node + fastify loaded', 'vestibule (d) right after start and login']) {
+      assert.match(run.stdout, new RegExp(`^${row.replace(/[()+]/g, '\\$&')}\\s+\\d+$`, 'm'), row);
+    }
+    assert.match(run.stdout, /^node \+ all \d+ runtime dependencies loaded\s+\d+$/m);
+  });
+
   it("reports issue 7's targets and the machine it ran on", () => {
     for (const name of ['(d) ≥ 90 % of (b) req/s', '(e) within 5 % of (d) req/s', 'RSS under load ≤ 128 MB']) {
       assert.match(run.stdout, new RegExp(`^${name.replace(/[()]/g, '\\$&')}\\s+(met|missed|not measured)\\s`, 'm'));
