@@ -20,4 +20,13 @@ describe('memory floor', () => {
     assert.ok(bare.rss > 10 * 1024 * 1024, `bare node ${bare.rss}`);
     assert.ok(all.rss > bare.rss, `${all.rss} > ${bare.rss}`);
   });
+
+  it("fails at once, with node's own words, when a flag or a module stops node", async () => {
+    const started = Date.now();
+    await assert.rejects(
+      measureMemoryFloor(root, ['--no-such-flag-here'], { runs: 1, settleMs: 100 }),
+      /node exited \(9\)/,
+    );
+    assert.ok(Date.now() - started < 10_000);
+  });
 });

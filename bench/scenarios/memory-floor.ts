@@ -5,7 +5,6 @@
  * is vestibule's code and state, the rest is the runtime's and the libraries'.
  */
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,20 +38,35 @@ async function rssWith(
   const script = `for (const m of ${JSON.stringify(modules)}) await import(m); process.stdout.write('ready\\n'); setInterval(() => {}, 1000);`;
   const child = spawn(process.execPath, [...flags, '--input-type=module', '-e', script], {
     cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => {
+    stderr = (stderr + String(c)).slice(-2000);
+  });
+  const what = modules.length === 0 ? 'nothing' : modules.join(', ');
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (c: Buffer) => {
+      if (String(c).includes('ready')) resolve();
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      reject(
+        new Error(`node exited (${String(code)}) loading ${what}: ${stderr.trim().split('\n').slice(-3).join(' ')}`),
+      );
+    });
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`loading ${what} took over 30 s`)), 30_000);
   });
   try {
-    const [chunk] = (await Promise.race([
-      once(child.stdout, 'data'),
-      sleep(30_000).then(() => {
-        throw new Error(`loading ${modules.join(', ') || 'nothing'} took over 30 s`);
-      }),
-    ])) as [Buffer];
-    if (!String(chunk).includes('ready')) throw new Error(`unexpected output: ${String(chunk)}`);
+    await Promise.race([ready, timeout]);
     await sleep(settleMs);
     if (child.pid === undefined) throw new Error('no pid');
     return parseRssBytes(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
   } finally {
+    clearTimeout(timer);
     child.kill('SIGKILL');
   }
 }
