@@ -91,6 +91,15 @@ export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Err
     url: '/*',
     config: { routeClass: 'proxy' },
     preHandler: (request, reply, done) => {
+      // A busy session is usually in the in-process cache: answered without a promise (see authenticateCached).
+      if (d.requireToken === undefined && targetProblem(request) === undefined) {
+        const active = d.manager.authenticateCached(cookieValues(request.headers.cookie, SESSION_COOKIE));
+        if (active) {
+          request.proxyAuth = { accessToken: active.accessToken, ingress: ingressOf(request, d.ingresses) };
+          done();
+          return;
+        }
+      }
       authenticate(request, reply, d, ignored).then(() => done(), done);
     },
     handler: (request, reply) => {
@@ -178,15 +187,7 @@ async function authenticate(
 ): Promise<void> {
   const ingress = ingressOf(request, d.ingresses);
   const rawPath = pathOf(request.url);
-  // The Host is passed on to the app; one that is not a host[:port] is refused here rather than by the client
-  // library towards the app (which would look like the app being down).
-  const host = request.headers.host;
-  if (host !== undefined && !HOST.test(host)) {
-    await reply.code(400).send({ error: 'bad_request', error_description: 'invalid Host header' });
-    return;
-  }
-  // Only plain paths reach the app (see request-target.ts for what is refused and why).
-  const problem = requestTargetProblem(request.url);
+  const problem = targetProblem(request);
   if (problem !== undefined) {
     await reply.code(400).send({ error: 'bad_request', error_description: problem });
     return;
@@ -238,6 +239,16 @@ async function authenticate(
   else if (wantsJson(request.headers))
     await reply.send({ error: 'unauthenticated, please log in', login_url: location });
   else await reply.type('text/plain; charset=utf-8').send(`unauthenticated, please log in: ${location}\n`);
+}
+
+/** Why the request may not go to the app as it is (answered 400), or undefined. */
+function targetProblem(request: FastifyRequest): string | undefined {
+  // The Host is passed on to the app; one that is not a host[:port] is refused here rather than by the client
+  // library towards the app (which would look like the app being down).
+  const host = request.headers.host;
+  if (host !== undefined && !HOST.test(host)) return 'invalid Host header';
+  // Only plain paths reach the app (see request-target.ts for what is refused and why).
+  return requestTargetProblem(request.url);
 }
 
 /** Set-Cookie values already on the reply. */

@@ -77,6 +77,18 @@ export class Sessions {
     return ticket ? this.loadTicket(ticket) : null;
   }
 
+  /**
+   * The session of a cookie value when the in-process cache holds it under a current key, without waiting;
+   * undefined when {@link loadTicket} would have to read the store, decide, or re-issue (the caller asks it).
+   */
+  cached(cookieValue: string): LoadedSession | undefined {
+    const ticket = this.ticketOf(cookieValue);
+    if (!ticket || ticket.stale) return undefined;
+    const cached = this.#d.cache?.get(ticket.id);
+    if (!cached || cached.stale || !cached.ticket.raw.equals(ticket.raw)) return undefined;
+    return hasEnded(cached.record, this.#d.now()) ? undefined : cached;
+  }
+
   /** The session of a verified ticket, from the short-lived cache or the store. */
   async loadTicket(ticket: Ticket): Promise<LoadedSession | null> {
     const cached = this.#d.cache?.get(ticket.id);
