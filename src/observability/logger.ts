@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { AccessLog } from './access-log.js';
+import { TurnBatch } from './turn-batch.js';
 
 /**
  * Paths pino censors wherever they appear in a log object: tokens, codes, cookies, Authorization and
@@ -71,16 +72,19 @@ export function createLoggers(o: LoggerOptions): Loggers {
   return { log, access };
 }
 
-/** stdout through a 4 KiB buffer, flushed at least every 250 ms: one write per batch, not per line. */
+/**
+ * stdout through a 4 KiB buffer, flushed at least every 250 ms: one write per batch, not per line. In front of
+ * it, the lines of one event-loop turn are joined (see TurnBatch).
+ */
 function bufferedStdout(): pino.DestinationStream {
-  const dest = pino.destination({ sync: false, minLength: 4096 });
+  const batch = new TurnBatch(pino.destination({ sync: false, minLength: 4096 }));
   setInterval(() => {
-    dest.flush();
+    batch.flush();
   }, 250).unref();
   process.once('exit', () => {
-    dest.flushSync();
+    batch.flushSync();
   });
-  return dest;
+  return batch;
 }
 
 /** The root logger alone (tests and tools that do not serve requests). */
