@@ -16,12 +16,12 @@ export interface NodeTargets {
   readonly fastifyProxyArgs: readonly string[];
 }
 
-export function tsxTargets(): NodeTargets {
+export function tsxTargets(nodeFlags: readonly string[] = []): NodeTargets {
   return {
     vestibule: {
       command: process.execPath,
-      args: ['--import', 'tsx', 'src/main.ts'],
-      description: 'sources under tsx',
+      args: [...nodeFlags, '--import', 'tsx', 'src/main.ts'],
+      description: nodeFlags.length > 0 ? `sources under tsx, node ${nodeFlags.join(' ')}` : 'sources under tsx',
     },
     fastifyProxyArgs: ['--import', 'tsx', 'bench/fastify-proxy-server.ts'],
   };
@@ -31,7 +31,7 @@ export function tsxTargets(): NodeTargets {
  * Compiles src/ and the Fastify proxy to `<tmp>/build` (a package.json marks it ESM; node_modules is linked so
  * packages resolve). Type errors elsewhere in the tree do not stop the emit; a missing output does.
  */
-export function buildTargets(root: string, tmp: string): NodeTargets {
+export function buildTargets(root: string, tmp: string, nodeFlags?: readonly string[]): NodeTargets {
   const out = join(tmp, 'build');
   const tsconfig = join(tmp, 'tsconfig.bench.json');
   writeFileSync(
@@ -60,12 +60,13 @@ export function buildTargets(root: string, tmp: string): NodeTargets {
   writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'module', version: '0.0.0-bench' }));
   symlinkSync(join(root, 'node_modules'), join(out, 'node_modules'), 'dir');
   const compiled = result.status === 0 ? 'compiled with tsc' : 'compiled with tsc (the tree had type errors)';
-  const flags = containerNodeFlags(root);
+  const flags = nodeFlags ?? containerNodeFlags(root);
+  const how = nodeFlags === undefined ? 'as in the Dockerfile' : 'given by --node-flags, not the Dockerfile';
   return {
     vestibule: {
       command: process.execPath,
       args: [...flags, main],
-      description: flags.length > 0 ? `${compiled}, node ${flags.join(' ')} as in the Dockerfile` : compiled,
+      description: `${compiled}, node ${flags.length > 0 ? flags.join(' ') : 'without flags'} ${how}`,
     },
     fastifyProxyArgs: [proxy],
   };

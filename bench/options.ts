@@ -21,6 +21,8 @@ export interface BenchOptions {
   readonly compiled: boolean;
   /** Rewrite the marked section of docs/benchmarks.md. */
   readonly write: boolean;
+  /** node flags for vestibule instead of the image's ENTRYPOINT flags (to weigh a trade-off); never written. */
+  readonly nodeFlags: readonly string[] | undefined;
   /** Also profile vestibule under load with --cpu-prof and print its hottest functions. */
   readonly profile: boolean;
   /** Where to keep the .cpuprofile (it is deleted with the temp dir otherwise). */
@@ -48,6 +50,8 @@ docs/benchmarks.md between <!-- bench:begin --> and <!-- bench:end -->.
   --tool wrk|autocannon
   --tsx                run vestibule under tsx instead of the compiled build
   --no-write           do not touch docs/benchmarks.md
+  --node-flags="F"     node flags for vestibule instead of the Dockerfile ENTRYPOINT's (--node-flags= for
+                       none), e.g. --node-flags="--max-semi-space-size=16"; never writes docs/benchmarks.md
   --profile            profile vestibule under load (--cpu-prof) and print the hottest functions
   --profile-out FILE   keep the .cpuprofile there
   --save FILE          keep the raw results as JSON
@@ -74,6 +78,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       tool: { type: 'string' },
       tsx: { type: 'boolean' },
       'no-write': { type: 'boolean' },
+      'node-flags': { type: 'string' },
       profile: { type: 'boolean' },
       'profile-out': { type: 'string' },
       save: { type: 'string' },
@@ -88,6 +93,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const targets = (values.targets ?? TARGET_IDS.join(',')).split(',').map((t) => t.trim());
   const unknown = targets.filter((t) => !(TARGET_IDS as readonly string[]).includes(t));
   if (unknown.length > 0) throw new Error(`unknown targets: ${unknown.join(', ')} (expected ${TARGET_IDS.join(',')})`);
+  const nodeFlags = values['node-flags']?.split(/\s+/).filter((f) => f !== '');
+  const notFlag = nodeFlags?.find((f) => !f.startsWith('--'));
+  if (notFlag !== undefined) throw new Error(`--node-flags takes node flags (each starting with --), not ${notFlag}`);
   const connections = (values.connections ?? (smoke ? '8' : '16,64,256'))
     .split(',')
     .map((c) => positiveInt('connections', c.trim()));
@@ -101,7 +109,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     targets: targets as TargetId[],
     tool,
     compiled: !smoke && values.tsx !== true,
-    write: !smoke && values['no-write'] !== true,
+    write: !smoke && values['no-write'] !== true && nodeFlags === undefined,
+    nodeFlags,
     profile: values.profile === true || values['profile-out'] !== undefined,
     profileOut: values['profile-out'],
     save: values.save,

@@ -109,7 +109,7 @@ async function runExtras(ctx: BenchContext, o: BenchOptions, tool: LoadTool, hav
     });
   }
   await attempt('memory floor of the stack', async () => {
-    out.floor = await measureMemoryFloor(ROOT, containerNodeFlags(ROOT), {
+    out.floor = await measureMemoryFloor(ROOT, o.nodeFlags ?? containerNodeFlags(ROOT), {
       runs: o.smoke ? 1 : 3,
       settleMs: o.smoke ? 300 : 2000,
     });
@@ -135,7 +135,7 @@ async function benchmark(o: BenchOptions, tmp: string, services: Service[]): Pro
   const tool = chooseTool(o.tool);
   log(`load average ${loadAtStart}; load generator ${tool}; temp dir ${tmp}`);
   if (o.compiled) log('compiling vestibule with tsc');
-  const node = o.compiled ? buildTargets(ROOT, tmp) : tsxTargets();
+  const node = o.compiled ? buildTargets(ROOT, tmp, o.nodeFlags) : tsxTargets(o.nodeFlags);
   const ctx = await setUp({ root: ROOT, tmp, smoke: o.smoke, node, services });
   const started = await startTargets(ctx, o, tool);
   const targets = started.filter((t): t is Target => !isSkipped(t));

@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseOptions } from './options.js';
+
+describe('bench options', () => {
+  it('runs the image’s node flags and writes the doc by default', () => {
+    const o = parseOptions([]);
+    assert.equal(o.nodeFlags, undefined);
+    assert.equal(o.write, true);
+    assert.deepEqual(o.connections, [16, 64, 256]);
+  });
+
+  it('--node-flags replaces the image’s flags ("" for none) and never writes the doc', () => {
+    const o = parseOptions(['--node-flags=--max-semi-space-size=16  --heap-growing-percent=100']);
+    assert.deepEqual(o.nodeFlags, ['--max-semi-space-size=16', '--heap-growing-percent=100']);
+    assert.equal(o.write, false);
+    assert.deepEqual(parseOptions(['--node-flags=']).nodeFlags, []);
+  });
+
+  it('refuses what is not a node flag, naming it', () => {
+    assert.throws(() => parseOptions(['--node-flags=--max-semi-space-size=8 dist/src/main.js']), /dist\/src\/main\.js/);
+    assert.throws(() => parseOptions(['--targets', 'd,x']), /unknown targets: x/);
+  });
+});
