@@ -30,8 +30,9 @@ EXPOSE 7564 7565 7164
 # Slim images have no curl: node's own fetch probes the admin listener.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:7565/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# V8's young generation capped at 2 × 8 MB (default 2 × 16 MB), and the old generation grown by 1.5× its live
-# size after a full collection (V8 picks up to 4× on its own): together the peak under load at 256 connections
-# falls from ~200 MB to ~135 MB with no measured cost in CPU per request (docs/benchmarks.md). Both are plain
-# V8 flags, present from Node 20 to 24. The benchmark reads these flags from this line.
+# V8's young generation capped at 2 × 8 MB (default 2 × 16 MB), and the old generation allowed 1.5× its live size
+# before a full collection (V8 picks up to 4× on its own): the peak under load stays under 128 MB up to 256
+# connections instead of ~200 MB, at no CPU cost the full benchmark can tell apart at steady load
+# (docs/benchmarks.md, "The image's V8 flags"). Plain V8 flags, present from Node 20 to 24. The benchmark reads
+# the flags from this line.
 ENTRYPOINT ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "dist/src/main.js"]
