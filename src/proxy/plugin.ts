@@ -91,16 +91,18 @@ export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Err
     url: '/*',
     config: { routeClass: 'proxy' },
     preHandler: (request, reply, done) => {
+      const problem = targetProblem(request);
+      const cookies = problem === undefined ? cookieValues(request.headers.cookie, SESSION_COOKIE) : [];
       // A busy session is usually in the in-process cache: answered without a promise (see authenticateCached).
-      if (d.requireToken === undefined && targetProblem(request) === undefined) {
-        const active = d.manager.authenticateCached(cookieValues(request.headers.cookie, SESSION_COOKIE));
+      if (problem === undefined && d.requireToken === undefined) {
+        const active = d.manager.authenticateCached(cookies);
         if (active) {
           request.proxyAuth = { accessToken: active.accessToken, ingress: ingressOf(request, d.ingresses) };
           done();
           return;
         }
       }
-      authenticate(request, reply, d, ignored).then(() => done(), done);
+      authenticate(request, reply, d, ignored, { problem, cookies }).then(() => done(), done);
     },
     handler: (request, reply) => {
       const auth = request.proxyAuth ?? { accessToken: undefined, ingress: ingressOf(request, d.ingresses) };
@@ -184,17 +186,18 @@ async function authenticate(
   reply: FastifyReply,
   d: ProxyDeps,
   ignored: (path: string | null) => boolean,
+  /** What the pre-handler already read: {@link targetProblem}'s verdict and the session cookie's values. */
+  seen: { problem: string | undefined; cookies: readonly string[] },
 ): Promise<void> {
   const ingress = ingressOf(request, d.ingresses);
   const rawPath = pathOf(request.url);
-  const problem = targetProblem(request);
-  if (problem !== undefined) {
-    await reply.code(400).send({ error: 'bad_request', error_description: problem });
+  if (seen.problem !== undefined) {
+    await reply.code(400).send({ error: 'bad_request', error_description: seen.problem });
     return;
   }
   let accessToken: string | undefined;
   try {
-    const active = await d.manager.authenticate(cookieValues(request.headers.cookie, SESSION_COOKIE));
+    const active = await d.manager.authenticate(seen.cookies);
     accessToken = active?.accessToken;
     // A plain header (not reply.setCookie, which only onSend applies), so the forwarder can pass it on too.
     if (active?.renewedCookie) {
