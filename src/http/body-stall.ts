@@ -1,4 +1,10 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyRequest } from 'fastify';
+
+/** Whether a request announces a body (RFC 9112 §6.3): most GETs do not, and need neither timer nor stream. */
+export function announcesBody(h: IncomingHttpHeaders): boolean {
+  return h['content-length'] !== undefined || h['transfer-encoding'] !== undefined;
+}
 
 /**
  * A request body that stalls is a dead or hostile client: vestibule's own routes take tiny bodies (10 s for
@@ -6,9 +12,7 @@ import type { FastifyRequest } from 'fastify';
  */
 export function guardBodyStall(request: FastifyRequest): void {
   const raw = request.raw;
-  const h = request.headers;
-  // Only requests that announce a body (most proxied GETs do not) need a timer.
-  if (raw.complete || (h['content-length'] === undefined && h['transfer-encoding'] === undefined)) return;
+  if (raw.complete || !announcesBody(request.headers)) return;
   if (request.routeOptions.config.routeClass !== 'proxy') {
     const timer = setTimeout(() => {
       if (!raw.complete) raw.destroy();

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
+import { announcesBody } from '../http/body-stall.js';
 import { connectionListed, isHopByHop } from '../http/hop-by-hop.js';
 
 export interface ForwarderOptions {
@@ -58,9 +59,8 @@ export class Forwarder {
 
   forward(r: ForwardRequest, events: ForwardEvents): void {
     const { raw, res } = r;
-    const hasBody = raw.headers['content-length'] !== undefined || raw.headers['transfer-encoding'] !== undefined;
     this.#pool.dispatch(
-      { method: r.method, path: r.url, headers: r.headers, body: hasBody ? raw : null },
+      { method: r.method, path: r.url, headers: r.headers, body: announcesBody(raw.headers) ? raw : null },
       new ResponseWriter(res, r.setCookies, events),
     );
   }
