@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { median } from '../stats.js';
-import { parseRssBytes } from '../proc-stats.js';
+import { treeRss } from '../proc-stats.js';
 
 export interface FloorStep {
   readonly label: string;
@@ -64,7 +64,7 @@ async function rssWith(
     await Promise.race([ready, timeout]);
     await sleep(settleMs);
     if (child.pid === undefined) throw new Error('no pid');
-    return parseRssBytes(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+    return treeRss([child.pid]);
   } finally {
     clearTimeout(timer);
     child.kill('SIGKILL');

@@ -1,53 +1,51 @@
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
+import { echoOf } from '../hardening/echo.js';
 import { login, startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
+import { rawGet, sendRaw, type RawResponse } from '../support/raw-http.js';
 
-/** One raw request through node:http (no fetch: it would refuse some of the headers sent here). */
-function send(
-  url: string,
-  o: { method?: string; headers?: Record<string, string> } = {},
-): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
-  return new Promise((resolve, reject) => {
-    // host/port/path, not a URL string: a string goes through WHATWG URL, which would re-encode the target.
-    const u = new URL(url);
-    const path = url.slice(u.origin.length);
-    const options = { hostname: u.hostname, port: u.port, path, method: o.method ?? 'GET', headers: o.headers };
-    const req = httpRequest(options, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+/** Every Set-Cookie line of a raw answer, in order (RawResponse.headers joins repeated fields). */
+function setCookies(res: RawResponse): string[] {
+  const head = res.raw.slice(0, res.raw.indexOf('\r\n\r\n')).split('\r\n');
+  return head.filter((l) => /^set-cookie:/i.test(l)).map((l) => l.slice(l.indexOf(':') + 1).trim());
 }
 
 describe('proxy core: what passes, byte for byte, and what does not', () => {
   let h: Harness;
   let cookie: string;
+  let port: number;
+  let base: string;
   before(async () => {
     h = await startHarness();
     const browser = new TestClient();
     await login(h, browser);
     cookie = browser.cookieHeader(new URL(h.ingress)) ?? '';
+    port = Number(new URL(h.origin).port);
+    base = h.ingress.slice(h.origin.length);
   });
   after(() => h.close());
 
+  // Raw bytes on a socket: no client library re-encodes the target or refuses a header sent here.
+  const get = (target: string, headers: [string, string][] = []): Promise<RawResponse> =>
+    sendRaw(port, rawGet(base + target, [['Cookie', cookie], ...headers]));
+
   it('the query reaches the app exactly as sent (repeated keys, encodings, bare keys, plus signs)', async () => {
     const target = "/echo/q?a=1&a=2&b=%2F&c&d=%20+x&e=%E2%9C%93&f=a%26b&g='&h=%7e";
-    const res = await send(`${h.ingress}${target}`, { headers: { cookie } });
+    const res = await get(target);
     assert.equal(res.status, 200);
-    assert.equal((JSON.parse(res.body) as { url: string }).url, target);
+    assert.equal(echoOf(res)?.url, base + target);
   });
 
   it("the client's hop-by-hop headers, and those its Connection header names, never reach the app", async () => {
-    const res = await send(`${h.ingress}/echo/hop`, {
-      headers: { cookie, connection: 'keep-alive, x-hop-secret', 'x-hop-secret': '1', te: 'trailers', 'x-kept': 'k' },
-    });
-    const seen = (JSON.parse(res.body) as { headers: Record<string, string> }).headers;
+    const res = await get('/echo/hop', [
+      ['Connection', 'keep-alive, x-hop-secret'],
+      ['X-Hop-Secret', '1'],
+      ['TE', 'trailers'],
+      ['X-Kept', 'k'],
+    ]);
+    const seen = echoOf(res)?.headers ?? {};
     assert.equal(seen['x-hop-secret'], undefined);
     assert.equal(seen.te, undefined);
     assert.equal(seen['x-kept'], 'k');
@@ -55,20 +53,21 @@ describe('proxy core: what passes, byte for byte, and what does not', () => {
   });
 
   it("the app's hop-by-hop headers never reach the client; its other headers and every Set-Cookie do", async () => {
-    const res = await send(`${h.ingress}/hop`, { headers: { cookie } });
+    const res = await get('/hop', [['Connection', 'keep-alive']]);
     assert.equal(res.status, 200);
     assert.equal(res.body, 'hop');
-    assert.equal(res.headers['x-internal'], undefined);
+    assert.equal(res.headers.get('x-internal'), undefined);
     // vestibule's own connection to the browser has its own keep-alive; the app's never shows.
-    assert.notEqual(res.headers['keep-alive'], 'timeout=5');
-    assert.equal(res.headers['x-public'], 'yes');
-    assert.deepEqual(res.headers['set-cookie'], ['app-a=1; Path=/', 'app-b=2; Path=/']);
+    assert.notEqual(res.headers.get('keep-alive'), 'timeout=5');
+    assert.equal(res.headers.get('x-public'), 'yes');
+    assert.deepEqual(setCookies(res), ['app-a=1; Path=/', 'app-b=2; Path=/']);
   });
 
   it('TRACE is never passed on (an echo would hand the bearer token to the page)', async () => {
     const before = h.upstream.seen.length;
-    const res = await send(`${h.ingress}/echo/trace`, { method: 'TRACE', headers: { cookie } });
-    assert.ok(res.status >= 400 && res.status < 500, String(res.status));
+    const res = await sendRaw(port, rawGet(`${base}/echo/trace`, [['Cookie', cookie]]).replace(/^GET/, 'TRACE'));
+    const status = res.status ?? 0;
+    assert.ok(status >= 400 && status < 500, String(res.status));
     assert.equal(h.upstream.seen.length, before);
   });
 
