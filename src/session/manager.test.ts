@@ -12,6 +12,7 @@ import { RefreshLock } from './refresh-lock.js';
 import { Refresher } from './refresher.js';
 import { SessionCache } from './session-cache.js';
 import { Sessions } from './sessions.js';
+import type { Ticket } from './ticket.js';
 import { MemoryStore } from './store-memory.js';
 
 const MIN = 60_000;
@@ -32,6 +33,13 @@ const noIdp = new Proxy({} as IdentityProvider, {
     throw new Error(`identity provider's ${String(name)} was used`);
   },
 });
+
+/** The verified ticket of a cookie value (the test fails here if it does not verify). */
+function ticketOf(sessions: Sessions, cookieValue: string): Ticket {
+  const ticket = sessions.ticketOf(cookieValue);
+  assert.ok(ticket, 'the cookie verifies');
+  return ticket;
+}
 
 function setup(now: { t: number }, key = randomBytes(32)) {
   const clock = () => now.t;
@@ -91,7 +99,7 @@ describe('SessionManager.authenticateCached', () => {
     for (const [name, r] of Object.entries(cases)) {
       const { cookieValue } = await sessions.create(r);
       await sessions.load(cookieValue); // now cached
-      assert.ok(sessions.cached(cookieValue), `${name} is cached`);
+      assert.ok(sessions.cached(ticketOf(sessions, cookieValue)), `${name} is cached`);
       assert.equal(manager.authenticateCached([cookieValue]), undefined, name);
     }
   });
@@ -111,7 +119,7 @@ describe('SessionManager.authenticateCached', () => {
     });
     assert.equal(rotated.ticketOf(cookieValue)?.stale, true);
     assert.ok(await rotated.load(cookieValue), 'readable under the previous key, and now cached');
-    assert.equal(rotated.cached(cookieValue), undefined);
+    assert.equal(rotated.cached(ticketOf(rotated, cookieValue)), undefined);
     const tampered = `${cookieValue.slice(0, -2)}${cookieValue.endsWith('AA') ? 'AB' : 'AA'}`;
     await before.manager.authenticate([cookieValue]);
     assert.equal(before.manager.authenticateCached([tampered]), undefined);

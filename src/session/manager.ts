@@ -18,6 +18,9 @@ export interface SessionManagerDeps {
   readonly log: FastifyBaseLogger;
 }
 
+/** Cookie values looked at per request at most (duplicates from several paths or a planted parent domain). */
+const MAX_COOKIE_VALUES = 20;
+
 /** A session that may be used for a request, with the access token to forward. */
 export interface ActiveSession {
   readonly session: LoadedSession;
@@ -45,7 +48,7 @@ export class SessionManager {
     // Values that fail the MAC cost no store read and are skipped (planted parent-domain cookies cannot hide
     // the real one); at most three store reads, so duplicates cannot make us do unbounded work.
     let reads = 0;
-    for (const value of cookieValues.slice(0, 20)) {
+    for (const value of cookieValues.slice(0, MAX_COOKIE_VALUES)) {
       const ticket = this.#d.sessions.ticketOf(value);
       if (!ticket) continue;
       const session = await this.#d.sessions.loadTicket(ticket);
@@ -91,12 +94,12 @@ export class SessionManager {
   authenticateCached(cookieValues: readonly string[]): ActiveSession | undefined {
     const sessions = this.#d.sessions;
     // The value authenticate would try first: the first whose MAC verifies.
-    const limit = Math.min(cookieValues.length, 20);
+    const limit = Math.min(cookieValues.length, MAX_COOKIE_VALUES);
     let session: LoadedSession | undefined;
     for (let i = 0; i < limit; i++) {
-      const value = cookieValues[i] ?? '';
-      if (sessions.ticketOf(value)) {
-        session = sessions.cached(value);
+      const ticket = sessions.ticketOf(cookieValues[i]);
+      if (ticket) {
+        session = sessions.cached(ticket);
         break;
       }
     }

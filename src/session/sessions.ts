@@ -78,26 +78,30 @@ export class Sessions {
   }
 
   /**
-   * The session of a cookie value when the in-process cache holds it under a current key, without waiting;
+   * The session of a verified ticket when the in-process cache holds it under a current key, without waiting;
    * undefined when {@link loadTicket} would have to read the store, decide, or re-issue (the caller asks it).
    */
-  cached(cookieValue: string): LoadedSession | undefined {
-    const ticket = this.ticketOf(cookieValue);
-    if (!ticket || ticket.stale) return undefined;
-    const cached = this.#d.cache?.get(ticket.id);
-    if (!cached || cached.stale || !cached.ticket.raw.equals(ticket.raw)) return undefined;
+  cached(ticket: Ticket): LoadedSession | undefined {
+    const cached = this.#fromCache(ticket);
+    if (!cached || cached.stale || ticket.stale) return undefined;
     return hasEnded(cached.record, this.#d.now()) ? undefined : cached;
   }
 
   /** The session of a verified ticket, from the short-lived cache or the store. */
   async loadTicket(ticket: Ticket): Promise<LoadedSession | null> {
-    const cached = this.#d.cache?.get(ticket.id);
-    if (cached?.ticket.raw.equals(ticket.raw)) {
+    const cached = this.#fromCache(ticket);
+    if (cached) {
       return hasEnded(cached.record, this.#d.now()) ? null : { ...cached, ticket, stale: cached.stale || ticket.stale };
     }
     const session = await this.reload(ticket);
     if (session) this.#d.cache?.set(ticket.id, session);
     return session;
+  }
+
+  /** The cache's entry for this very ticket (same secret, not just the same store id). */
+  #fromCache(ticket: Ticket): LoadedSession | undefined {
+    const cached = this.#d.cache?.get(ticket.id);
+    return cached?.ticket.raw.equals(ticket.raw) ? cached : undefined;
   }
 
   /** Reads the session of a ticket again (e.g. under the refresh lock, to see another replica's write). */
