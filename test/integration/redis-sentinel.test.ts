@@ -30,7 +30,8 @@ before(
       { logger: { warn: (obj) => warnings.push(obj as Record<string, unknown>) } },
     );
   },
-  { timeout: 30_000 },
+  // Up to 40 s for the Sentinels to find each other on a busy machine (redis-topology.ts).
+  { timeout: 60_000 },
 );
 after(async () => {
   await store.close();

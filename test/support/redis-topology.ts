@@ -340,11 +340,16 @@ export async function startRedisSentinel(
   }
 
   try {
-    // Failover needs every Sentinel to know the replica and the two other Sentinels (hello messages, ~2 s).
-    await waitUntil('sentinels to discover the replica and each other', 20_000, async () => {
+    // Failover needs every Sentinel to know the replica (the master's INFO, every 10 s) and the two other
+    // Sentinels (hello messages, every 2 s); a busy CI machine has taken over 20 s. What was missing is thrown,
+    // so a timeout says it (waitUntil keeps the last error as the cause).
+    await waitUntil('sentinels to discover the replica and each other', 40_000, async () => {
       for (const s of sentinels) {
         const m = pairs(await redisCommand(s.port, 'SENTINEL', 'MASTER', masterName));
-        if (m.get('num-slaves') !== '1' || m.get('num-other-sentinels') !== '2') return false;
+        if (m.get('num-slaves') !== '1' || m.get('num-other-sentinels') !== '2') {
+          const seen = `num-slaves ${String(m.get('num-slaves'))}, num-other-sentinels ${String(m.get('num-other-sentinels'))}`;
+          throw new Error(`sentinel on port ${s.port}: ${seen}`);
+        }
       }
       const info = infoFields(await redisCommand(replicaPort, 'INFO', 'replication'));
       return info.get('master_link_status') === 'up';
