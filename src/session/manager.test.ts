@@ -73,11 +73,13 @@ function setup(now: { t: number }, key = randomBytes(32)) {
 }
 
 describe('SessionManager.authenticateCached', () => {
-  it('answers from the cache once the full path has read the session, with no store read', async () => {
+  it('answers from the cache once the full path has read the session twice, with no store read', async () => {
     const now = { t: Date.UTC(2026, 10, 26) };
     const { store, sessions, manager, record } = setup(now);
     const { cookieValue } = await sessions.create(record());
     assert.equal(manager.authenticateCached([cookieValue]), undefined, 'not cached yet: ask the full path');
+    await manager.authenticate([cookieValue]);
+    assert.equal(manager.authenticateCached([cookieValue]), undefined, 'read once: still not cached');
     const full = await manager.authenticate([cookieValue]);
     assert.equal(full?.accessToken, 'at-1');
     const reads = store.reads;
@@ -98,7 +100,8 @@ describe('SessionManager.authenticateCached', () => {
     };
     for (const [name, r] of Object.entries(cases)) {
       const { cookieValue } = await sessions.create(r);
-      await sessions.load(cookieValue); // now cached
+      await sessions.load(cookieValue);
+      await sessions.load(cookieValue); // read twice: now cached
       assert.ok(sessions.cached(ticketOf(sessions, cookieValue)), `${name} is cached`);
       assert.equal(manager.authenticateCached([cookieValue]), undefined, name);
     }
@@ -118,10 +121,13 @@ describe('SessionManager.authenticateCached', () => {
       cache: new SessionCache({ now: () => now.t }),
     });
     assert.equal(rotated.ticketOf(cookieValue)?.stale, true);
-    assert.ok(await rotated.load(cookieValue), 'readable under the previous key, and now cached');
+    assert.ok(await rotated.load(cookieValue), 'readable under the previous key');
+    assert.ok(await rotated.load(cookieValue), 'read twice: now cached');
     assert.equal(rotated.cached(ticketOf(rotated, cookieValue)), undefined);
     const tampered = `${cookieValue.slice(0, -2)}${cookieValue.endsWith('AA') ? 'AB' : 'AA'}`;
     await before.manager.authenticate([cookieValue]);
+    await before.manager.authenticate([cookieValue]);
+    assert.ok(before.manager.authenticateCached([cookieValue]), 'the genuine cookie is answered from the cache');
     assert.equal(before.manager.authenticateCached([tampered]), undefined);
   });
 });

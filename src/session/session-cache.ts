@@ -12,12 +12,19 @@ export interface SessionCacheOptions {
  * A short-lived in-process cache of decrypted sessions, so a busy session costs one store read, one decryption
  * and one parse per `ttlMs` instead of per request. Changes made on any replica are published (see
  * {@link InvalidationBus}) and evict the entry everywhere at once; the TTL bounds staleness if a message is lost.
+ *
+ * A session read from the store is admitted on its second read, not its first (a "doorkeeper", as in TinyLFU):
+ * a browser's page load sends several requests at once, so a user's session is cached from the second one,
+ * while a stream of sessions each seen once (a scan, a crawler replaying cookies, more distinct users per TTL than
+ * `maxEntries`) passes through without pushing busy sessions out or filling the heap with records read once.
  */
 export class SessionCache {
   readonly #max: number;
   readonly #ttl: number;
   readonly #now: () => number;
   readonly #entries = new Map<string, { session: LoadedSession; until: number }>();
+  /** Ids read once and not cached yet, oldest first; as many as the cache holds at most. */
+  readonly #seen = new Set<string>();
   #enabled = true;
 
   constructor(o: SessionCacheOptions = {}) {
@@ -35,11 +42,29 @@ export class SessionCache {
     if (!e) return undefined;
     if (e.until <= this.#now()) {
       this.#entries.delete(id);
+      // It was in use: the read that follows is admitted at once.
+      this.#remember(id);
       return undefined;
     }
     return e.session;
   }
 
+  /** Caches a session just read from the store if it was read before; otherwise only remembers its id. */
+  offer(id: string, session: LoadedSession): void {
+    if (!this.#enabled) return;
+    if (this.#seen.delete(id)) this.set(id, session);
+    else this.#remember(id);
+  }
+
+  #remember(id: string): void {
+    this.#seen.add(id);
+    if (this.#seen.size > this.#max) {
+      const oldest = this.#seen.values().next();
+      if (!oldest.done) this.#seen.delete(oldest.value);
+    }
+  }
+
+  /** Caches a session that is in use (just read twice, refreshed or extended), replacing any entry. */
   set(id: string, session: LoadedSession): void {
     if (!this.#enabled) return;
     this.#entries.delete(id);
@@ -60,7 +85,10 @@ export class SessionCache {
    */
   setEnabled(enabled: boolean): void {
     this.#enabled = enabled;
-    if (!enabled) this.#entries.clear();
+    if (!enabled) {
+      this.#entries.clear();
+      this.#seen.clear();
+    }
   }
 }
 

@@ -94,7 +94,7 @@ export class Sessions {
       return hasEnded(cached.record, this.#d.now()) ? null : { ...cached, ticket, stale: cached.stale || ticket.stale };
     }
     const session = await this.reload(ticket);
-    if (session) this.#d.cache?.set(ticket.id, session);
+    if (session) this.#d.cache?.offer(ticket.id, session);
     return session;
   }
 
