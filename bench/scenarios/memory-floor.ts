@@ -1,7 +1,7 @@
 /**
  * The memory floor of the stack: the RSS of a bare `node` with the image's flags, then with Fastify loaded, then
  * with every runtime dependency of vestibule loaded (and nothing started), each in its own process, read from
- * /proc once it has settled. vestibule's own idle RSS is read against these: what is left above the last row
+ * /proc after the same rest as vestibule's idle reading. vestibule's own idle RSS is read against these: what is left above the last row
  * is vestibule's code and state, the rest is the runtime's and the libraries'.
  */
 import { spawn } from 'node:child_process';
@@ -28,13 +28,14 @@ export function floorSteps(root: string): { label: string; modules: string[] }[]
   ];
 }
 
-/** Starts node with the modules imported, waits `settleMs` after they loaded, reads its RSS, stops it. */
-async function rssWith(
-  root: string,
-  flags: readonly string[],
-  modules: readonly string[],
-  settleMs: number,
-): Promise<number> {
+/** A node process with the modules of one step imported (and nothing else to do). */
+interface Loaded {
+  readonly ready: Promise<void>;
+  readonly pid: number | undefined;
+  stop(): void;
+}
+
+function startLoaded(root: string, flags: readonly string[], modules: readonly string[]): Loaded {
   const script = `for (const m of ${JSON.stringify(modules)}) await import(m); process.stdout.write('ready\\n'); setInterval(() => {}, 1000);`;
   const child = spawn(process.execPath, [...flags, '--input-type=module', '-e', script], {
     cwd: root,
@@ -45,6 +46,7 @@ async function rssWith(
     stderr = (stderr + String(c)).slice(-2000);
   });
   const what = modules.length === 0 ? 'nothing' : modules.join(', ');
+  let timer: NodeJS.Timeout | undefined;
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (c: Buffer) => {
       if (String(c).includes('ready')) resolve();
@@ -55,32 +57,40 @@ async function rssWith(
         new Error(`node exited (${String(code)}) loading ${what}: ${stderr.trim().split('\n').slice(-3).join(' ')}`),
       );
     });
-  });
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`loading ${what} took over 30 s`)), 30_000);
-  });
-  try {
-    await Promise.race([ready, timeout]);
-    await sleep(settleMs);
-    if (child.pid === undefined) throw new Error('no pid');
-    return treeRss([child.pid]);
-  } finally {
-    clearTimeout(timer);
-    child.kill('SIGKILL');
-  }
+  }).finally(() => clearTimeout(timer));
+  ready.catch(() => undefined); // awaited by the caller; never an unhandled rejection meanwhile
+  return { ready, pid: child.pid, stop: () => child.kill('SIGKILL') };
 }
 
+/**
+ * Starts every step's processes at once (`runs` of each), waits until all have loaded, lets them rest
+ * `settleMs` and reads their RSS. Run beside vestibule's own rest, so both are read after the same quiet time:
+ * V8 gives the young generation back only some seconds after the allocations stop (its memory reducer).
+ */
 export async function measureMemoryFloor(
   root: string,
   flags: readonly string[],
   o: { runs: number; settleMs: number },
 ): Promise<FloorStep[]> {
-  const out: FloorStep[] = [];
-  for (const step of floorSteps(root)) {
-    const samples: number[] = [];
-    for (let i = 0; i < o.runs; i++) samples.push(await rssWith(root, flags, step.modules, o.settleMs));
-    out.push({ label: step.label, rss: median(samples) });
+  const steps = floorSteps(root).map((step) => ({
+    label: step.label,
+    processes: Array.from({ length: o.runs }, () => startLoaded(root, flags, step.modules)),
+  }));
+  const all = steps.flatMap((s) => s.processes);
+  try {
+    await Promise.all(all.map((p) => p.ready));
+    await sleep(o.settleMs);
+    return steps.map((step) => ({
+      label: step.label,
+      rss: median(
+        step.processes.map((p) => {
+          if (p.pid === undefined) throw new Error('no pid');
+          return treeRss([p.pid]);
+        }),
+      ),
+    }));
+  } finally {
+    for (const p of all) p.stop();
   }
-  return out;
 }
