@@ -209,7 +209,9 @@ function idleCheck(idle: IdleMemory): Check {
     idle.afterLoad === undefined
       ? undefined
       : `${mbOf(idle.afterLoad)} at rest${idle.restSec === undefined ? '' : ` ${idle.restSec} s`} after the load`,
-    idle.floor === undefined ? undefined : `floor (node + runtime dependencies, nothing started, same rest) ${mbOf(idle.floor)}`,
+    idle.floor === undefined
+      ? undefined
+      : `floor (node + runtime dependencies, nothing started, same rest) ${mbOf(idle.floor)}`,
   ];
   return {
     name,
