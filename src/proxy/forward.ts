@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher, Pool as UndiciPool } from 'undici';
+import Pool from 'undici/lib/dispatcher/pool.js';
 import { announcesBody } from '../http/body-stall.js';
 import { connectionListed, isHopByHop } from '../http/hop-by-hop.js';
 
@@ -44,7 +45,7 @@ const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEO
  * docs/architecture.md for why not @fastify/reply-from).
  */
 export class Forwarder {
-  readonly #pool: Pool;
+  readonly #pool: UndiciPool;
 
   constructor(o: ForwarderOptions) {
     this.#pool = new Pool(o.upstream, {
