@@ -1,8 +1,8 @@
 /**
  * The memory floor of the stack: the RSS of a bare `node` with the image's flags, then with Fastify loaded, then
  * with every runtime dependency of vestibule loaded (and nothing started), each in its own process, read from
- * /proc after the same rest as vestibule's idle reading. vestibule's own idle RSS is read against these: what is left above the last row
- * is vestibule's code and state, the rest is the runtime's and the libraries'.
+ * /proc after the same rest as vestibule's idle reading. vestibule's own idle RSS is read against these: what is
+ * left above the last row is vestibule's code and state, the rest is the runtime's and the libraries'.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
