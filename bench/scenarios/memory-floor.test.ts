@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { floorSteps, measureMemoryFloor } from './memory-floor.js';
 
 const root = join(import.meta.dirname, '../..');
@@ -11,7 +13,9 @@ describe('memory floor', () => {
     assert.deepEqual(steps[0]?.modules, []);
     assert.deepEqual(steps[1]?.modules, ['fastify']);
     const all = steps[2]?.modules ?? [];
-    for (const m of ['fastify', 'ioredis', 'openid-client', 'pino', 'undici']) assert.ok(all.includes(m), m);
+    for (const m of ['fastify', 'ioredis', 'openid-client', 'pino']) assert.ok(all.includes(m), m);
+    assert.ok(all.includes('undici/lib/dispatcher/pool.js'), 'undici as vestibule imports it: the Pool alone');
+    assert.ok(!all.includes('undici'));
   });
 
   it('measures real processes: loading the libraries costs memory a bare node does not use', async () => {
@@ -28,5 +32,35 @@ describe('memory floor', () => {
       /node exited \(9\)/,
     );
     assert.ok(Date.now() - started < 10_000);
+  });
+
+  it('leaves no floor process behind when the bench itself is killed', async () => {
+    const script = [
+      `const { startLoaded } = await import(${JSON.stringify(join(import.meta.dirname, 'memory-floor.ts'))});`,
+      `const p = startLoaded(${JSON.stringify(root)}, [], []);`,
+      'await p.ready;',
+      'process.stdout.write(`${p.pid}\\n`);',
+      'setInterval(() => {}, 1000);',
+    ].join('\n');
+    const bench = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const pid = await new Promise<number>((resolve, reject) => {
+      bench.stdout.once('data', (c: Buffer) => resolve(Number(String(c).trim())));
+      bench.once('exit', (code) => reject(new Error(`exited ${String(code)} before the floor process was ready`)));
+    });
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    assert.ok(pid > 0 && alive(), 'the floor process runs');
+    bench.kill('SIGKILL');
+    for (let i = 0; i < 100 && alive(); i++) await sleep(50);
+    assert.equal(alive(), false, `floor process ${pid} outlived the bench`);
   });
 });

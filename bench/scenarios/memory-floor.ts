@@ -17,10 +17,15 @@ export interface FloorStep {
   readonly rss: number;
 }
 
-/** The module lists of the steps: nothing, Fastify, all of package.json's `dependencies`. */
+/** Where vestibule imports one module of a package instead of its index (see src/proxy/undici-pool.d.ts). */
+const ENTRY_POINTS: Readonly<Record<string, string>> = { undici: 'undici/lib/dispatcher/pool.js' };
+
+/** The module lists of the steps: nothing, Fastify, all of package.json's `dependencies` as vestibule imports them. */
 export function floorSteps(root: string): { label: string; modules: string[] }[] {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-  const deps = Object.keys(pkg.dependencies ?? {}).sort();
+  const deps = Object.keys(pkg.dependencies ?? {})
+    .sort()
+    .map((d) => ENTRY_POINTS[d] ?? d);
   return [
     { label: 'node, nothing loaded', modules: [] },
     { label: 'node + fastify loaded', modules: ['fastify'] },
@@ -29,17 +34,18 @@ export function floorSteps(root: string): { label: string; modules: string[] }[]
 }
 
 /** A node process with the modules of one step imported (and nothing else to do). */
-interface Loaded {
+export interface Loaded {
   readonly ready: Promise<void>;
   readonly pid: number | undefined;
   stop(): void;
 }
 
-function startLoaded(root: string, flags: readonly string[], modules: readonly string[]): Loaded {
-  const script = `for (const m of ${JSON.stringify(modules)}) await import(m); process.stdout.write('ready\\n'); setInterval(() => {}, 1000);`;
+export function startLoaded(root: string, flags: readonly string[], modules: readonly string[]): Loaded {
+  // Kept alive by its stdin, and gone with it: a bench stopped by a signal leaves no floor process behind.
+  const script = `for (const m of ${JSON.stringify(modules)}) await import(m); process.stdin.on('end', () => process.exit(0)).resume(); process.stdout.write('ready\\n');`;
   const child = spawn(process.execPath, [...flags, '--input-type=module', '-e', script], {
     cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Dispatcher, Pool as UndiciPool } from 'undici';
+import type { Dispatcher } from 'undici';
 import Pool from 'undici/lib/dispatcher/pool.js';
+import type { PoolCore } from 'undici/lib/dispatcher/pool.js';
 import { announcesBody } from '../http/body-stall.js';
 import { connectionListed, isHopByHop } from '../http/hop-by-hop.js';
 
@@ -45,7 +46,7 @@ const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEO
  * docs/architecture.md for why not @fastify/reply-from).
  */
 export class Forwarder {
-  readonly #pool: UndiciPool;
+  readonly #pool: PoolCore;
 
   constructor(o: ForwarderOptions) {
     this.#pool = new Pool(o.upstream, {
