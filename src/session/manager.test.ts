@@ -21,9 +21,13 @@ const policy: SessionPolicy = { refreshMarginMs: 5 * MIN, refreshCooldownMs: MIN
 /** Counts the store reads, so a test can tell the cache answered. */
 class CountingStore extends MemoryStore {
   reads = 0;
-  override get(key: string): Promise<Buffer | null> {
+  /** Runs while a read is in flight (after the store answered, before the caller sees it). */
+  duringRead: (() => void) | undefined;
+  override async get(key: string): Promise<Buffer | null> {
     this.reads++;
-    return super.get(key);
+    const value = await super.get(key);
+    this.duringRead?.();
+    return value;
   }
 }
 
@@ -45,13 +49,8 @@ function setup(now: { t: number }, key = randomBytes(32)) {
   const clock = () => now.t;
   const store = new CountingStore(clock);
   const keyring = new Keyring(key);
-  const sessions = new Sessions({
-    store,
-    keyring,
-    keys: storeKeys('vestibule:test'),
-    now: clock,
-    cache: new SessionCache({ now: clock }),
-  });
+  const cache = new SessionCache({ now: clock });
+  const sessions = new Sessions({ store, keyring, keys: storeKeys('vestibule:test'), now: clock, cache });
   const log = pino({ level: 'silent' });
   const keys = storeKeys('vestibule:test');
   const lock = new RefreshLock(store);
@@ -69,7 +68,7 @@ function setup(now: { t: number }, key = randomBytes(32)) {
     claims: { sub: 'u1' },
     ...over,
   });
-  return { store, sessions, manager, record };
+  return { store, sessions, cache, manager, record };
 }
 
 describe('SessionManager.authenticateCached', () => {
@@ -129,5 +128,22 @@ describe('SessionManager.authenticateCached', () => {
     await before.manager.authenticate([cookieValue]);
     assert.ok(before.manager.authenticateCached([cookieValue]), 'the genuine cookie is answered from the cache');
     assert.equal(before.manager.authenticateCached([tampered]), undefined);
+  });
+});
+
+describe('Sessions with the in-process cache', () => {
+  it('does not cache a read that a logout published elsewhere overtook', async () => {
+    const now = { t: Date.UTC(2026, 10, 26) };
+    const { store, sessions: cached, cache, record } = setup(now);
+    const { cookieValue } = await cached.create(record());
+    const id = ticketOf(cached, cookieValue).id;
+    await cached.load(cookieValue); // read once
+    store.duringRead = () => cache.delete(id); // the invalidation arrives while the second read is in flight
+    assert.ok(await cached.load(cookieValue));
+    store.duringRead = undefined;
+    assert.equal(cached.cached(ticketOf(cached, cookieValue)), undefined, 'the overtaken read was not cached');
+    await cached.load(cookieValue);
+    await cached.load(cookieValue);
+    assert.ok(cached.cached(ticketOf(cached, cookieValue)), 'later reads are');
   });
 });

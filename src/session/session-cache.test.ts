@@ -28,20 +28,20 @@ function clocked(o: { maxEntries?: number; ttlMs?: number } = {}) {
 describe('SessionCache', () => {
   it('admits a session read from the store on its second read, not its first', () => {
     const { cache } = clocked();
-    cache.offer('a', session('a'));
+    cache.offer('a', session('a'), cache.epoch);
     assert.equal(cache.get('a'), undefined, 'read once: not cached');
     assert.equal(cache.size, 0);
-    cache.offer('a', session('a', 'at-second'));
+    cache.offer('a', session('a', 'at-second'), cache.epoch);
     assert.equal(cache.get('a')?.record.accessToken, 'at-second');
   });
 
   it('lets a stream of sessions read once pass through without evicting a busy one', () => {
     const { cache } = clocked({ maxEntries: 50 });
-    cache.offer('busy', session('busy'));
-    cache.offer('busy', session('busy'));
+    cache.offer('busy', session('busy'), cache.epoch);
+    cache.offer('busy', session('busy'), cache.epoch);
     // 500 distinct sessions in turn, twice round: each is read again long after the doorkeeper forgot it.
     for (let round = 0; round < 2; round++) {
-      for (let i = 0; i < 500; i++) cache.offer(`scan-${i}`, session(`scan-${i}`));
+      for (let i = 0; i < 500; i++) cache.offer(`scan-${i}`, session(`scan-${i}`), cache.epoch);
     }
     assert.equal(cache.size, 1, 'nothing of the scan was cached');
     assert.equal(cache.get('busy')?.record.accessToken, 'at-busy');
@@ -49,19 +49,19 @@ describe('SessionCache', () => {
 
   it('admits at once the next read of a session whose entry expired (it was in use)', () => {
     const { now, cache } = clocked({ ttlMs: 2_000 });
-    cache.offer('a', session('a'));
-    cache.offer('a', session('a'));
+    cache.offer('a', session('a'), cache.epoch);
+    cache.offer('a', session('a'), cache.epoch);
     now.t += 2_000;
     assert.equal(cache.get('a'), undefined, 'expired');
-    cache.offer('a', session('a', 'at-fresh'));
+    cache.offer('a', session('a', 'at-fresh'), cache.epoch);
     assert.equal(cache.get('a')?.record.accessToken, 'at-fresh');
   });
 
   it('set() caches at once (a session just refreshed or extended is in use) and replaces the entry', () => {
     const { cache } = clocked();
-    cache.set('a', session('a', 'at-1'));
+    cache.set('a', session('a', 'at-1'), cache.epoch);
     assert.equal(cache.get('a')?.record.accessToken, 'at-1');
-    cache.set('a', session('a', 'at-2'));
+    cache.set('a', session('a', 'at-2'), cache.epoch);
     assert.equal(cache.get('a')?.record.accessToken, 'at-2');
     cache.delete('a');
     assert.equal(cache.get('a'), undefined);
@@ -69,7 +69,7 @@ describe('SessionCache', () => {
 
   it('holds at most maxEntries, dropping the least recently cached', () => {
     const { cache } = clocked({ maxEntries: 3 });
-    for (const id of ['a', 'b', 'c', 'd']) cache.set(id, session(id));
+    for (const id of ['a', 'b', 'c', 'd']) cache.set(id, session(id), cache.epoch);
     assert.equal(cache.size, 3);
     assert.equal(cache.get('a'), undefined);
     assert.ok(cache.get('d'));
@@ -77,17 +77,46 @@ describe('SessionCache', () => {
 
   it('caches nothing while disabled, and forgets what it had seen', () => {
     const { cache } = clocked();
-    cache.set('a', session('a'));
-    cache.offer('b', session('b'));
+    cache.set('a', session('a'), cache.epoch);
+    cache.offer('b', session('b'), cache.epoch);
     cache.setEnabled(false);
     assert.equal(cache.get('a'), undefined);
-    cache.set('c', session('c'));
-    cache.offer('b', session('b'));
+    cache.set('c', session('c'), cache.epoch);
+    cache.offer('b', session('b'), cache.epoch);
     assert.equal(cache.size, 0);
     cache.setEnabled(true);
-    cache.offer('b', session('b'));
+    cache.offer('b', session('b'), cache.epoch);
     assert.equal(cache.get('b'), undefined, 'the read before the outage does not count');
-    cache.offer('b', session('b'));
+    cache.offer('b', session('b'), cache.epoch);
     assert.ok(cache.get('b'));
+  });
+
+  it('keeps out a read or write that an invalidation overtook (a logout published while it was in flight)', () => {
+    const { cache } = clocked();
+    cache.offer('a', session('a'), cache.epoch);
+    const before = cache.epoch; // a second read of 'a' starts
+    cache.delete('a'); // another replica's logout arrives meanwhile
+    cache.offer('a', session('a'), before);
+    assert.equal(cache.get('a'), undefined, 'the read that started before the logout is not cached');
+    const write = cache.epoch;
+    cache.delete('b');
+    cache.set('a', session('a'), write);
+    assert.equal(cache.get('a'), undefined, 'nor a write that an invalidation overtook');
+    cache.offer('a', session('a'), cache.epoch);
+    cache.offer('a', session('a'), cache.epoch);
+    assert.ok(cache.get('a'), 'reads that start afterwards are cached again');
+  });
+
+  it('remembers a session again as the most recent when its entry expires, so it is not the first forgotten', () => {
+    const { now, cache } = clocked({ maxEntries: 3, ttlMs: 2_000 });
+    for (const id of ['a', 'b', 'c']) cache.offer(id, session(id), cache.epoch); // remembered: a, b, c
+    cache.set('a', session('a'), cache.epoch); // written (refreshed) while still remembered
+    now.t += 2_000;
+    assert.equal(cache.get('a'), undefined, 'expired; remembered again: b, c, a');
+    cache.offer('d', session('d'), cache.epoch); // forgets the oldest: b
+    cache.offer('a', session('a'), cache.epoch);
+    assert.ok(cache.get('a'), "'a' was still remembered");
+    cache.offer('b', session('b'), cache.epoch);
+    assert.equal(cache.get('b'), undefined, "'b' had been forgotten");
   });
 });

@@ -26,6 +26,7 @@ export class SessionCache {
   /** Ids read once and not cached yet, oldest first; as many as the cache holds at most. */
   readonly #seen = new Set<string>();
   #enabled = true;
+  #epoch = 0;
 
   constructor(o: SessionCacheOptions = {}) {
     this.#max = o.maxEntries ?? 2000;
@@ -35,6 +36,15 @@ export class SessionCache {
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  /**
+   * Moves on whenever an entry is invalidated or the cache is turned off. A caller takes it before reading or
+   * writing the store and hands it to {@link offer} or {@link set}: an invalidation that arrived meanwhile (a
+   * logout on another replica, published while this replica's read was in flight) then keeps the result out.
+   */
+  get epoch(): number {
+    return this.#epoch;
   }
 
   get(id: string): LoadedSession | undefined {
@@ -50,13 +60,14 @@ export class SessionCache {
   }
 
   /** Caches a session just read from the store if it was read before; otherwise only remembers its id. */
-  offer(id: string, session: LoadedSession): void {
-    if (!this.#enabled) return;
-    if (this.#seen.delete(id)) this.set(id, session);
+  offer(id: string, session: LoadedSession, epoch: number): void {
+    if (!this.#enabled || epoch !== this.#epoch) return;
+    if (this.#seen.delete(id)) this.set(id, session, epoch);
     else this.#remember(id);
   }
 
   #remember(id: string): void {
+    this.#seen.delete(id); // to the back: recently read
     this.#seen.add(id);
     if (this.#seen.size > this.#max) {
       const oldest = this.#seen.values().next();
@@ -65,8 +76,8 @@ export class SessionCache {
   }
 
   /** Caches a session that is in use (just read twice, refreshed or extended), replacing any entry. */
-  set(id: string, session: LoadedSession): void {
-    if (!this.#enabled) return;
+  set(id: string, session: LoadedSession, epoch: number): void {
+    if (!this.#enabled || epoch !== this.#epoch) return;
     this.#entries.delete(id);
     this.#entries.set(id, { session, until: this.#now() + this.#ttl });
     if (this.#entries.size > this.#max) {
@@ -77,6 +88,7 @@ export class SessionCache {
 
   delete(id: string): void {
     this.#entries.delete(id);
+    this.#epoch++;
   }
 
   /**
@@ -86,6 +98,7 @@ export class SessionCache {
   setEnabled(enabled: boolean): void {
     this.#enabled = enabled;
     if (!enabled) {
+      this.#epoch++;
       this.#entries.clear();
       this.#seen.clear();
     }

@@ -93,8 +93,9 @@ export class Sessions {
     if (cached) {
       return hasEnded(cached.record, this.#d.now()) ? null : { ...cached, ticket, stale: cached.stale || ticket.stale };
     }
+    const epoch = this.#d.cache?.epoch ?? 0;
     const session = await this.reload(ticket);
-    if (session) this.#d.cache?.offer(ticket.id, session);
+    if (session) this.#d.cache?.offer(ticket.id, session, epoch);
     return session;
   }
 
@@ -121,8 +122,9 @@ export class Sessions {
     record: SessionRecord,
     fence?: { key: string; token: string },
   ): Promise<boolean> {
+    const epoch = this.#d.cache?.epoch ?? 0;
     const written = await this.#d.store.replace(session.key, this.#seal(record, session.key, session.ticket), fence);
-    if (written) this.#d.cache?.set(session.ticket.id, { ...session, record, stale: session.ticket.stale });
+    if (written) this.#d.cache?.set(session.ticket.id, { ...session, record, stale: session.ticket.stale }, epoch);
     else this.#d.cache?.delete(session.ticket.id);
     await this.#announce(session.ticket.id);
     return written;
