@@ -12,6 +12,8 @@ import type { VestibuleCommand } from './target.js';
 /** The commands for vestibule and the Fastify proxy, built or under tsx. */
 export interface NodeTargets {
   readonly vestibule: VestibuleCommand;
+  /** The node flags vestibule runs with (what the memory floor is measured with too). */
+  readonly nodeFlags: readonly string[];
   /** node arguments that run bench/fastify-proxy-server (flags and the script). */
   readonly fastifyProxyArgs: readonly string[];
 }
@@ -23,6 +25,7 @@ export function tsxTargets(nodeFlags: readonly string[] = []): NodeTargets {
       args: [...nodeFlags, '--import', 'tsx', 'src/main.ts'],
       description: nodeFlags.length > 0 ? `sources under tsx, node ${nodeFlags.join(' ')}` : 'sources under tsx',
     },
+    nodeFlags,
     fastifyProxyArgs: ['--import', 'tsx', 'bench/fastify-proxy-server.ts'],
   };
 }
@@ -68,6 +71,7 @@ export function buildTargets(root: string, tmp: string, nodeFlags?: readonly str
       args: [...flags, main],
       description: `${compiled}, node ${flags.length > 0 ? flags.join(' ') : 'without flags'} ${how}`,
     },
+    nodeFlags: flags,
     fastifyProxyArgs: [proxy],
   };
 }

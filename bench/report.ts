@@ -191,7 +191,7 @@ function sections(report: BenchReport): { title: string; head: Cell[]; body: Cel
     },
     { title: 'Login, refresh and token API', head: EXTRA_HEAD, body: extraCells(report) },
     {
-      title: 'Idle memory against the stack’s floor (same node flags as the image, read after the same rest)',
+      title: 'Idle memory against the stack’s floor (same node flags as vestibule, read after the same rest)',
       head: ['process', 'RSS MB'],
       body: memoryCells(report),
     },
