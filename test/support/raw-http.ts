@@ -8,6 +8,8 @@ export interface RawResponse {
   readonly status: number | undefined;
   /** Header fields of the first response, names lower-cased, repeated fields joined with ', '. */
   readonly headers: ReadonlyMap<string, string>;
+  /** The same fields line by line, in order (Set-Cookie lines cannot be joined with ', '). */
+  readonly fields: readonly (readonly [name: string, value: string])[];
   /** Body of the first response (de-chunked when chunked). */
   readonly body: string;
   /** How the exchange ended: a complete response, the server closing, a reset, or our own deadline. */
@@ -17,6 +19,7 @@ export interface RawResponse {
 interface Head {
   status: number;
   headers: Map<string, string>;
+  fields: [string, string][];
   bodyStart: number;
 }
 
@@ -26,15 +29,17 @@ function parseHead(text: string): Head | undefined {
   const [statusLine = '', ...lines] = text.slice(0, end).split('\r\n');
   const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1]);
   const headers = new Map<string, string>();
+  const fields: [string, string][] = [];
   for (const line of lines) {
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
     const name = line.slice(0, colon).trim().toLowerCase();
     const value = line.slice(colon + 1).trim();
+    fields.push([name, value]);
     const prior = headers.get(name);
     headers.set(name, prior === undefined ? value : `${prior}, ${value}`);
   }
-  return { status, headers, bodyStart: end + 4 };
+  return { status, headers, fields, bodyStart: end + 4 };
 }
 
 /** The body of a complete response, or undefined while more bytes are due. */
@@ -88,6 +93,7 @@ export function sendRaw(
         raw: text,
         status: head && Number.isInteger(head.status) ? head.status : undefined,
         headers: head?.headers ?? new Map(),
+        fields: head?.fields ?? [],
         body,
         ended,
       });
