@@ -49,10 +49,10 @@ function setup(now: { t: number }, key = randomBytes(32)) {
   const clock = () => now.t;
   const store = new CountingStore(clock);
   const keyring = new Keyring(key);
-  const cache = new SessionCache({ now: clock });
-  const sessions = new Sessions({ store, keyring, keys: storeKeys('vestibule:test'), now: clock, cache });
-  const log = pino({ level: 'silent' });
   const keys = storeKeys('vestibule:test');
+  const cache = new SessionCache({ now: clock });
+  const sessions = new Sessions({ store, keyring, keys, now: clock, cache });
+  const log = pino({ level: 'silent' });
   const lock = new RefreshLock(store);
   const refresher = new Refresher({ sessions, keys, lock, provider: noIdp, clientId: 'c', policy, now: clock, log });
   const manager = new SessionManager({ sessions, refresher, policy, now: clock, log });

@@ -62,7 +62,7 @@ export class SessionCache {
   /** Caches a session just read from the store if it was read before; otherwise only remembers its id. */
   offer(id: string, session: LoadedSession, epoch: number): void {
     if (!this.#enabled || epoch !== this.#epoch) return;
-    if (this.#seen.delete(id)) this.set(id, session, epoch);
+    if (this.#seen.delete(id)) this.#put(id, session);
     else this.#remember(id);
   }
 
@@ -77,7 +77,10 @@ export class SessionCache {
 
   /** Caches a session that is in use (just read twice, refreshed or extended), replacing any entry. */
   set(id: string, session: LoadedSession, epoch: number): void {
-    if (!this.#enabled || epoch !== this.#epoch) return;
+    if (this.#enabled && epoch === this.#epoch) this.#put(id, session);
+  }
+
+  #put(id: string, session: LoadedSession): void {
     this.#entries.delete(id);
     this.#entries.set(id, { session, until: this.#now() + this.#ttl });
     if (this.#entries.size > this.#max) {
