@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCpuTicks, parseRssBytes, processTree, sampleUsage } from './proc-stats.js';
+import { parseCpuTicks, parseResident, parseRssBytes, processTree, sampleUsage, treeResident } from './proc-stats.js';
 
 describe('/proc parsing', () => {
   it('reads utime+stime even when the command name has spaces and parentheses', () => {
@@ -11,6 +11,20 @@ describe('/proc parsing', () => {
   it('reads VmRSS in bytes, 0 when absent', () => {
     assert.equal(parseRssBytes('Name:\tnode\nVmRSS:\t   51200 kB\nThreads:\t11\n'), 51200 * 1024);
     assert.equal(parseRssBytes('Name:\tzombie\n'), 0);
+  });
+
+  it('reads the file-backed part of RSS beside it', () => {
+    const status = 'VmRSS:\t   85000 kB\nRssAnon:\t   40000 kB\nRssFile:\t   44000 kB\nRssShmem:\t    1000 kB\n';
+    assert.deepEqual(parseResident(status), { rss: 85000 * 1024, file: 44000 * 1024 });
+    assert.deepEqual(parseResident('Name:\tzombie\n'), { rss: 0, file: 0 });
+  });
+
+  it('sums RSS and its file-backed part over a tree; node maps its own binary, so some of it is file-backed', () => {
+    const one = treeResident([process.pid]);
+    assert.ok(one.file > 1024 * 1024, `file-backed ${one.file}`);
+    assert.ok(one.file < one.rss, `${one.file} < ${one.rss}`);
+    const twice = treeResident([process.pid, process.pid]);
+    assert.ok(twice.rss > one.rss && twice.file > one.file);
   });
 
   it('samples this very process: some memory, a process tree that starts with it', () => {

@@ -1,6 +1,6 @@
 /**
- * Memory and CPU of a process tree from Linux /proc: VmRSS from `/proc/<pid>/status`, utime+stime from
- * `/proc/<pid>/stat`. The tree (the process and its descendants) covers servers that fork workers (Apache).
+ * Memory and CPU of a process tree from Linux /proc: VmRSS (and RssFile) from `/proc/<pid>/status`, utime+stime
+ * from `/proc/<pid>/stat`. The tree (the process and its descendants) covers servers that fork workers (Apache).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -19,10 +19,31 @@ export function parseCpuTicks(stat: string): number {
   return Number(f[11]) + Number(f[12]);
 }
 
+/** A `kB` field of /proc/<pid>/status in bytes; 0 when absent (a zombie). */
+function statusBytes(status: string, field: 'VmRSS' | 'RssFile'): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, 'm').exec(status);
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
 /** VmRSS in bytes from the text of /proc/<pid>/status; 0 when absent (a zombie). */
 export function parseRssBytes(status: string): number {
-  const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
-  return m ? Number(m[1]) * 1024 : 0;
+  return statusBytes(status, 'VmRSS');
+}
+
+/** Resident memory, bytes, and the part of it that is file-backed. */
+export interface Resident {
+  readonly rss: number;
+  /**
+   * Pages mapped from files: the `node` binary's code and read-only data, shared libraries. They are the page
+   * cache's, shared by every process that maps the same file, and the same whatever the process does with its
+   * heap; the rest of RSS (anonymous memory) is the process's own.
+   */
+  readonly file: number;
+}
+
+/** VmRSS and RssFile in bytes from the text of /proc/<pid>/status. */
+export function parseResident(status: string): Resident {
+  return { rss: statusBytes(status, 'VmRSS'), file: statusBytes(status, 'RssFile') };
 }
 
 function read(path: string): string | undefined {
@@ -56,6 +77,17 @@ export function processTree(pid: number): number[] {
 /** RSS of the tree in bytes (shared pages of forked workers are counted once per process, as `ps` does). */
 export function treeRss(pids: readonly number[]): number {
   return pids.reduce((sum, p) => sum + parseRssBytes(read(`/proc/${p}/status`) ?? ''), 0);
+}
+
+/** RSS and its file-backed part, summed over the tree. */
+export function treeResident(pids: readonly number[]): Resident {
+  return pids.reduce<Resident>(
+    (sum, p) => {
+      const r = parseResident(read(`/proc/${p}/status`) ?? '');
+      return { rss: sum.rss + r.rss, file: sum.file + r.file };
+    },
+    { rss: 0, file: 0 },
+  );
 }
 
 /** CPU seconds (user + system) the tree has used so far. */

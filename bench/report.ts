@@ -7,6 +7,7 @@ import type { Sample } from './matrix.js';
 import { formatProfile } from './profile.js';
 import type { ProfileResult } from './scenarios/profile-run.js';
 import type { LoginThroughput } from './scenarios/login-throughput.js';
+import type { Resident } from './proc-stats.js';
 import type { FloorStep } from './scenarios/memory-floor.js';
 import type { RefreshStorm } from './scenarios/refresh-storm.js';
 import type { TokenApiResult } from './scenarios/token-api.js';
@@ -22,10 +23,10 @@ export interface BenchReport {
   readonly targets: readonly TargetStart[];
   readonly samples: readonly Sample[];
   /** vestibule (d)'s RSS at rest, `restSec` seconds after the matrix. */
-  readonly idleRssAfter: number | undefined;
+  readonly idleAfter: Resident | undefined;
   readonly restSec?: number | undefined;
   /** vestibule (d)'s RSS right after start and login, before any load. */
-  readonly idleRssFresh: number | undefined;
+  readonly idleFresh: Resident | undefined;
   /** RSS of bare node processes with the stack's libraries loaded: what vestibule's idle RSS is read against. */
   readonly floor?: readonly FloorStep[] | undefined;
   readonly logins?: LoginThroughput | undefined;
@@ -141,8 +142,8 @@ const EXTRA_HEAD = ['measurement', 'result', 'latency', 'count'];
 
 function checkCells(report: BenchReport): Cell[][] {
   return evaluateTargets(report.samples, {
-    fresh: report.idleRssFresh,
-    afterLoad: report.idleRssAfter,
+    fresh: report.idleFresh?.rss,
+    afterLoad: report.idleAfter?.rss,
     restSec: report.restSec,
     floor: report.floor?.at(-1)?.rss,
   }).map((c) => [c.name, c.status, c.detail]);
@@ -150,12 +151,12 @@ function checkCells(report: BenchReport): Cell[][] {
 
 /** The stack's floor, then vestibule's own idle readings: how much of the idle RSS is vestibule's. */
 function memoryCells(report: BenchReport): Cell[][] {
-  const out: Cell[][] = (report.floor ?? []).map((f) => [f.label, mb(f.rss)]);
-  if (report.idleRssFresh !== undefined)
-    out.push(['vestibule (d) right after start and login', mb(report.idleRssFresh)]);
-  if (report.idleRssAfter !== undefined) {
+  const row = (label: string, r: Resident): Cell[] => [label, mb(r.rss), mb(r.file), mb(r.rss - r.file)];
+  const out: Cell[][] = (report.floor ?? []).map((f) => row(f.label, f));
+  if (report.idleFresh !== undefined) out.push(row('vestibule (d) right after start and login', report.idleFresh));
+  if (report.idleAfter !== undefined) {
     const when = report.restSec === undefined ? '' : `, ${report.restSec} s after the load`;
-    out.push([`vestibule (d) at rest${when}`, mb(report.idleRssAfter)]);
+    out.push(row(`vestibule (d) at rest${when}`, report.idleAfter));
   }
   return out;
 }
@@ -192,7 +193,7 @@ function sections(report: BenchReport): { title: string; head: Cell[]; body: Cel
     { title: 'Login, refresh and token API', head: EXTRA_HEAD, body: extraCells(report) },
     {
       title: 'Idle memory against the stack’s floor (same node flags as vestibule, read after the same rest)',
-      head: ['process', 'RSS MB'],
+      head: ['process', 'RSS MB', 'file-backed MB', 'anonymous MB'],
       body: memoryCells(report),
     },
     { title: "Issue 7's targets", head: ['target', 'status', 'measured'], body: checkCells(report) },

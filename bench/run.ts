@@ -15,7 +15,7 @@ import { chooseTool, type LoadTool } from './load.js';
 import { runMatrix, type Sample } from './matrix.js';
 import { HELP, parseOptions, type BenchOptions } from './options.js';
 import { ingressOf } from './ports.js';
-import { processTree, treeRss } from './proc-stats.js';
+import { processTree, treeResident, type Resident } from './proc-stats.js';
 import { formatProfile } from './profile.js';
 import { stopAll, type Service } from './processes.js';
 import { renderMarkdown, renderText, type BenchReport } from './report.js';
@@ -134,9 +134,9 @@ async function benchmark(o: BenchOptions, tmp: string, services: Service[]): Pro
   const targets = started.filter((t): t is Target => !isSkipped(t));
   for (const t of started.filter(isSkipped)) log(`${t.label} skipped: ${t.reason}`);
   const d = targets.find((t) => t.id === 'd');
-  const rssOf = (t: Target | undefined): number | undefined =>
-    t?.pid === undefined ? undefined : treeRss(processTree(t.pid));
-  const idleRssFresh = rssOf(d);
+  const residentOf = (t: Target | undefined): Resident | undefined =>
+    t?.pid === undefined ? undefined : treeResident(processTree(t.pid));
+  const idleFresh = residentOf(d);
 
   const samples: Sample[] = await runMatrix(targets, {
     connections: o.connections,
@@ -147,18 +147,19 @@ async function benchmark(o: BenchOptions, tmp: string, services: Service[]): Pro
     scriptDir: tmp,
     log,
   });
-  // At rest: what a replica holds between bursts once it has served load. V8 gives memory back some seconds
-  // after the allocation rate drops (its memory reducer), so the full run waits for that. The stack's floor,
-  // with vestibule's own node flags, rests as long beside it (after its libraries loaded), so the two are read
-  // alike; the rest reported is the one vestibule had.
-  const minRestSec = o.smoke ? 0.3 : 20;
+  // At rest: what a replica holds between bursts once it has served load. V8 gives memory back only when its
+  // memory reducer runs, which on this stack was 20-40 s after the allocations stopped (a floor process read at
+  // 20 s held 59 MB in one run and 80 MB in another, as the reducer had run or not). So the full run rests 45 s.
+  // The stack's floor, with vestibule's own node flags, rests as long beside it (after its libraries loaded), so
+  // the two are read alike; the rest reported is the one vestibule had.
+  const minRestSec = o.smoke ? 0.3 : 45;
   log(`memory floor of the stack, and vestibule at rest (${minRestSec} s or more)`);
   const restFrom = Date.now();
   const [floor] = await Promise.allSettled([
     measureMemoryFloor(ROOT, node.nodeFlags, { runs: o.smoke ? 1 : 3, settleMs: minRestSec * 1000 }),
     sleep(minRestSec * 1000),
   ]);
-  const idleRssAfter = rssOf(d);
+  const idleAfter = residentOf(d);
   const restSec = Math.round((Date.now() - restFrom) / 100) / 10;
   const extras = await runExtras(ctx, o, tool, d !== undefined);
   if (floor.status === 'rejected') {
@@ -177,9 +178,9 @@ async function benchmark(o: BenchOptions, tmp: string, services: Service[]): Pro
     }),
     targets: started,
     samples,
-    idleRssAfter,
+    idleAfter,
     restSec,
-    idleRssFresh,
+    idleFresh,
     ...extras,
     floor: floor.status === 'fulfilled' ? floor.value : undefined,
   };

@@ -9,12 +9,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { median } from '../stats.js';
-import { treeRss } from '../proc-stats.js';
+import { treeResident, type Resident } from '../proc-stats.js';
 
-export interface FloorStep {
+/** One step's median RSS and median file-backed part over its processes, bytes. */
+export interface FloorStep extends Resident {
   readonly label: string;
-  /** Median RSS over the runs, bytes. */
-  readonly rss: number;
 }
 
 /** Where vestibule imports one module of a package instead of its index (see src/proxy/undici-pool.d.ts). */
@@ -87,15 +86,13 @@ export async function measureMemoryFloor(
   try {
     await Promise.all(all.map((p) => p.ready));
     await sleep(o.settleMs);
-    return steps.map((step) => ({
-      label: step.label,
-      rss: median(
-        step.processes.map((p) => {
-          if (p.pid === undefined) throw new Error('no pid');
-          return treeRss([p.pid]);
-        }),
-      ),
-    }));
+    return steps.map((step) => {
+      const read = step.processes.map((p) => {
+        if (p.pid === undefined) throw new Error('no pid');
+        return treeResident([p.pid]);
+      });
+      return { label: step.label, rss: median(read.map((r) => r.rss)), file: median(read.map((r) => r.file)) };
+    });
   } finally {
     for (const p of all) p.stop();
   }
