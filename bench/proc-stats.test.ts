@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCpuTicks, parseResident, parseRssBytes, processTree, sampleUsage, treeResident } from './proc-stats.js';
+import { parseCpuTicks, parseResident, processTree, sampleUsage, treeResident } from './proc-stats.js';
 
 describe('/proc parsing', () => {
   it('reads utime+stime even when the command name has spaces and parentheses', () => {
@@ -8,12 +8,8 @@ describe('/proc parsing', () => {
     assert.equal(parseCpuTicks(stat), 175);
   });
 
-  it('reads VmRSS in bytes, 0 when absent', () => {
-    assert.equal(parseRssBytes('Name:\tnode\nVmRSS:\t   51200 kB\nThreads:\t11\n'), 51200 * 1024);
-    assert.equal(parseRssBytes('Name:\tzombie\n'), 0);
-  });
-
-  it('reads the file-backed part of RSS beside it', () => {
+  it('reads VmRSS and its file-backed part in bytes, 0 when absent', () => {
+    assert.deepEqual(parseResident('Name:\tnode\nVmRSS:\t   51200 kB\nThreads:\t11\n'), { rss: 51200 * 1024, file: 0 });
     const status = 'VmRSS:\t   85000 kB\nRssAnon:\t   40000 kB\nRssFile:\t   44000 kB\nRssShmem:\t    1000 kB\n';
     assert.deepEqual(parseResident(status), { rss: 85000 * 1024, file: 44000 * 1024 });
     assert.deepEqual(parseResident('Name:\tzombie\n'), { rss: 0, file: 0 });

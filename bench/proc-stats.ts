@@ -25,11 +25,6 @@ function statusBytes(status: string, field: 'VmRSS' | 'RssFile'): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
-/** VmRSS in bytes from the text of /proc/<pid>/status; 0 when absent (a zombie). */
-export function parseRssBytes(status: string): number {
-  return statusBytes(status, 'VmRSS');
-}
-
 /** Resident memory, bytes, and the part of it that is file-backed. */
 export interface Resident {
   readonly rss: number;
@@ -41,7 +36,7 @@ export interface Resident {
   readonly file: number;
 }
 
-/** VmRSS and RssFile in bytes from the text of /proc/<pid>/status. */
+/** VmRSS and RssFile in bytes from the text of /proc/<pid>/status; 0 each when absent (a zombie). */
 export function parseResident(status: string): Resident {
   return { rss: statusBytes(status, 'VmRSS'), file: statusBytes(status, 'RssFile') };
 }
@@ -74,12 +69,10 @@ export function processTree(pid: number): number[] {
   return out;
 }
 
-/** RSS of the tree in bytes (shared pages of forked workers are counted once per process, as `ps` does). */
-export function treeRss(pids: readonly number[]): number {
-  return pids.reduce((sum, p) => sum + parseRssBytes(read(`/proc/${p}/status`) ?? ''), 0);
-}
-
-/** RSS and its file-backed part, summed over the tree. */
+/**
+ * RSS and its file-backed part, summed over the tree (shared pages of forked workers are counted once per
+ * process, as `ps` does).
+ */
 export function treeResident(pids: readonly number[]): Resident {
   return pids.reduce<Resident>(
     (sum, p) => {
@@ -111,7 +104,7 @@ export interface Usage {
 /** Samples a process tree every `everyMs` until `stop()` is called. */
 export function sampleUsage(pid: number, everyMs = 100): { stop(): Usage } {
   let pids = processTree(pid);
-  const idleRss = treeRss(pids);
+  const idleRss = treeResident(pids).rss;
   const cpu0 = treeCpuSeconds(pids);
   const t0 = process.hrtime.bigint();
   let peakRss = idleRss;
@@ -119,13 +112,13 @@ export function sampleUsage(pid: number, everyMs = 100): { stop(): Usage } {
   const timer = setInterval(() => {
     // Apache may start workers under load: re-read the tree now and then.
     if (++ticks % 10 === 0) pids = processTree(pid);
-    peakRss = Math.max(peakRss, treeRss(pids));
+    peakRss = Math.max(peakRss, treeResident(pids).rss);
   }, everyMs);
   return {
     stop: () => {
       clearInterval(timer);
       pids = processTree(pid);
-      peakRss = Math.max(peakRss, treeRss(pids));
+      peakRss = Math.max(peakRss, treeResident(pids).rss);
       const wall = Number(process.hrtime.bigint() - t0) / 1e9;
       return { idleRss, peakRss, cpuCores: wall > 0 ? (treeCpuSeconds(pids) - cpu0) / wall : 0 };
     },
