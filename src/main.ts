@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { buildApps, type Apps } from './app.js';
 import { helpText } from './config/help.js';
 import { ConfigError, loadConfig, type Config } from './config/load.js';
-import { instrumentFetch } from './observability/instrumentation.js';
+import { instrumentFetch } from './observability/fetch-metrics.js';
 import { createLoggers } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { discoverProvider, type IdentityProvider } from './oidc/provider.js';

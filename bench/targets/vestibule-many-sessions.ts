@@ -5,7 +5,7 @@
  * - (g) sends a different seeded session with each request, 10 000 in turn, so vestibule's in-process session
  *   cache rarely helps: every request pays a Redis read, a MAC check and a decryption (the many-users case).
  */
-import { SESSION_COOKIE } from '../../src/http/cookies.js';
+import { SESSION_COOKIE } from '../../src/cookies/our-cookies.js';
 import { seedSessions } from '../seed-sessions.js';
 import type { BenchContext, Target } from '../target.js';
 import { loginVestibule, startVestibule } from './vestibule.js';

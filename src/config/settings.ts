@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import { compilePathGlobs } from '../http/path-match.js';
+import { compilePathGlobs } from '../paths/path-match.js';
 import { parseDuration } from './duration.js';
 
 /** A parse result: the value, or a description of what is wrong with the text. */

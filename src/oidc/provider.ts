@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
 import type { ClientAuthConfig } from '../config/load.js';
-import { IdpResponseError, VestibuleError } from '../errors.js';
+import { IdpResponseError, VestibuleError } from '../errors/registry.js';
 import { createClientAuth } from './client-auth.js';
 import { JwksCache } from './jwks.js';
 import { TokenValidator } from './token-validator.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createPublicKey } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
-import { VestibuleError } from '../errors.js';
+import { VestibuleError } from '../errors/registry.js';
 import { JwksCache } from './jwks.js';
 import { tenantOf, TokenValidator } from './token-validator.js';
 

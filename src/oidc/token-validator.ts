@@ -1,5 +1,5 @@
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { VestibuleError } from '../errors.js';
+import { VestibuleError } from '../errors/registry.js';
 import type { JwksCache } from './jwks.js';
 
 export interface ValidationOptions {

@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import Pool from 'undici/lib/dispatcher/pool.js';
 import type { PoolCore } from 'undici/lib/dispatcher/pool.js';
-import { announcesBody } from '../http/body-stall.js';
-import { connectionListed, isHopByHop } from '../http/hop-by-hop.js';
+import { announcesBody } from './body-stall.js';
+import { connectionListed, isHopByHop } from './hop-by-hop.js';
 
 export interface ForwarderOptions {
   /** The app's origin (http or https). */

@@ -1,16 +1,19 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { JWTPayload } from 'jose';
-import { isVestibuleError, VestibuleError } from '../errors.js';
-import { cookieValues } from '../http/cookie-header.js';
-import { cookieOptions, loginCookieName, SESSION_COOKIE } from '../http/cookies.js';
-import { openLoginState } from '../http/login-state.js';
-import { resolveRedirectTarget } from '../http/redirect-target.js';
+import { isVestibuleError, VestibuleError } from '../errors/registry.js';
+import { cookieValues } from '../cookies/cookie-header.js';
+import { cookieOptions, loginCookieName, SESSION_COOKIE } from '../cookies/our-cookies.js';
+import { openLoginState } from '../login/login-state.js';
+import { resolveRedirectTarget } from '../login/redirect-target.js';
 import type { TokenResult } from '../oidc/provider.js';
 import { timeoutFrom, type SessionPolicy } from '../session/policy.js';
 import type { SessionClaims, SessionRecord } from '../session/record.js';
 import type { RouteDeps } from './deps.js';
-import { ingressOf, noStore, queryOf, rejectNonNavigation, sendErrorPage, single } from './request-info.js';
+import { ingressOf, single } from '../request/request-facts.js';
+import { noStore, sendErrorPage } from '../errors/answers.js';
+import { queryOf } from '../request/request-target.js';
+import { rejectNonNavigation } from './interactive.js';
 
 /**
  * `GET /oauth2/callback`: matches the response to this browser's login cookie, refuses replays, redeems the

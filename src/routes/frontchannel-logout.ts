@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { cookieOptions, SESSION_COOKIE } from '../http/cookies.js';
+import { cookieOptions, SESSION_COOKIE } from '../cookies/our-cookies.js';
 import type { RouteDeps } from './deps.js';
-import { ingressOf, single } from './request-info.js';
+import { ingressOf, single } from '../request/request-facts.js';
 
 /**
  * `GET /oauth2/logout/frontchannel?sid=<sid>[&iss=<issuer>]`: the identity provider ends every session of one

@@ -1,12 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import * as client from 'openid-client';
-import { LOGIN_COOKIE_TTL_SEC, sealLoginState } from '../http/login-state.js';
-import { cookieOptions, loginCookieName, SESSION_COOKIE } from '../http/cookies.js';
-import { cookieValues } from '../http/cookie-header.js';
-import { resolveRedirectTarget } from '../http/redirect-target.js';
+import { LOGIN_COOKIE_TTL_SEC, sealLoginState } from '../login/login-state.js';
+import { cookieOptions, loginCookieName, SESSION_COOKIE } from '../cookies/our-cookies.js';
+import { cookieValues } from '../cookies/cookie-header.js';
+import { resolveRedirectTarget } from '../login/redirect-target.js';
 import type { RouteDeps } from './deps.js';
-import { LOGIN_WINDOW_SEC, overLoginLimit } from './login-rate-limit.js';
-import { ingressOf, noStore, rejectNonNavigation, sendErrorPage, single } from './request-info.js';
+import { LOGIN_WINDOW_SEC, overLoginLimit } from '../login/login-rate-limit.js';
+import { ingressOf, single } from '../request/request-facts.js';
+import { noStore, sendErrorPage } from '../errors/answers.js';
+import { rejectNonNavigation } from './interactive.js';
 
 const PROMPTS = new Set(['login', 'select_account']);
 

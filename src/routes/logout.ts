@@ -1,12 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as client from 'openid-client';
 import type { Ingress } from '../config/ingress.js';
-import { cookieValues } from '../http/cookie-header.js';
-import { cookieOptions, LOGOUT_COOKIE, SESSION_COOKIE } from '../http/cookies.js';
-import { LOGOUT_COOKIE_TTL_SEC, openLogoutState, sealLogoutState } from '../http/logout-state.js';
-import { resolveRedirectTarget } from '../http/redirect-target.js';
+import { cookieValues } from '../cookies/cookie-header.js';
+import { cookieOptions, LOGOUT_COOKIE, SESSION_COOKIE } from '../cookies/our-cookies.js';
+import { LOGOUT_COOKIE_TTL_SEC, openLogoutState, sealLogoutState } from '../login/logout-state.js';
+import { resolveRedirectTarget } from '../login/redirect-target.js';
 import type { RouteDeps } from './deps.js';
-import { ingressOf, noStore, rejectNonNavigation, sendErrorPage, single } from './request-info.js';
+import { ingressOf, single } from '../request/request-facts.js';
+import { noStore, sendErrorPage } from '../errors/answers.js';
+import { rejectNonNavigation } from './interactive.js';
 
 /**
  * `/oauth2/logout` (here and at the identity provider), `/oauth2/logout/callback` (back from it) and

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { cookieValues } from '../http/cookie-header.js';
-import { SESSION_COOKIE } from '../http/cookies.js';
+import { cookieValues } from '../cookies/cookie-header.js';
+import { SESSION_COOKIE } from '../cookies/our-cookies.js';
 import { isActive } from '../session/policy.js';
 import type { RouteDeps } from './deps.js';
-import { noStore } from './request-info.js';
+import { noStore } from '../errors/answers.js';
 
 /**
  * `GET /oauth2/session` (metadata, never refreshes), `GET|POST /oauth2/session/refresh` (refresh now, subject to

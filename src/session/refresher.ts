@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
-import { IdpResponseError, isVestibuleError } from '../errors.js';
+import { IdpResponseError, isVestibuleError } from '../errors/registry.js';
 import type { IdentityProvider } from '../oidc/provider.js';
 import type { StoreKeys } from './keys.js';
 import { cooldownUntil, shouldRefresh, timeoutFrom, type SessionPolicy } from './policy.js';

@@ -1,5 +1,5 @@
 import type { ChainableCommander, Cluster, Redis, RedisOptions } from 'ioredis';
-import { VestibuleError } from '../errors.js';
+import { VestibuleError } from '../errors/registry.js';
 import type { SessionStore } from './store.js';
 
 // Each script touches keys of one hash slot only (a record and its lock share `{id}`), so it runs on Cluster too.

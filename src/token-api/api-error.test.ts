@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { IdpResponseError, VestibuleError } from '../errors.js';
+import { IdpResponseError, VestibuleError } from '../errors/registry.js';
 import { errorResponse, invalidRequest } from './api-error.js';
 
 describe('errorResponse', () => {

@@ -1,4 +1,4 @@
-import { ErrorCodes, IdpResponseError, isVestibuleError } from '../errors.js';
+import { ErrorCodes, IdpResponseError, isVestibuleError } from '../errors/registry.js';
 
 /** An RFC 6749 §5.2 error body, as Texas sends it; `claims` only for a Conditional Access challenge. */
 export interface ErrorBody {

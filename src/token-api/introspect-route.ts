@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { isVestibuleError } from '../errors.js';
+import { isVestibuleError } from '../errors/registry.js';
 import type { TokenValidator } from '../oidc/token-validator.js';
 import { TokenApiError } from './api-error.js';
 import { identityProviderOf } from './identity-provider.js';

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isVestibuleError } from '../errors.js';
+import { isVestibuleError } from '../errors/registry.js';
 import type { IdentityProvider } from '../oidc/provider.js';
 import { TokenApiError } from './api-error.js';
 import { identityProviderOf } from './identity-provider.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Keyring } from '../../src/crypto/keyring.js';
-import { openLoginState } from '../../src/http/login-state.js';
+import { openLoginState } from '../../src/login/login-state.js';
 import { NAVIGATION, startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
 import { atoms, fuzzParams, RUNS } from './fuzz-settings.js';

@@ -43,7 +43,7 @@ const PATHS: [string, Fate][] = [
   ['/echo;/oauth2/session', 'proxied'],
 ];
 
-// Every name src/http/upstream-headers.ts replaces or drops, each also sent as X_Snake, X.Dot and UPPER case.
+// Every name src/proxy/upstream-headers.ts replaces or drops, each also sent as X_Snake, X.Dot and UPPER case.
 describe('path tricks around /oauth2, with and without a session', () => {
   let h: Harness;
   let cookie: string;

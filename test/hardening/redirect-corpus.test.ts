@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Keyring } from '../../src/crypto/keyring.js';
-import { openLoginState, sealLoginState } from '../../src/http/login-state.js';
-import { openLogoutState, sealLogoutState } from '../../src/http/logout-state.js';
+import { openLoginState, sealLoginState } from '../../src/login/login-state.js';
+import { openLogoutState, sealLogoutState } from '../../src/login/logout-state.js';
 import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
 import { TestClient, type Response } from '../support/http-client.js';
 import { openRedirectPayloads, safeRedirects } from './redirect-fixtures.js';
@@ -10,7 +10,7 @@ import { mapLimit } from './map-limit.js';
 
 // The whole open-redirect corpus (test/fixtures/open-redirects.jsonl) through the real HTTP stack: query
 // parsing, the login and logout routes, their sealed cookies, the mock IdP's redirects and both callbacks.
-// src/http/redirect-target.test.ts checks the validator alone; this checks that every route applies it.
+// src/login/redirect-target.test.ts checks the validator alone; this checks that every route applies it.
 
 const PAYLOADS = openRedirectPayloads();
 const CONCURRENCY = 12;

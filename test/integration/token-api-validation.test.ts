@@ -7,7 +7,7 @@ import pino from 'pino';
 import { generateClientJwk } from '../../mock-entra/keys.js';
 import { startMockEntra, type MockEntra } from '../../mock-entra/server.js';
 import { discoverProvider, type IdentityProvider } from '../../src/oidc/provider.js';
-import { createRequireToken, type RequireToken } from '../../src/proxy/require-token.js';
+import { createRequireToken, type RequireToken } from '../../src/access/require-token.js';
 import { buildTokenApi } from '../../src/token-api/server.js';
 
 const APP = randomUUID();

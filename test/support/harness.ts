@@ -5,7 +5,7 @@ import { buildApps } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import { discoverProvider, type IdentityProvider } from '../../src/oidc/provider.js';
 import { createStore } from '../../src/session/create-store.js';
-import { instrumentFetch } from '../../src/observability/instrumentation.js';
+import { instrumentFetch } from '../../src/observability/fetch-metrics.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import type { SessionStore } from '../../src/session/store.js';
 import { generateClientJwk } from '../../mock-entra/keys.js';

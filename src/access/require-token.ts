@@ -1,7 +1,7 @@
 import type { JWTPayload } from 'jose';
 import type { TokenRule } from '../config/settings.js';
-import { isVestibuleError } from '../errors.js';
-import { compilePathGlobs, normalizePath } from '../http/path-match.js';
+import { isVestibuleError } from '../errors/registry.js';
+import { compilePathGlobs, normalizePath } from '../paths/path-match.js';
 import type { TokenValidator } from '../oidc/token-validator.js';
 
 /** What the proxy does with a request: pass it on (`protected: false` or `ok`), or answer 401/403 itself. */

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Ingress } from '../config/ingress.js';
-import { cookieValues } from '../http/cookie-header.js';
-import { COOKIE_PREFIX } from '../http/cookies.js';
+import { cookieValues } from '../cookies/cookie-header.js';
+import { COOKIE_PREFIX } from '../cookies/our-cookies.js';
 
 const COOKIE = `${COOKIE_PREFIX}.logins`;
 /** More logins than this from one browser within the window is a loop (an app that keeps sending users back). */

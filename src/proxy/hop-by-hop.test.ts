@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { responseHeaders } from '../proxy/forward.js';
+import { responseHeaders } from './forward.js';
 import { connectionListed, isHopByHop } from './hop-by-hop.js';
 import { upstreamHeaders } from './upstream-headers.js';
 

@@ -1,5 +1,5 @@
 import type { Keyring } from '../crypto/keyring.js';
-import { LOGOUT_COOKIE } from './cookies.js';
+import { LOGOUT_COOKIE } from '../cookies/our-cookies.js';
 import { openCookie, sealCookie } from './state-cookie.js';
 
 export const LOGOUT_COOKIE_TTL_SEC = 600;

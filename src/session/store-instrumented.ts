@@ -1,5 +1,5 @@
-import type { SessionStore } from '../session/store.js';
-import { idpEndpoint, type Metrics } from './metrics.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { SessionStore } from './store.js';
 
 /** A {@link SessionStore} that times every operation and counts failures; behaviour unchanged. */
 export function instrumentStore(store: SessionStore, metrics: Metrics): SessionStore {
@@ -29,24 +29,5 @@ export function instrumentStore(store: SessionStore, metrics: Metrics): SessionS
     removeFromSet: timed('index_remove', (k, ...m) => store.removeFromSet(k, ...m)),
     ping: timed('ping', () => store.ping()),
     close: () => store.close(),
-  };
-}
-
-/** A fetch that records identity-provider latency and failures by endpoint. */
-export function instrumentFetch(metrics: Metrics, base: typeof fetch = fetch): typeof fetch {
-  return async (input, init) => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    const endpoint = idpEndpoint(url);
-    const end = metrics.idpDuration.startTimer({ endpoint });
-    try {
-      const res = await base(input, init);
-      if (res.status >= 500) metrics.idpErrors.inc({ endpoint });
-      return res;
-    } catch (err) {
-      metrics.idpErrors.inc({ endpoint });
-      throw err;
-    } finally {
-      end();
-    }
   };
 }

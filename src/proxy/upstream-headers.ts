@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { stripCookies } from './cookie-header.js';
-import { COOKIE_PREFIX } from './cookies.js';
+import { stripCookies } from '../cookies/cookie-header.js';
+import { COOKIE_PREFIX } from '../cookies/our-cookies.js';
 import { connectionListed, isHopByHop } from './hop-by-hop.js';
 
 /**

@@ -1,3 +1,15 @@
+/** The path part of the raw request target. */
+export function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/** The query string of the raw request target, without '?'. */
+export function queryOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? '' : url.slice(q + 1);
+}
+
 /**
  * Why a request target must not be passed to the app, or undefined when it may. Only origin-form paths
  * ("/…") are forwarded: an absolute-form target or a path starting with `//` or `/\` would name another host
@@ -6,8 +18,7 @@
  * CVE-2025-54576). Browsers resolve dot segments before sending, so no real page needs them.
  */
 export function requestTargetProblem(url: string): string | undefined {
-  const q = url.indexOf('?');
-  const path = q === -1 ? url : url.slice(0, q);
+  const path = pathOf(url);
   if (path.charCodeAt(0) !== 0x2f) return 'the request target must be a path';
   const second = path.charCodeAt(1);
   if (second === 0x2f || second === 0x5c) return 'the path must not start with // or /\\';
