@@ -36,6 +36,7 @@ const OWNED = [
   'VESTIBULE_BIND_ADDRESS',
   'VESTIBULE_ADMIN_BIND_ADDRESS',
   'VESTIBULE_TOKEN_BIND_ADDRESS',
+  'VESTIBULE_DEVELOPMENT_MODE',
 ];
 
 async function portIsFree(port: number): Promise<boolean> {
@@ -152,6 +153,8 @@ async function main(): Promise<void> {
       VESTIBULE_BIND_ADDRESS: `127.0.0.1:${port}`,
       VESTIBULE_ADMIN_BIND_ADDRESS: '127.0.0.1:0',
       VESTIBULE_TOKEN_BIND_ADDRESS: '127.0.0.1:0',
+      // In-memory sessions and a per-process key: allowed only when asked for by name.
+      VESTIBULE_DEVELOPMENT_MODE: 'true',
     }),
   });
 

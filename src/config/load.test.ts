@@ -10,6 +10,7 @@ const base = {
     'https://login.microsoftonline.com/77678b69-1daf-47b6-9072-771d270ac800/v2.0/.well-known/openid-configuration',
   AZURE_APP_JWK: JWK,
   VESTIBULE_INGRESS: 'https://app.example.com',
+  VESTIBULE_DEVELOPMENT_MODE: 'true',
 };
 
 function problems(env: Record<string, string>): { variable: string; problem: string; example: string }[] {
@@ -85,6 +86,20 @@ describe('loadConfig()', () => {
     assert.match(pub[0]?.problem ?? '', /private key/);
     const secret = loadConfig({ ...noAuth, AZURE_APP_CLIENT_SECRET: 's3cret' });
     assert.deepEqual(secret.clientAuth, { method: 'client_secret_post', secret: 's3cret' });
+  });
+
+  it('refuses the in-memory store and a per-process key unless development mode is asked for by name', () => {
+    const { VESTIBULE_DEVELOPMENT_MODE: _dev, ...production } = base;
+    const found = problems(production);
+    assert.equal(found.length, 1);
+    assert.equal(found[0]?.variable, 'VESTIBULE_REDIS_URL');
+    assert.match(found[0]?.problem ?? '', /VESTIBULE_DEVELOPMENT_MODE=true/);
+    assert.match(found[0]?.example ?? '', /^rediss:\/\//);
+    assert.equal(problems({ ...production, VESTIBULE_DEVELOPMENT_MODE: 'false' })[0]?.variable, 'VESTIBULE_REDIS_URL');
+    const dev = loadConfig(base);
+    assert.equal(dev.developmentMode, true);
+    assert.equal(dev.store.kind, 'memory');
+    assert.equal(dev.ephemeralKey, true);
   });
 
   it('requires a shared encryption key with Redis, of exactly 32 bytes', () => {

@@ -41,6 +41,8 @@ export interface Config {
   readonly encryptionKeyPrevious: readonly Buffer[];
   /** True when no key was configured and a random one was made for this process (in-memory store only). */
   readonly ephemeralKey: boolean;
+  /** VESTIBULE_DEVELOPMENT_MODE: the in-memory store and a per-process key are allowed. */
+  readonly developmentMode: boolean;
   readonly sessionMaxLifetimeMs: number;
   /** Inactivity timeout, or null when off. */
   readonly sessionInactivityTimeoutMs: number | null;
@@ -142,12 +144,21 @@ export function loadConfig(env: Env): Config {
     complain(settings.redisClusterNodes, 'cannot be combined with VESTIBULE_REDIS_SENTINELS (choose one topology)');
   }
   const sharedStore = redisUrl !== undefined || sentinels !== undefined || clusterNodes !== undefined;
+  // The in-memory store and a per-process key lose every session on restart and break with a second replica:
+  // development conveniences that production must ask for by name, not get by leaving a variable out.
+  const developmentMode = read(settings.developmentMode) ?? false;
+  if (!sharedStore && !developmentMode) {
+    complain(
+      settings.redisUrl,
+      `is required (or ${settings.developmentMode.env}=true for an in-memory store on one replica, in development only)`,
+    );
+  }
   let encryptionKey = read(settings.encryptionKey);
   let ephemeralKey = false;
   if (encryptionKey === undefined && env[settings.encryptionKey.env] === undefined) {
     if (sharedStore) {
       complain(settings.encryptionKey, 'is required with Redis (all replicas must share it)');
-    } else {
+    } else if (developmentMode) {
       encryptionKey = randomBytes(32);
       ephemeralKey = true;
     }
@@ -233,6 +244,7 @@ export function loadConfig(env: Env): Config {
     encryptionKey,
     encryptionKeyPrevious,
     ephemeralKey,
+    developmentMode,
     sessionMaxLifetimeMs,
     sessionInactivityTimeoutMs,
     refreshMarginMs,

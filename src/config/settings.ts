@@ -289,7 +289,7 @@ export const settings = {
     env: 'VESTIBULE_REDIS_URL',
     group: 'Sessions',
     description:
-      'redis:// or rediss:// URL of the session store. Unset: an in-memory store, valid for a single replica only.',
+      'redis:// or rediss:// URL of the session store. Required unless VESTIBULE_DEVELOPMENT_MODE=true (then unset means an in-memory store, valid for a single replica only).',
     example: 'rediss://user:password@redis.example.com:6380/0',
     secret: true,
     parse: (raw) => {
@@ -308,7 +308,7 @@ export const settings = {
     env: 'VESTIBULE_ENCRYPTION_KEY',
     group: 'Sessions',
     description:
-      'Base64 of 32 random bytes (openssl rand -base64 32). Encrypts sessions and cookies; all replicas share it. Required with Redis.',
+      'Base64 of 32 random bytes (openssl rand -base64 32). Encrypts sessions and cookies; all replicas share it. Required unless VESTIBULE_DEVELOPMENT_MODE=true.',
     example: 'q3p0Hb4m1lH6lcx1aEYQmJ4vX0wq3Qd5qk8m0m0bYt8=',
     secret: true,
     parse: (raw) => {
@@ -436,6 +436,15 @@ export const settings = {
     example: '45s',
     parse: duration(0, 600_000),
   } satisfies Setting<number>,
+  developmentMode: {
+    env: 'VESTIBULE_DEVELOPMENT_MODE',
+    group: 'Operations',
+    description:
+      'Development only: allows running without VESTIBULE_REDIS_URL (an in-memory store, one replica, lost on restart) and without VESTIBULE_ENCRYPTION_KEY (a random key per process). Without it, both are required.',
+    default: 'false',
+    example: 'true',
+    parse: bool,
+  } satisfies Setting<boolean>,
   logLevel: {
     env: 'VESTIBULE_LOG_LEVEL',
     group: 'Operations',
