@@ -5,8 +5,9 @@
 //      the ServiceMonitor CRD is checked structurally here),
 //   4. the chart's own rules hold on the rendered output (hardening, probes, wiring, no inline secrets),
 // and, once, that README.md lists every key of values.yaml.
-// Cases: the default values, each charts/vestibule/ci/*-values.yaml, and each `--values <file>` given
-// on the command line (layered on the defaults; used by the negative tests).
+// Cases: each charts/vestibule/ci/*-values.yaml (dev-values.yaml is the defaults plus developmentMode), and
+// each `--values <file>` given on the command line (layered on ci/dev-values.yaml; used by the negative
+// tests). The plain defaults configure no session store: the check is that rendering refuses them.
 // Usage: node scripts/check-chart.mjs [--values extra.yaml]...
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -27,6 +28,9 @@ const PROXY_PORT = 7564;
 const ADMIN_PORT = 7565;
 // Env names that carry secrets: they must come from a Secret (valueFrom or envFrom), never a literal.
 const SECRET_ENV = /(SECRET|PASSWORD|PASSWD|TOKEN_KEY|PRIVATE|JWK|ENCRYPTION_KEY|API_KEY|CREDENTIAL)/;
+// The chart's refusal when neither redis.* nor developmentMode is set (templates/_sidecar.tpl).
+const NO_STORE =
+  /no session store: configure redis\.url, redis\.existingSecret, redis\.sentinels or redis\.clusterNodes/;
 const DURATION = /^([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+$/;
 
 const readYaml = (path) => parse(readFileSync(path, 'utf8')) ?? {};
@@ -122,7 +126,8 @@ async function kubernetesProblems(doc) {
 
 // ---------- step 4: the chart's invariants ----------
 
-const envValue = (container, name) => container.env?.find((e) => e.name === name);
+// Kubernetes keeps the last of duplicate env entries (vestibule.extraEnv comes after the chart's own).
+const envValue = (container, name) => container.env?.findLast((e) => e.name === name);
 const portNumber = (container, port) =>
   typeof port === 'number' ? port : container.ports?.find((p) => p.name === port)?.containerPort;
 
@@ -161,6 +166,11 @@ function containerProblems(c, pod, isDefault) {
   );
   if (usesRedis && !envValue(c, 'VESTIBULE_ENCRYPTION_KEY')?.valueFrom?.secretKeyRef)
     p.push('Redis is configured without VESTIBULE_ENCRYPTION_KEY from a Secret');
+  const developmentMode = envValue(c, 'VESTIBULE_DEVELOPMENT_MODE')?.value;
+  if (!usesRedis && developmentMode !== 'true')
+    p.push('no Redis store and no VESTIBULE_DEVELOPMENT_MODE=true: vestibule would refuse to start');
+  if (usesRedis && developmentMode !== undefined)
+    p.push('VESTIBULE_DEVELOPMENT_MODE is set although Redis is configured');
   const shutdown = /^(\d+)s$/.exec(envValue(c, 'VESTIBULE_SHUTDOWN_TIMEOUT')?.value ?? '');
   if (!shutdown) p.push('VESTIBULE_SHUTDOWN_TIMEOUT is not set in seconds');
   else if (!(pod.terminationGracePeriodSeconds >= Number(shutdown[1]) + 5))
@@ -312,15 +322,31 @@ async function main() {
     .filter((f) => f.endsWith('-values.yaml'))
     .sort()
     .map((f) => join(ciDir, f));
+  const devValues = join(ciDir, 'dev-values.yaml');
+  if (!ciFiles.includes(devValues)) throw new Error(`${relative(root, devValues)} is missing`);
+  const devName = relative(chart, devValues);
   const cases = [
-    ['defaults', [], true],
-    ...ciFiles.map((f) => [relative(chart, f), [f], false]),
-    ...extra.map((f) => [`defaults + ${relative(root, f).startsWith('..') ? f : relative(root, f)}`, [f], false]),
+    // dev-values.yaml changes nothing but developmentMode: the default resources are checked there.
+    ...ciFiles.map((f) => [relative(chart, f), [f], f === devValues]),
+    ...extra.map((f) => [
+      `${devName} + ${relative(root, f).startsWith('..') ? f : relative(root, f)}`,
+      [devValues, f],
+      false,
+    ]),
   ];
   const failures = [];
   const undocumented = undocumentedValues();
   if (undocumented.length === 0) console.log(`ok   ${'README values'.padEnd(20)} every key of values.yaml is listed`);
   else failures.push(`FAIL README values:\n  - ${undocumented.join('\n  - ')}`);
+  const refused = runHelm(['template', 'demo', chart, '--namespace', 'demo', '--kube-version', kubeVersion]);
+  if (!refused.ok && NO_STORE.test(refused.output))
+    console.log(`ok   ${'refuses'.padEnd(20)} defaults (no session store, no developmentMode)`);
+  else
+    failures.push(
+      `FAIL refuses [defaults]:\n  - rendering without redis.* or developmentMode must fail with "no session store"${
+        refused.ok ? ', but it rendered' : `, but failed with: ${refused.output}`
+      }`,
+    );
   for (const [name, files, isDefault] of cases) failures.push(...(await checkCase(name, files, isDefault)));
   if (failures.length > 0) {
     console.error(failures.join('\n'));

@@ -13,6 +13,9 @@ The vestibule container. Secrets reach it only through envFrom (Entra) and secre
 {{- if and (gt (int .Values.replicaCount) 1) (not $redis) }}
 {{- fail "replicaCount > 1 needs a shared session store: configure redis.* (sessions in one pod's memory cannot finish a login started on another)" }}
 {{- end }}
+{{- if and (not $redis) (not .Values.developmentMode) }}
+{{- fail "no session store: configure redis.url, redis.existingSecret, redis.sentinels or redis.clusterNodes (vestibule refuses to start without one), or set developmentMode=true for an in-memory store on one replica, in development only" }}
+{{- end }}
 {{- if and $redis (not .Values.encryptionKey.existingSecret) }}
 {{- fail "encryptionKey.existingSecret is required when a Redis store is configured" }}
 {{- end }}
@@ -80,6 +83,10 @@ The vestibule container. Secrets reach it only through envFrom (Entra) and secre
     {{- end }}
     - name: VESTIBULE_SHUTDOWN_TIMEOUT
       value: {{ printf "%ds" (int .Values.vestibule.shutdownTimeoutSeconds) | quote }}
+    {{- if and .Values.developmentMode (not $redis) }}
+    - name: VESTIBULE_DEVELOPMENT_MODE
+      value: "true"
+    {{- end }}
     {{- with .Values.redis }}
     {{- if .url }}
     - name: VESTIBULE_REDIS_URL
