@@ -1,62 +1,13 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import type { Logger } from 'pino';
-import { buildApps, type Apps } from './app.js';
 import { helpText } from './config/help.js';
 import { ConfigError, loadConfig, type Config } from './config/load.js';
-import { instrumentFetch } from './observability/fetch-metrics.js';
 import { createLoggers } from './observability/logger.js';
-import { Metrics } from './observability/metrics.js';
-import { discoverProvider, type IdentityProvider } from './oidc/provider.js';
-import { createStore } from './session/create-store.js';
-import type { SessionStore } from './session/store.js';
+import { start } from './start.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
-}
-
-/** Discovery is retried with backoff for a while: at a cold start the network may not be up yet. */
-async function discoverWithRetry(config: Config, log: Logger, metrics: Metrics): Promise<IdentityProvider> {
-  const deadline = Date.now() + 60_000;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await discoverProvider({
-        wellKnownUrl: config.wellKnownUrl,
-        clientId: config.clientId,
-        clientAuth: config.clientAuth,
-        assertionAudience: config.assertionAudience,
-        allowInsecure: config.allowInsecureIdp,
-        leewaySec: config.tokenLeewayMs / 1000,
-        fetch: instrumentFetch(metrics),
-      });
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      log.warn(
-        { attempt, failure: { message: (err as Error).message } },
-        'identity provider discovery failed; retrying',
-      );
-      await new Promise((r) => setTimeout(r, Math.min(1000 * attempt, 5000)));
-    }
-  }
-}
-
-/**
- * SIGTERM: readiness turns 503 at once, the listeners stop accepting, in-flight requests and websockets get
- * the shutdown timeout to finish (then they are cut), the store connection closes, and the process exits 0.
- */
-async function shutdown(apps: Apps, store: SessionStore, timeoutMs: number, log: Logger): Promise<void> {
-  const servers = [apps.public, apps.token, apps.admin];
-  const drained = Promise.all([apps.public.close(), apps.token.close()]);
-  const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
-  if ((await Promise.race([drained.then(() => 'drained' as const), timer])) === 'timeout') {
-    log.warn({ timeoutMs }, 'shutdown timeout reached; closing the remaining connections');
-    for (const s of servers) s.server.closeAllConnections();
-    apps.cutTunnels();
-    await drained;
-  }
-  await apps.admin.close();
-  await store.close();
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -81,48 +32,38 @@ async function main(argv: readonly string[]): Promise<number> {
   const { log, access } = createLoggers({ level: config.logLevel });
   if (config.store.kind === 'memory') {
     log.warn(
-      'VESTIBULE_REDIS_URL is not set: sessions are kept in memory, valid for ONE replica only and lost on restart',
+      'development mode: sessions are kept in memory, valid for ONE replica only and lost on restart (set VESTIBULE_REDIS_URL for production)',
     );
   }
   if (config.ephemeralKey) {
     log.warn(
-      'VESTIBULE_ENCRYPTION_KEY is not set: a random key was made for this process; sessions end when it restarts',
+      'development mode: a random encryption key was made for this process; sessions end when it restarts (set VESTIBULE_ENCRYPTION_KEY for production)',
     );
   }
   if (config.allowInsecureIdp) log.warn('the identity provider is reached over plain http (loopback development only)');
 
-  const metrics = new Metrics();
-  const store = await createStore(config.store, { logger: log });
-  const provider = await discoverWithRetry(config, log, metrics);
-  let accepting = true;
-  const apps = await buildApps({
-    config,
-    provider,
-    store,
-    logger: log,
-    accessLogger: access,
-    metrics,
-    isAccepting: () => accepting,
-  });
-  await apps.admin.listen({ host: config.adminBind.host, port: config.adminBind.port });
-  await apps.token.listen({ host: config.tokenBind.host, port: config.tokenBind.port });
-  await apps.public.listen({ host: config.bind.host, port: config.bind.port });
+  const vestibule = await start(config, { logger: log, accessLogger: access });
   log.info(
     {
-      issuer: provider.metadata.issuer,
+      issuer: vestibule.provider.metadata.issuer,
       ingresses: config.ingresses.map((i) => i.url),
       upstream: config.upstream,
       store: config.store.kind,
-      listen: { public: apps.public.addresses(), admin: apps.admin.addresses(), token: apps.token.addresses() },
+      listen: {
+        public: vestibule.public.addresses(),
+        admin: vestibule.admin.addresses(),
+        token: vestibule.token.addresses(),
+      },
     },
     'vestibule started',
   );
 
+  let stopping = false;
   const stop = (signal: string): void => {
-    if (!accepting) return;
-    accepting = false;
+    if (stopping) return;
+    stopping = true;
     log.info({ signal }, 'shutting down: draining in-flight requests');
-    shutdown(apps, store, config.shutdownTimeoutMs, log).then(
+    vestibule.stop(config.shutdownTimeoutMs).then(
       () => {
         log.info('stopped');
         log.flush();

@@ -93,8 +93,8 @@ describe('loadConfig()', () => {
     const found = problems(production);
     assert.equal(found.length, 1);
     assert.equal(found[0]?.variable, 'VESTIBULE_REDIS_URL');
-    assert.match(found[0]?.problem ?? '', /VESTIBULE_DEVELOPMENT_MODE=true/);
-    assert.match(found[0]?.example ?? '', /^rediss:\/\//);
+    assert.match(found[0].problem, /VESTIBULE_DEVELOPMENT_MODE=true/);
+    assert.match(found[0].example, /^rediss:\/\//);
     assert.equal(problems({ ...production, VESTIBULE_DEVELOPMENT_MODE: 'false' })[0]?.variable, 'VESTIBULE_REDIS_URL');
     const dev = loadConfig(base);
     assert.equal(dev.developmentMode, true);

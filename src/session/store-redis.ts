@@ -1,6 +1,8 @@
 import type { ChainableCommander, Cluster, Redis, RedisOptions } from 'ioredis';
 import { VestibuleError } from '../errors/registry.js';
 import type { SessionStore } from './store.js';
+import { redisInvalidationBus } from './invalidation-redis.js';
+import type { InvalidationBus, SessionCache } from './session-cache.js';
 
 // Each script touches keys of one hash slot only (a record and its lock share `{id}`), so it runs on Cluster too.
 const SCRIPTS = {
@@ -91,6 +93,10 @@ export class RedisStore implements SessionStore {
     }
     this.#r = client as ScriptClient;
     this.#ack = opts.replicaAck;
+  }
+
+  openInvalidationBus(channel: string, cache: SessionCache): Promise<InvalidationBus> {
+    return redisInvalidationBus(this.client, channel, cache);
   }
 
   /** The underlying client, for the readiness check and metrics. */

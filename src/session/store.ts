@@ -1,3 +1,5 @@
+import type { InvalidationBus, SessionCache } from './session-cache.js';
+
 /**
  * The narrow seam between sessions and where they are kept. Values are opaque sealed bytes: a store never
  * sees a token. Every method is a single-key operation (or one Lua script over keys sharing a hash slot), so
@@ -31,4 +33,10 @@ export interface SessionStore {
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * The channel on which replicas tell each other's caches that a session changed, opened over this store's
+   * own connection (Redis pub/sub), so a store and its bus always come together. Absent on a store one
+   * process holds alone (in memory): there is nobody to tell.
+   */
+  openInvalidationBus?(channel: string, cache: SessionCache): Promise<InvalidationBus>;
 }

@@ -1,13 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Writable } from 'node:stream';
-import { buildApps } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
-import { discoverProvider, type IdentityProvider } from '../../src/oidc/provider.js';
-import { createStore } from '../../src/session/create-store.js';
-import { instrumentFetch } from '../../src/observability/fetch-metrics.js';
+import type { IdentityProvider } from '../../src/oidc/provider.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import type { SessionStore } from '../../src/session/store.js';
+import { start } from '../../src/start.js';
 import { generateClientJwk } from '../../mock-entra/keys.js';
 import { startMockEntra, type MockEntra } from '../../mock-entra/server.js';
 import { freePort, startRedis, type RedisServer } from './redis-server.js';
@@ -47,7 +45,7 @@ export interface Harness {
   readonly provider: IdentityProvider;
   readonly store: SessionStore;
   readonly app: FastifyInstance;
-  /** The admin listener (not listening: use inject) and the token API (listening on a free loopback port). */
+  /** The admin listener and the token API, each listening on a free loopback port. */
   readonly admin: FastifyInstance;
   readonly tokenApi: FastifyInstance;
   readonly metrics: Metrics;
@@ -109,6 +107,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
       VESTIBULE_UPSTREAM: upstream.url,
       VESTIBULE_BIND_ADDRESS: `127.0.0.1:${port}`,
       VESTIBULE_ADMIN_BIND_ADDRESS: '127.0.0.1:0',
+      VESTIBULE_TOKEN_BIND_ADDRESS: '127.0.0.1:0',
       VESTIBULE_REDIS_URL: redis.url,
       VESTIBULE_ENCRYPTION_KEY: encryptionKey,
       VESTIBULE_LOG_LEVEL: o.logLevel ?? 'debug',
@@ -127,28 +126,17 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   });
   const { createLoggers } = await import('../../src/observability/logger.js');
   const { log, access } = createLoggers({ level: config.logLevel, destination: sink });
-  const store = await createStore(config.store, { logger: log });
   const metrics = new Metrics({ processMetrics: false });
-  const provider = await discoverProvider({
-    wellKnownUrl: config.wellKnownUrl,
-    clientId,
-    clientAuth: config.clientAuth,
-    assertionAudience: config.assertionAudience,
-    allowInsecure: config.allowInsecureIdp,
-    leewaySec: config.tokenLeewayMs / 1000,
-    fetch: instrumentFetch(metrics),
-  });
-  const apps = await buildApps({
-    config,
-    provider,
-    store,
+  const vestibule = await start(config, {
     logger: log,
     accessLogger: access,
     metrics,
+    discoveryRetryMs: 0,
     ...(o.now ? { now: o.now } : {}),
+  }).catch(async (err: unknown) => {
+    await cleanUp();
+    throw err;
   });
-  await apps.token.listen({ host: '127.0.0.1', port: 0 });
-  await apps.public.listen({ host: '127.0.0.1', port });
   return {
     mock,
     redis,
@@ -157,13 +145,13 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     clientJwk,
     encryptionKey,
     config,
-    provider,
-    store,
-    app: apps.public,
-    admin: apps.admin,
-    tokenApi: apps.token,
+    provider: vestibule.provider,
+    store: vestibule.store,
+    app: vestibule.public,
+    admin: vestibule.admin,
+    tokenApi: vestibule.token,
     metrics,
-    cutTunnels: apps.cutTunnels,
+    cutTunnels: vestibule.cutTunnels,
     ingress,
     origin,
     logLines: () =>
@@ -175,11 +163,11 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     rawLogs: () => lines.join(''),
     close: async () => {
       // A test that left a websocket open must not hold the listener's close forever.
-      apps.cutTunnels();
-      await apps.public.close();
-      await apps.token.close();
-      await apps.admin.close();
-      await store.close();
+      vestibule.cutTunnels();
+      await vestibule.public.close();
+      await vestibule.token.close();
+      await vestibule.admin.close();
+      await vestibule.store.close();
       if (owned) {
         await mock.close();
         await upstream.close();

@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import type { Metrics } from '../observability/metrics.js';
+import type { StoreKeys } from '../session/keys.js';
+import type { Sessions } from '../session/sessions.js';
+import type { SessionStore } from '../session/store.js';
+
+export interface AdminDeps {
+  readonly metrics: Metrics;
+  readonly store: SessionStore;
+  readonly sessions: Sessions;
+  readonly keys: StoreKeys;
+  /** Readiness: false once shutdown has begun. */
+  readonly isAccepting: () => boolean;
+}
+
+/**
+ * The admin listener's routes: liveness, readiness (the store answers and we are not draining), Prometheus
+ * metrics, and the operator call that ends every session of one user (a leaver, a stolen laptop).
+ */
+export function adminRoutes(admin: FastifyInstance, d: AdminDeps): void {
+  admin.get('/healthz', (_request, reply) => reply.send('ok\n'));
+  admin.get('/metrics', async (_request, reply) =>
+    reply.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics()),
+  );
+  admin.get('/readyz', async (_request, reply) => {
+    if (!d.isAccepting()) return reply.code(503).send('not ready: shutting down\n');
+    try {
+      await d.store.ping();
+    } catch {
+      return reply.code(503).send('not ready: session store unreachable\n');
+    }
+    return 'ready\n';
+  });
+  admin.delete<{ Params: { oid: string } }>('/admin/users/:oid/sessions', async (request, reply) => {
+    const oid = request.params.oid;
+    if (!/^[0-9a-fA-F-]{1,64}$/.test(oid)) return reply.code(400).send({ error: 'oid must be an object id (GUID)' });
+    const ended = await d.sessions.destroyIndexed(d.keys.byOid(oid));
+    d.metrics.logouts.inc({ kind: 'operator' });
+    request.log.info({ oid, ended }, 'operator ended all sessions of a user');
+    return { ended };
+  });
+}

@@ -1,0 +1,12 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { adminRoutes, type AdminDeps } from '../routes/admin.js';
+
+/** The admin listener (probes, metrics, operator calls): its own instance, so the public port never serves them. */
+export function buildAdminServer(logger: FastifyBaseLogger, deps: AdminDeps): FastifyInstance {
+  const admin = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  adminRoutes(admin, deps);
+  return admin;
+}

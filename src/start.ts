@@ -1,0 +1,204 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createRequireToken } from './access/require-token.js';
+import type { Config } from './config/load.js';
+import { Keyring } from './crypto/keyring.js';
+import { discoverWithRetry } from './oidc/discover-with-retry.js';
+import type { IdentityProvider } from './oidc/provider.js';
+import type { AccessLog } from './observability/access-log.js';
+import { instrumentFetch } from './observability/fetch-metrics.js';
+import { Metrics } from './observability/metrics.js';
+import { Tunnels } from './proxy/tunnel.js';
+import { trustedPeers } from './proxy/trusted-peers.js';
+import { buildAdminServer } from './servers/admin-server.js';
+import { buildPublicServer } from './servers/public-server.js';
+import { createStore } from './session/create-store.js';
+import { storeKeys } from './session/keys.js';
+import { SessionManager } from './session/manager.js';
+import type { SessionPolicy } from './session/policy.js';
+import { RefreshLock } from './session/refresh-lock.js';
+import { Refresher } from './session/refresher.js';
+import { SessionCache } from './session/session-cache.js';
+import { Sessions } from './session/sessions.js';
+import { instrumentStore } from './session/store-instrumented.js';
+import type { SessionStore } from './session/store.js';
+import { buildTokenApi } from './token-api/server.js';
+
+export interface StartOptions {
+  readonly logger: Logger;
+  /** Writes the per-request access line (see observability/logger.ts); the request's logger when omitted. */
+  readonly accessLogger?: AccessLog | undefined;
+  /** A fresh registry with process metrics when omitted. */
+  readonly metrics?: Metrics;
+  /** vestibule's clock for every time decision. */
+  readonly now?: () => number;
+  /** How long discovery is retried at a cold start; 60 s when omitted, 0 fails at once. */
+  readonly discoveryRetryMs?: number;
+}
+
+/** A running vestibule: its three listeners, and the parts tests and operators look at. */
+export interface Vestibule {
+  readonly provider: IdentityProvider;
+  readonly store: SessionStore;
+  readonly metrics: Metrics;
+  /** Login routes and the proxy, on VESTIBULE_BIND_ADDRESS. */
+  readonly public: FastifyInstance;
+  /** Probes, metrics and operator calls, on VESTIBULE_ADMIN_BIND_ADDRESS. */
+  readonly admin: FastifyInstance;
+  /** The Texas-compatible token API, on the loopback VESTIBULE_TOKEN_BIND_ADDRESS. */
+  readonly token: FastifyInstance;
+  /** Cuts open websocket tunnels (they outlive a listener's close until the shutdown grace period ends). */
+  readonly cutTunnels: () => void;
+  /**
+   * Readiness turns 503 at once, the listeners stop accepting, in-flight requests and websockets get
+   * `timeoutMs` to finish (then they are cut), and the store connection closes.
+   */
+  readonly stop: (timeoutMs: number) => Promise<void>;
+}
+
+/**
+ * The composition root: builds the whole object graph from the configuration — the store with its
+ * invalidation bus, the identity provider, sessions, refresh, the three servers — and starts listening on the
+ * configured addresses. main.ts and the test harness both start vestibule through here.
+ */
+export async function start(config: Config, o: StartOptions): Promise<Vestibule> {
+  const now = o.now ?? Date.now;
+  const log = o.logger;
+  const metrics = o.metrics ?? new Metrics();
+  const rawStore = await createStore(config.store, { logger: log });
+  let provider: IdentityProvider;
+  try {
+    provider = await discoverWithRetry(
+      {
+        wellKnownUrl: config.wellKnownUrl,
+        clientId: config.clientId,
+        clientAuth: config.clientAuth,
+        assertionAudience: config.assertionAudience,
+        allowInsecure: config.allowInsecureIdp,
+        leewaySec: config.tokenLeewayMs / 1000,
+        fetch: instrumentFetch(metrics),
+      },
+      log,
+      o.discoveryRetryMs ?? 60_000,
+    );
+  } catch (err) {
+    await rawStore.close();
+    throw err;
+  }
+
+  const store = instrumentStore(rawStore, metrics);
+  const keyring = new Keyring(config.encryptionKey, config.encryptionKeyPrevious);
+  const keys = storeKeys(`vestibule:${config.clientId}`);
+  const cache = new SessionCache({ now });
+  const bus = await rawStore.openInvalidationBus?.(`vestibule:${config.clientId}:invalidate`, cache);
+  const sessions = new Sessions({ store, keyring, keys, now, cache, bus });
+  const policy: SessionPolicy = {
+    refreshMarginMs: config.refreshMarginMs,
+    refreshCooldownMs: config.refreshCooldownMs,
+    inactivityTimeoutMs: config.sessionInactivityTimeoutMs,
+  };
+  const refresher = new Refresher({
+    sessions,
+    keys,
+    lock: new RefreshLock(store),
+    provider,
+    clientId: config.clientId,
+    policy,
+    now,
+    log,
+    onOutcome: (outcome) => metrics.refreshes.inc({ outcome }),
+  });
+  const manager = new SessionManager({ sessions, refresher, policy, now, log });
+  const tunnels = new Tunnels(config.upstream, config.upstreamTimeoutMs);
+  let accepting = true;
+
+  const publicServer = await buildPublicServer({
+    log,
+    accessLogger: o.accessLogger,
+    metrics,
+    forwardAuth: config.forwardAuth,
+    routes: {
+      ingresses: config.ingresses,
+      scopes: config.scopes,
+      sessionMaxLifetimeMs: config.sessionMaxLifetimeMs,
+      policy,
+      provider,
+      sessions,
+      manager,
+      store,
+      keys,
+      keyring,
+      now,
+      metrics,
+    },
+    proxy: {
+      tunnels,
+      upstream: config.upstream,
+      upstreamTimeoutMs: config.upstreamTimeoutMs,
+      ingresses: config.ingresses,
+      manager,
+      autoLogin: config.autoLogin,
+      autoLoginIgnorePaths: config.autoLoginIgnorePaths,
+      isTrustedPeer: trustedPeers(config.trustedProxies),
+      metrics,
+      requireToken:
+        config.requireTokenPaths.length > 0
+          ? createRequireToken(config.requireTokenPaths, provider.validator, config.clientId)
+          : undefined,
+    },
+  });
+  publicServer.addHook('onClose', async () => {
+    provider.close();
+    await bus?.close();
+  });
+  const admin = buildAdminServer(log.child({ listener: 'admin' }), {
+    metrics,
+    store,
+    sessions,
+    keys,
+    isAccepting: () => accepting,
+  });
+  const token = await buildTokenApi({
+    provider,
+    clientId: config.clientId,
+    logger: log.child({ listener: 'token' }),
+    now,
+    metrics,
+  });
+
+  const servers = [publicServer, token, admin];
+  try {
+    await admin.listen({ host: config.adminBind.host, port: config.adminBind.port });
+    await token.listen({ host: config.tokenBind.host, port: config.tokenBind.port });
+    await publicServer.listen({ host: config.bind.host, port: config.bind.port });
+  } catch (err) {
+    for (const s of servers) await s.close();
+    await store.close();
+    throw err;
+  }
+
+  return {
+    provider,
+    store,
+    metrics,
+    public: publicServer,
+    admin,
+    token,
+    cutTunnels: () => {
+      tunnels.destroyAll();
+    },
+    stop: async (timeoutMs) => {
+      accepting = false;
+      const drained = Promise.all([publicServer.close(), token.close()]);
+      const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
+      if ((await Promise.race([drained.then(() => 'drained' as const), timer])) === 'timeout') {
+        log.warn({ timeoutMs }, 'shutdown timeout reached; closing the remaining connections');
+        for (const s of servers) s.server.closeAllConnections();
+        tunnels.destroyAll();
+        await drained;
+      }
+      await admin.close();
+      await store.close();
+    },
+  };
+}
