@@ -9,6 +9,7 @@ import {
 } from './policy.js';
 import type { Refresher, RefreshOutcome } from './refresher.js';
 import type { LoadedSession, Sessions } from './sessions.js';
+import type { Ticket } from './ticket.js';
 
 export interface SessionManagerDeps {
   readonly sessions: Sessions;
@@ -45,12 +46,9 @@ export class SessionManager {
    * may be inactive. Null when none is valid. Rejects with STORE_UNAVAILABLE when the store cannot be read.
    */
   async find(cookieValues: readonly string[]): Promise<LoadedSession | null> {
-    // Values that fail the MAC cost no store read and are skipped (planted parent-domain cookies cannot hide
-    // the real one); at most three store reads, so duplicates cannot make us do unbounded work.
+    // At most three store reads, so duplicates cannot make us do unbounded work.
     let reads = 0;
-    for (const value of cookieValues.slice(0, MAX_COOKIE_VALUES)) {
-      const ticket = this.#d.sessions.ticketOf(value);
-      if (!ticket) continue;
+    for (const ticket of this.#verifiedTickets(cookieValues)) {
       const session = await this.#d.sessions.loadTicket(ticket);
       if (session) return session;
       if (++reads === 3) break;
@@ -65,12 +63,17 @@ export class SessionManager {
    */
   async authenticate(cookieValues: readonly string[]): Promise<ActiveSession | null> {
     let session = await this.find(cookieValues);
-    if (!session || !isActive(session.record, this.#d.now())) return null;
-    if (shouldRefresh(session.record, this.#d.now(), this.#d.policy) && !this.#d.refresher.backingOff(session)) {
+    if (!session) return null;
+    let step = this.#step(session);
+    if (step === 'refresh' && this.#d.refresher.backingOff(session)) {
+      step = shouldTouch(session.record, this.#d.now(), this.#d.policy) ? 'touch' : 'use';
+    }
+    if (step === 'inactive') return null;
+    if (step === 'refresh') {
       const outcome = await this.#d.refresher.refresh(session);
       if (outcome.kind === 'ended') return null;
       session = outcome.session;
-    } else if (shouldTouch(session.record, this.#d.now(), this.#d.policy)) {
+    } else if (step === 'touch') {
       // Off the request path: a failed touch only means the deadline moves on a later request.
       this.#d.refresher.touch(session).catch((err: unknown) => {
         this.#d.log.warn({ err: { message: (err as Error).message } }, 'could not extend the session');
@@ -90,27 +93,39 @@ export class SessionManager {
    * What {@link authenticate} would answer, given at once when the session is in the in-process cache and
    * needs nothing done (no refresh, no deadline to push out, no re-issue): the common case of a busy session,
    * without the promises and turns of the event loop of the full path. Undefined means: ask authenticate.
+   * The same selection ({@link #verifiedTickets}) and the same policy ({@link #step}) as authenticate.
    */
   authenticateCached(cookieValues: readonly string[]): ActiveSession | undefined {
-    const sessions = this.#d.sessions;
     // The value authenticate would try first: the first whose MAC verifies.
-    const limit = Math.min(cookieValues.length, MAX_COOKIE_VALUES);
-    let session: LoadedSession | undefined;
-    for (let i = 0; i < limit; i++) {
-      const ticket = sessions.ticketOf(cookieValues[i]);
-      if (ticket) {
-        session = sessions.cached(ticket);
-        break;
-      }
+    for (const ticket of this.#verifiedTickets(cookieValues)) {
+      const session = this.#d.sessions.cached(ticket);
+      if (!session || this.#step(session) !== 'use') return undefined;
+      const accessToken = this.accessToken(session);
+      return accessToken === undefined ? undefined : { session, accessToken };
     }
-    if (!session) return undefined;
+    return undefined;
+  }
+
+  /**
+   * The tickets of the cookie values whose MAC verifies, in order. Values that fail the MAC cost no store read
+   * and are skipped (planted parent-domain cookies cannot hide the real one).
+   */
+  *#verifiedTickets(cookieValues: readonly string[]): Generator<Ticket> {
+    const limit = Math.min(cookieValues.length, MAX_COOKIE_VALUES);
+    for (let i = 0; i < limit; i++) {
+      const ticket = this.#d.sessions.ticketOf(cookieValues[i]);
+      if (ticket) yield ticket;
+    }
+  }
+
+  /** What a loaded session needs before it may serve a request. */
+  #step(session: LoadedSession): 'inactive' | 'refresh' | 'touch' | 'use' {
     const now = this.#d.now();
     const r = session.record;
-    if (!isActive(r, now) || shouldRefresh(r, now, this.#d.policy) || shouldTouch(r, now, this.#d.policy)) {
-      return undefined;
-    }
-    const accessToken = this.accessToken(session);
-    return accessToken === undefined ? undefined : { session, accessToken };
+    if (!isActive(r, now)) return 'inactive';
+    if (shouldRefresh(r, now, this.#d.policy)) return 'refresh';
+    if (shouldTouch(r, now, this.#d.policy)) return 'touch';
+    return 'use';
   }
 
   /** Refreshes now, subject to the cooldown (the session refresh endpoint). */

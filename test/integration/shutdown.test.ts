@@ -33,6 +33,7 @@ describe('graceful shutdown of the real process', () => {
         VESTIBULE_ADMIN_BIND_ADDRESS: `127.0.0.1:${admin}`,
         VESTIBULE_TOKEN_BIND_ADDRESS: `127.0.0.1:${token}`,
         VESTIBULE_SHUTDOWN_TIMEOUT: '10s',
+        VESTIBULE_DEVELOPMENT_MODE: 'true',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
