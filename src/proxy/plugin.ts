@@ -1,22 +1,22 @@
-import { ServerResponse, type IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { decideAccess, NOT_PROTECTED, type AccessFacts } from '../access/decision.js';
+import type { RequireToken } from '../access/require-token.js';
 import type { Ingress } from '../config/ingress.js';
-import { isVestibuleError } from '../errors/registry.js';
 import { cookieValues } from '../cookies/cookie-header.js';
 import { cookieOptions, SESSION_COOKIE } from '../cookies/our-cookies.js';
-import { loginResponseKind, wantsJson } from '../request/navigation.js';
-import { compilePathGlobs, normalizePath } from '../paths/path-match.js';
-import { requestTargetProblem } from '../request/request-target.js';
-import { upstreamHeaders } from './upstream-headers.js';
+import { isVestibuleError } from '../errors/registry.js';
 import type { Metrics } from '../observability/metrics.js';
-import { Forwarder, responseHeaders, type ForwardFailure } from './forward.js';
-import type { RequireToken } from '../access/require-token.js';
-import type { Tunnels } from './tunnel.js';
+import { compilePathGlobs, normalizePath } from '../paths/path-match.js';
+import { loginResponseKind } from '../request/navigation.js';
 import { ingressOf } from '../request/request-facts.js';
-import { pathOf } from '../request/request-target.js';
-import { sendErrorPage } from '../errors/answers.js';
+import { hostProblem, pathOf, requestTargetProblem } from '../request/request-target.js';
 import type { SessionManager } from '../session/manager.js';
+import { answerVerdict } from './access-answer.js';
+import { Forwarder, type ForwardFailure } from './forward.js';
+import type { Tunnels } from './tunnel.js';
+import { upstreamHeaders } from './upstream-headers.js';
+import { upstreamFailed } from './upstream-failure.js';
+import { openTunnel, pendingUpgrade, routeUpgrades } from './upgrades.js';
 
 export interface ProxyDeps {
   readonly upstream: string;
@@ -30,11 +30,11 @@ export interface ProxyDeps {
   /** Protected paths (VESTIBULE_REQUIRE_TOKEN_PATHS), or undefined when none are configured. */
   readonly requireToken?: RequireToken | undefined;
   readonly metrics: Metrics;
-  /** Open websocket tunnels; main.ts cuts them when the shutdown grace period ends. */
+  /** Open websocket tunnels; they are cut when the shutdown grace period ends. */
   readonly tunnels: Tunnels;
 }
 
-/** Per-request authentication result, set by the pre-handler and read when the upstream headers are built. */
+/** Per-request result of the access decision, set by the pre-handler and read when the upstream headers are built. */
 interface ProxyAuth {
   accessToken: string | undefined;
   ingress: Ingress;
@@ -50,17 +50,14 @@ declare module 'fastify' {
 // the page (cross-site tracing).
 const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
 
-/** Upgrade requests (websockets) waiting for their route: the client socket and the bytes after the head. */
-const upgrades = new WeakMap<IncomingMessage, { socket: Duplex; head: Buffer }>();
-
 /**
  * Everything outside /oauth2 goes to the app, streamed both ways (bodies are never buffered) and websockets
  * included, with the session's access token as `Authorization: Bearer`, our cookies removed and forwarding
- * headers set by us.
+ * headers set by us. Whether a request goes on is {@link decideAccess}'s verdict on the facts gathered here.
  */
 export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Error) => void): void {
   app.decorateRequest('proxyAuth', null);
-  const ignored = compilePathGlobs(['/favicon.ico', '/robots.txt', ...d.autoLoginIgnorePaths]);
+  const exempt = compilePathGlobs(['/favicon.ico', '/robots.txt', ...d.autoLoginIgnorePaths]);
   const forwarder = new Forwarder({ upstream: d.upstream, timeoutMs: d.upstreamTimeoutMs, connections: 256 });
   app.addHook('onClose', async () => forwarder.close());
   // Bodies are streamed to the app as they arrive; nothing here parses them.
@@ -85,7 +82,7 @@ export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Err
 
   const failed = (reply: FastifyReply, kind: ForwardFailure): void => {
     d.metrics.upstreamErrors.inc({ kind });
-    upstreamFailed(reply, kind === 'timeout');
+    upstreamFailed(reply, kind === 'timeout', reply.request.proxyAuth?.ingress);
   };
 
   app.route({
@@ -93,23 +90,33 @@ export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Err
     url: '/*',
     config: { routeClass: 'proxy' },
     preHandler: (request, reply, done) => {
-      const problem = targetProblem(request);
-      const cookies = problem === undefined ? cookieValues(request.headers.cookie, SESSION_COOKIE) : [];
-      // A busy session is usually in the in-process cache: answered without a promise (see authenticateCached).
-      if (problem === undefined && d.requireToken === undefined) {
+      const targetProblem = hostProblem(request.headers.host) ?? requestTargetProblem(request.url);
+      const cookies = targetProblem === undefined ? cookieValues(request.headers.cookie, SESSION_COOKIE) : [];
+      // A busy session is usually in the in-process cache: decided without a promise (see authenticateCached).
+      if (targetProblem === undefined && d.requireToken === undefined) {
         const active = d.manager.authenticateCached(cookies);
         if (active) {
-          request.proxyAuth = { accessToken: active.accessToken, ingress: ingressOf(request, d.ingresses) };
-          done();
-          return;
+          const verdict = decideAccess({
+            targetProblem,
+            session: { kind: 'active', accessToken: active.accessToken },
+            token: NOT_PROTECTED,
+            autoLogin: d.autoLogin,
+            loginExempt: false,
+            navigation: false,
+          });
+          if (verdict.kind === 'forward') {
+            request.proxyAuth = { accessToken: verdict.accessToken, ingress: ingressOf(request, d.ingresses) };
+            done();
+            return;
+          }
         }
       }
-      authenticate(request, reply, d, ignored, { problem, cookies }).then(() => done(), done);
+      decide(request, reply, d, exempt, { targetProblem, cookies }).then(() => done(), done);
     },
     handler: (request, reply) => {
       const auth = request.proxyAuth ?? { accessToken: undefined, ingress: ingressOf(request, d.ingresses) };
       const headers = headersFor(request, auth);
-      const upgrade = upgrades.get(request.raw);
+      const upgrade = pendingUpgrade(request);
       if (upgrade) {
         openTunnel(request, reply, headers, upgrade, d, failed);
         return;
@@ -140,152 +147,55 @@ export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Err
   done();
 }
 
-/**
- * Sends upgrade requests through Fastify's router like any other request, so the same hooks (auth, limits,
- * logging) run before the route handler opens the tunnel. An answer other than a tunnel ends the socket.
- */
-function routeUpgrades(app: FastifyInstance): void {
-  app.server.on('upgrade', (raw: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
-    upgrades.set(raw, { socket, head });
-    const res = new ServerResponse(raw);
-    res.assignSocket(socket as never);
-    res.on('finish', () => socket.destroy());
-    app.routing(raw, res);
-  });
-}
-
-function openTunnel(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  headers: Record<string, string | string[]>,
-  upgrade: { socket: Duplex; head: Buffer },
-  d: ProxyDeps,
-  failed: (reply: FastifyReply, kind: ForwardFailure) => void,
-): void {
-  d.tunnels.open(
-    { url: request.url, headers, upgrade: String(request.headers.upgrade), client: upgrade.socket, head: upgrade.head },
-    {
-      onOpen: () => {
-        reply.hijack();
-        d.metrics.websockets.inc();
-      },
-      onClose: () => d.metrics.websockets.dec(),
-      onRefused: (response) => {
-        // The app's own answer, filtered like any proxied answer (responseHeaders), sent through Fastify.
-        const h = responseHeaders(response.rawHeaders);
-        reply.code(response.statusCode ?? 502);
-        for (let i = 0; i + 1 < h.length; i += 2) reply.header(h[i] ?? '', h[i + 1]);
-        void reply.send(response);
-      },
-      onFailure: (kind) => failed(reply, kind),
-    },
-  );
-}
-
-async function authenticate(
+/** Gathers the facts of a request, asks {@link decideAccess}, and answers when the request stops here. */
+async function decide(
   request: FastifyRequest,
   reply: FastifyReply,
   d: ProxyDeps,
-  ignored: (path: string | null) => boolean,
-  /** What the pre-handler already read: {@link targetProblem}'s verdict and the session cookie's values. */
-  seen: { problem: string | undefined; cookies: readonly string[] },
+  exempt: (path: string | null) => boolean,
+  /** What the pre-handler already read: the target's problem and the session cookie's values. */
+  seen: { targetProblem: string | undefined; cookies: readonly string[] },
 ): Promise<void> {
   const ingress = ingressOf(request, d.ingresses);
-  const rawPath = pathOf(request.url);
-  if (seen.problem !== undefined) {
-    await reply.code(400).send({ error: 'bad_request', error_description: seen.problem });
+  let session: AccessFacts['session'] = { kind: 'none' };
+  if (seen.targetProblem === undefined) {
+    try {
+      const active = await d.manager.authenticate(seen.cookies);
+      if (active) session = { kind: 'active', accessToken: active.accessToken };
+      // A plain header (not reply.setCookie, which only onSend applies), so the forwarder can pass it on too.
+      if (active?.renewedCookie) {
+        const options = cookieOptions(ingress, 'session');
+        reply.header('set-cookie', reply.server.serializeCookie(SESSION_COOKIE, active.renewedCookie, options));
+      }
+    } catch (err) {
+      if (!isVestibuleError(err) || err.code !== 'STORE_UNAVAILABLE') throw err;
+      request.log.error({ failure: { errorCode: err.code, message: err.message } }, 'session store unavailable');
+      session = { kind: 'unavailable' };
+    }
+  }
+  const accessToken = session.kind === 'active' ? session.accessToken : undefined;
+  const token =
+    d.requireToken && seen.targetProblem === undefined && !(session.kind === 'unavailable' && d.autoLogin)
+      ? await d.requireToken(request.url, request.headers.authorization, accessToken)
+      : NOT_PROTECTED;
+  const verdict = decideAccess({
+    targetProblem: seen.targetProblem,
+    session,
+    token,
+    autoLogin: d.autoLogin,
+    // Only read when it can matter (auto-login, no session): normalising the path is not free.
+    loginExempt: d.autoLogin && accessToken === undefined && exempt(normalizePath(pathOf(request.url))),
+    navigation: loginResponseKind(request.method, request.headers) === 'redirect',
+  });
+  if (verdict.kind === 'forward') {
+    request.proxyAuth = { accessToken: verdict.accessToken, ingress };
     return;
   }
-  let accessToken: string | undefined;
-  try {
-    const active = await d.manager.authenticate(seen.cookies);
-    accessToken = active?.accessToken;
-    // A plain header (not reply.setCookie, which only onSend applies), so the forwarder can pass it on too.
-    if (active?.renewedCookie) {
-      const options = cookieOptions(ingress, 'session');
-      reply.header('set-cookie', reply.server.serializeCookie(SESSION_COOKIE, active.renewedCookie, options));
-    }
-  } catch (err) {
-    if (!isVestibuleError(err) || err.code !== 'STORE_UNAVAILABLE') throw err;
-    request.log.error({ failure: { errorCode: err.code, message: err.message } }, 'session store unavailable');
-    // Without auto-login the app decides (the request goes on unauthenticated); with it, a login loop would
-    // not help while the store is down.
-    if (d.autoLogin) {
-      await reply.code(503).header('retry-after', '5').send({ error: 'session store unavailable, please retry' });
-      return;
-    }
-  }
-  request.proxyAuth = { accessToken, ingress };
-  if (d.requireToken) {
-    const decision = await d.requireToken(request.url, request.headers.authorization, accessToken);
-    if (decision.protected && decision.ok !== true) {
-      reply.code(decision.status ?? 401).header('cache-control', 'no-store');
-      if (decision.wwwAuthenticate) reply.header('www-authenticate', decision.wwwAuthenticate);
-      await reply.send({
-        error: decision.status === 403 ? 'insufficient_scope' : 'invalid_token',
-        error_description: decision.reason,
-      });
-      return;
-    }
-    if (decision.protected) return;
-  }
-  if (accessToken !== undefined || !d.autoLogin || ignored(normalizePath(rawPath))) return;
-
-  const loginUrl = `${ingress.routePrefix}/oauth2/login`;
-  if (loginResponseKind(request.method, request.headers) === 'redirect') {
-    await reply.redirect(`${loginUrl}?redirect=${encodeURIComponent(request.url)}`, 302);
-    return;
-  }
-  const target = refererPath(request.headers.referer, ingress) ?? ingress.path;
-  const location = `${loginUrl}?redirect=${encodeURIComponent(target)}`;
-  reply.code(401).header('location', location).header('cache-control', 'no-store');
-  if (request.method === 'HEAD') await reply.send();
-  else if (wantsJson(request.headers))
-    await reply.send({ error: 'unauthenticated, please log in', login_url: location });
-  else await reply.type('text/plain; charset=utf-8').send(`unauthenticated, please log in: ${location}\n`);
-}
-
-/** Why the request may not go to the app as it is (answered 400), or undefined. */
-function targetProblem(request: FastifyRequest): string | undefined {
-  // The Host is passed on to the app; one that is not a host[:port] is refused here rather than by the client
-  // library towards the app (which would look like the app being down).
-  const host = request.headers.host;
-  if (host !== undefined && !HOST.test(host)) return 'invalid Host header';
-  // Only plain paths reach the app (see request-target.ts for what is refused and why).
-  return requestTargetProblem(request.url);
+  await answerVerdict(request, reply, verdict, ingress);
 }
 
 /** Set-Cookie values already on the reply. */
 function setCookiesOf(reply: FastifyReply): string[] | undefined {
   const v = reply.getHeader('set-cookie');
   return v === undefined ? undefined : Array.isArray(v) ? v : [String(v)];
-}
-
-const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(:\d{1,5})?$/;
-
-/** The path+query of a same-origin Referer (where an SPA should return after login), else undefined. */
-function refererPath(referer: string | undefined, ingress: Ingress): string | undefined {
-  if (!referer) return undefined;
-  try {
-    const u = new URL(referer);
-    return u.origin === ingress.origin ? pathOf(u.pathname) + u.search : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function upstreamFailed(reply: FastifyReply, timedOut: boolean): void {
-  const status = timedOut ? 504 : 502;
-  const message = timedOut ? 'The application did not answer in time.' : 'The application is not reachable.';
-  const request = reply.request;
-  const ingress = request.proxyAuth?.ingress;
-  if (ingress && loginResponseKind(request.method, request.headers) === 'redirect') {
-    void sendErrorPage(reply, { status, title: 'Service unavailable', message, ingress });
-    return;
-  }
-  void reply
-    .code(status)
-    .header('cache-control', 'no-store')
-    .send({ error: timedOut ? 'upstream_timeout' : 'bad_gateway', error_description: message, request_id: request.id });
 }

@@ -35,3 +35,14 @@ export function requestTargetProblem(url: string): string | undefined {
   if (segments.includes('..') || segments.includes('.')) return 'dot segments are not allowed in the path';
   return undefined;
 }
+
+const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(:\d{1,5})?$/;
+
+/**
+ * Why a Host header must not be passed on, or undefined. The Host goes to the app; one that is not a
+ * host[:port] is refused here rather than by the client library towards the app (which would look like the
+ * app being down).
+ */
+export function hostProblem(host: string | undefined): string | undefined {
+  return host !== undefined && !HOST.test(host) ? 'invalid Host header' : undefined;
+}

@@ -1,0 +1,69 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AccessVerdict } from '../access/decision.js';
+import type { Ingress } from '../config/ingress.js';
+import { wantsJson } from '../request/navigation.js';
+import { pathOf } from '../request/request-target.js';
+
+/**
+ * Writes the answer of a verdict that stops the request at the proxy (everything but `forward`): the
+ * HTTP shape of each decision, kept apart from the decision itself.
+ */
+export async function answerVerdict(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  verdict: Exclude<AccessVerdict, { kind: 'forward' }>,
+  ingress: Ingress,
+): Promise<void> {
+  switch (verdict.kind) {
+    case 'bad_request':
+      await reply.code(400).send({ error: 'bad_request', error_description: verdict.reason });
+      return;
+    case 'store_unavailable':
+      await reply.code(503).header('retry-after', '5').send({ error: 'session store unavailable, please retry' });
+      return;
+    case 'deny':
+      reply.code(verdict.status).header('cache-control', 'no-store');
+      if (verdict.wwwAuthenticate) reply.header('www-authenticate', verdict.wwwAuthenticate);
+      await reply.send({
+        error: verdict.status === 403 ? 'insufficient_scope' : 'invalid_token',
+        error_description: verdict.reason,
+      });
+      return;
+    case 'login':
+      await sendToLogin(request, reply, verdict.via, ingress);
+      return;
+  }
+}
+
+async function sendToLogin(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  via: 'redirect' | 'challenge',
+  ingress: Ingress,
+): Promise<void> {
+  const loginUrl = `${ingress.routePrefix}/oauth2/login`;
+  if (via === 'redirect') {
+    await reply.redirect(`${loginUrl}?redirect=${encodeURIComponent(request.url)}`, 302);
+    return;
+  }
+  // fetch/XHR cannot follow a redirect to the identity provider: 401 with where the page should send the user,
+  // back to the page that made the call (its Referer) rather than to the API URL.
+  const target = refererPath(request.headers.referer, ingress) ?? ingress.path;
+  const location = `${loginUrl}?redirect=${encodeURIComponent(target)}`;
+  reply.code(401).header('location', location).header('cache-control', 'no-store');
+  if (request.method === 'HEAD') await reply.send();
+  else if (wantsJson(request.headers))
+    await reply.send({ error: 'unauthenticated, please log in', login_url: location });
+  else await reply.type('text/plain; charset=utf-8').send(`unauthenticated, please log in: ${location}\n`);
+}
+
+/** The path+query of a same-origin Referer (where an SPA should return after login), else undefined. */
+function refererPath(referer: string | undefined, ingress: Ingress): string | undefined {
+  if (!referer) return undefined;
+  try {
+    const u = new URL(referer);
+    return u.origin === ingress.origin ? pathOf(u.pathname) + u.search : undefined;
+  } catch {
+    return undefined;
+  }
+}
