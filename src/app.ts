@@ -1,9 +1,9 @@
 import fastifyCookie from '@fastify/cookie';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/load.js';
 import { Keyring } from './crypto/keyring.js';
-import { isVestibuleError } from './errors/registry.js';
+import { vestibuleErrorHandler } from './errors/error-handler.js';
 import type { IdentityProvider } from './oidc/provider.js';
 import { instrumentStore } from './session/store-instrumented.js';
 import { Metrics } from './observability/metrics.js';
@@ -130,21 +130,7 @@ export async function buildApps(deps: AppDeps): Promise<Apps> {
   // request.cookies is never read (the session cookie is parsed on its own, tolerant of duplicates), so
   // no per-request parsing hook; replies still serialise reply.setCookie.
   await app.register(fastifyCookie, { hook: false });
-  app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (isVestibuleError(err)) {
-      if (err.status >= 500)
-        request.log.error({ failure: { errorCode: err.code, message: err.message } }, 'request failed');
-      else request.log.info({ failure: { errorCode: err.code, message: err.message } }, 'request rejected');
-      const body =
-        err.code === 'NOT_NAVIGATION'
-          ? { error: 'unauthenticated', error_description: err.message, error_path: err.detail }
-          : { error: err.code.toLowerCase(), error_description: err.message };
-      return noStore(reply).code(err.status).send(body);
-    }
-    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
-    if (status >= 500) request.log.error({ err }, 'unexpected error');
-    return reply.code(status).send({ error: status >= 500 ? 'internal_error' : 'bad_request', request_id: request.id });
-  });
+  app.setErrorHandler(vestibuleErrorHandler);
 
   const prefixes = [...new Set(config.ingresses.map((i) => i.routePrefix))];
   for (const prefix of prefixes) {
