@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessVerdict } from '../access/decision.js';
 import type { Ingress } from '../config/ingress.js';
+import { sendError } from '../errors/answers.js';
 import { wantsJson } from '../request/navigation.js';
 import { pathOf } from '../request/request-target.js';
 
@@ -16,17 +17,15 @@ export async function answerVerdict(
 ): Promise<void> {
   switch (verdict.kind) {
     case 'bad_request':
-      await reply.code(400).send({ error: 'bad_request', error_description: verdict.reason });
+      await sendError(reply, 'PROXY_BAD_REQUEST', { detail: verdict.reason });
       return;
     case 'store_unavailable':
-      await reply.code(503).header('retry-after', '5').send({ error: 'session store unavailable, please retry' });
+      await sendError(reply, 'PROXY_STORE_UNAVAILABLE');
       return;
     case 'deny':
-      reply.code(verdict.status).header('cache-control', 'no-store');
-      if (verdict.wwwAuthenticate) reply.header('www-authenticate', verdict.wwwAuthenticate);
-      await reply.send({
-        error: verdict.status === 403 ? 'insufficient_scope' : 'invalid_token',
-        error_description: verdict.reason,
+      await sendError(reply, verdict.status === 403 ? 'PROXY_INSUFFICIENT_SCOPE' : 'PROXY_INVALID_TOKEN', {
+        detail: verdict.reason,
+        headers: verdict.wwwAuthenticate ? { 'www-authenticate': verdict.wwwAuthenticate } : undefined,
       });
       return;
     case 'login':
@@ -50,11 +49,12 @@ async function sendToLogin(
   // back to the page that made the call (its Referer) rather than to the API URL.
   const target = refererPath(request.headers.referer, ingress) ?? ingress.path;
   const location = `${loginUrl}?redirect=${encodeURIComponent(target)}`;
-  reply.code(401).header('location', location).header('cache-control', 'no-store');
-  if (request.method === 'HEAD') await reply.send();
-  else if (wantsJson(request.headers))
-    await reply.send({ error: 'unauthenticated, please log in', login_url: location });
-  else await reply.type('text/plain; charset=utf-8').send(`unauthenticated, please log in: ${location}\n`);
+  await sendError(reply, 'PROXY_LOGIN_REQUIRED', {
+    as: wantsJson(request.headers) ? 'json' : 'text',
+    empty: request.method === 'HEAD',
+    headers: { location },
+    fields: { login_url: location },
+  });
 }
 
 /** The path+query of a same-origin Referer (where an SPA should return after login), else undefined. */

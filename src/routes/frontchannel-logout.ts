@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { cookieOptions, SESSION_COOKIE } from '../cookies/our-cookies.js';
 import type { RouteDeps } from './deps.js';
 import { ingressOf, single } from '../request/request-facts.js';
+import { sendError } from '../errors/answers.js';
+import { sidHash } from '../login/sid-hash.js';
 
 /**
  * `GET /oauth2/logout/frontchannel?sid=<sid>[&iss=<issuer>]`: the identity provider ends every session of one
@@ -17,14 +19,15 @@ export function frontchannelLogoutRoute(app: FastifyInstance, prefix: string, d:
       .header('content-type', 'text/plain; charset=utf-8');
     const sid = single(request.query, 'sid');
     const iss = single(request.query, 'iss');
-    if (!sid || sid.length > 256) return reply.code(400).send('sid is required\n');
+    if (!sid || sid.length > 256) return sendError(reply, 'FRONTCHANNEL_SID_MISSING');
     if (iss !== undefined && iss !== d.provider.metadata.issuer) {
       request.log.warn('front-channel logout with a foreign issuer ignored');
-      return reply.code(400).send('iss does not match this identity provider\n');
+      return sendError(reply, 'FRONTCHANNEL_FOREIGN_ISSUER');
     }
     const ended = await d.sessions.destroyIndexed(d.keys.bySid(sid));
     if (ended > 0) d.metrics.logouts.inc({ kind: 'front_channel' }, ended);
-    request.log.info({ ended }, 'front-channel logout');
+    // Never the sid itself: whoever reads the logs could end that session through this unauthenticated endpoint.
+    request.log.info({ ended, sidHash: sidHash(d.keyring, sid) }, 'front-channel logout');
     return reply.code(200).send('ok\n');
   });
 }

@@ -5,9 +5,9 @@ import { cookieOptions, loginCookieName, SESSION_COOKIE } from '../cookies/our-c
 import { cookieValues } from '../cookies/cookie-header.js';
 import { resolveRedirectTarget } from '../login/redirect-target.js';
 import type { RouteDeps } from './deps.js';
-import { LOGIN_WINDOW_SEC, overLoginLimit } from '../login/login-rate-limit.js';
+import { overLoginLimit } from '../login/login-rate-limit.js';
 import { ingressOf, single } from '../request/request-facts.js';
-import { noStore, sendErrorPage } from '../errors/answers.js';
+import { noStore, sendError } from '../errors/answers.js';
 import { rejectNonNavigation } from './interactive.js';
 
 const PROMPTS = new Set(['login', 'select_account']);
@@ -28,13 +28,7 @@ export function loginRoute(app: FastifyInstance, prefix: string, d: RouteDeps): 
       const redirect = resolveRedirectTarget(single(q, 'redirect'), ingress.path);
       if (overLoginLimit(request, reply, ingress, d.now())) {
         request.log.warn('login loop detected; answering 429');
-        reply.header('retry-after', String(LOGIN_WINDOW_SEC));
-        return sendErrorPage(reply, {
-          status: 429,
-          title: 'Too many logins',
-          message: `This browser started many logins in a short time, which usually means the application keeps sending you back to log in. Wait a minute, then open the front page. If it happens again, tell the application's team (and quote the correlation ID below).`,
-          ingress,
-        });
+        return sendError(reply, 'LOGIN_RATE_LIMITED', { ingress });
       }
       const extra: Record<string, string> = {};
       const prompt = single(q, 'prompt');

@@ -7,7 +7,8 @@ import { LOGOUT_COOKIE_TTL_SEC, openLogoutState, sealLogoutState } from '../logi
 import { resolveRedirectTarget } from '../login/redirect-target.js';
 import type { RouteDeps } from './deps.js';
 import { ingressOf, single } from '../request/request-facts.js';
-import { noStore, sendErrorPage } from '../errors/answers.js';
+import { noStore, sendError } from '../errors/answers.js';
+import { sidHash } from '../login/sid-hash.js';
 import { rejectNonNavigation } from './interactive.js';
 
 /**
@@ -28,7 +29,7 @@ export function logoutRoutes(app: FastifyInstance, prefix: string, d: RouteDeps)
     if (!session) return undefined;
     await d.sessions.destroy(session);
     d.metrics.logouts.inc({ kind });
-    request.log.info({ sid: session.record.claims.sid, kind }, 'logout');
+    request.log.info({ sidHash: sidHash(d.keyring, session.record.claims.sid), kind }, 'logout');
     return session.record.idToken ?? undefined;
   }
 
@@ -44,10 +45,7 @@ export function logoutRoutes(app: FastifyInstance, prefix: string, d: RouteDeps)
       try {
         idToken = await endLocal(request, reply, ingress, 'self_initiated');
       } catch {
-        return sendErrorPage(reply, {
-          status: 503,
-          title: 'Logout not completed',
-          message: 'Your session could not be ended right now. Please try again in a moment.',
+        return sendError(reply, 'LOGOUT_STORE_UNAVAILABLE', {
           ingress,
           retryUrl: `${ingress.routePrefix}/oauth2/logout`,
         });

@@ -3,7 +3,7 @@ import { cookieValues } from '../cookies/cookie-header.js';
 import { SESSION_COOKIE } from '../cookies/our-cookies.js';
 import { isActive } from '../session/policy.js';
 import type { RouteDeps } from './deps.js';
-import { noStore } from '../errors/answers.js';
+import { noStore, sendError } from '../errors/answers.js';
 
 /**
  * `GET /oauth2/session` (metadata, never refreshes), `GET|POST /oauth2/session/refresh` (refresh now, subject to
@@ -11,8 +11,7 @@ import { noStore } from '../errors/answers.js';
  * shapes Wonderwall answers with, so frontends and ingress set-ups can switch without change.
  */
 export function sessionRoutes(app: FastifyInstance, prefix: string, d: RouteDeps, forwardAuth: boolean): void {
-  const unauthorized = (reply: FastifyReply): FastifyReply =>
-    noStore(reply).code(401).send({ error: 'unauthenticated', error_description: 'no active session' });
+  const unauthorized = (reply: FastifyReply): FastifyReply => sendError(reply, 'SESSION_UNAUTHENTICATED');
   const find = (request: FastifyRequest) => d.manager.find(cookieValues(request.headers.cookie, SESSION_COOKIE));
 
   app.get(`${prefix}/oauth2/session`, { config: { routeClass: 'session' } }, async (request, reply) => {
@@ -32,10 +31,7 @@ export function sessionRoutes(app: FastifyInstance, prefix: string, d: RouteDeps
       const outcome = await d.manager.refreshNow(session);
       if (outcome.kind === 'ended') return unauthorized(reply);
       if (outcome.kind === 'kept') {
-        return noStore(reply)
-          .code(503)
-          .header('retry-after', '5')
-          .send({ error: 'temporarily_unavailable', error_description: 'the identity provider could not be reached' });
+        return sendError(reply, 'SESSION_REFRESH_UNAVAILABLE');
       }
       return noStore(reply).send(d.manager.metadata(outcome.session));
     },

@@ -1,7 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
-import { isVestibuleError } from '../errors/registry.js';
-import { noStore } from '../errors/answers.js';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { sendError } from '../errors/answers.js';
+import { vestibuleErrorHandler } from '../errors/error-handler.js';
 import type { AccessLog } from '../observability/access-log.js';
 import { lazyChildLoggers } from '../observability/lazy-child.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -52,21 +52,7 @@ export async function buildPublicServer(d: PublicServerDeps): Promise<FastifyIns
   // request.cookies is never read (the session cookie is parsed on its own, tolerant of duplicates), so
   // no per-request parsing hook; replies still serialise reply.setCookie.
   await app.register(fastifyCookie, { hook: false });
-  app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (isVestibuleError(err)) {
-      if (err.status >= 500)
-        request.log.error({ failure: { errorCode: err.code, message: err.message } }, 'request failed');
-      else request.log.info({ failure: { errorCode: err.code, message: err.message } }, 'request rejected');
-      const body =
-        err.code === 'NOT_NAVIGATION'
-          ? { error: 'unauthenticated', error_description: err.message, error_path: err.detail }
-          : { error: err.code.toLowerCase(), error_description: err.message };
-      return noStore(reply).code(err.status).send(body);
-    }
-    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
-    if (status >= 500) request.log.error({ err }, 'unexpected error');
-    return reply.code(status).send({ error: status >= 500 ? 'internal_error' : 'bad_request', request_id: request.id });
-  });
+  app.setErrorHandler(vestibuleErrorHandler);
 
   const prefixes = [...new Set(d.routes.ingresses.map((i) => i.routePrefix))];
   for (const prefix of prefixes) {
@@ -77,7 +63,7 @@ export async function buildPublicServer(d: PublicServerDeps): Promise<FastifyIns
     sessionRoutes(app, prefix, d.routes, d.forwardAuth);
     // vestibule owns the whole /oauth2 subtree of each ingress: unknown paths there never reach the app.
     app.all(`${prefix}/oauth2/*`, { config: { routeClass: 'other' } }, (_request, reply) =>
-      noStore(reply).code(404).send({ error: 'not_found' }),
+      sendError(reply, 'OAUTH2_NOT_FOUND'),
     );
   }
   await app.register(proxyPlugin, d.proxy);

@@ -6,6 +6,7 @@ import { errorResponse, invalidRequest } from './api-error.js';
 describe('errorResponse', () => {
   it('keeps our own 400s', () => {
     assert.deepEqual(errorResponse(invalidRequest("missing required field 'target'")), {
+      code: 'TOKEN_INVALID_REQUEST',
       status: 400,
       body: { error: 'invalid_request', error_description: "missing required field 'target'" },
       ours: false,
@@ -20,11 +21,13 @@ describe('errorResponse', () => {
       claims,
     });
     assert.deepEqual(errorResponse(err), {
+      code: 'TOKEN_IDP_ERROR',
       status: 400,
       body: { error: 'interaction_required', error_description: 'AADSTS50079: MFA', claims },
       ours: false,
     });
     assert.deepEqual(errorResponse(new IdpResponseError(401, { error: 'invalid_client' })), {
+      code: 'TOKEN_IDP_ERROR',
       status: 401,
       body: { error: 'invalid_client', error_description: 'the identity provider answered "invalid_client"' },
       ours: false,
@@ -35,6 +38,7 @@ describe('errorResponse', () => {
   it('turns everything else into 500 server_error without internals', () => {
     const unreachable = errorResponse(new VestibuleError('IDP_UNAVAILABLE', 'connect ECONNREFUSED 10.0.0.1:443'));
     assert.deepEqual(unreachable, {
+      code: 'TOKEN_SERVER_ERROR',
       status: 500,
       body: { error: 'server_error', error_description: 'The identity provider could not be reached' },
       ours: true,

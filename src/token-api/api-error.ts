@@ -1,4 +1,4 @@
-import { ErrorCodes, IdpResponseError, isVestibuleError } from '../errors/registry.js';
+import { ErrorCodes, IdpResponseError, isVestibuleError, VestibuleError, type ErrorCode } from '../errors/registry.js';
 
 /** An RFC 6749 §5.2 error body, as Texas sends it; `claims` only for a Conditional Access challenge. */
 export interface ErrorBody {
@@ -7,26 +7,36 @@ export interface ErrorBody {
   readonly claims?: string;
 }
 
-/** A token-API failure with the status and body to send; its description is safe to show the caller. */
-export class TokenApiError extends Error {
-  readonly status: number;
-  readonly body: ErrorBody;
+/** The token API's own refusals of the caller's request. */
+export type TokenApiCode = 'TOKEN_INVALID_REQUEST' | 'TOKEN_INVALID_USER_TOKEN';
 
-  constructor(status: number, body: ErrorBody) {
-    super(`${body.error}: ${body.error_description}`);
+/**
+ * A token-API refusal: a {@link VestibuleError} whose registry entry gives status and wire error, and whose
+ * detail is the description sent to the caller (safe to show: it names the field, never a secret).
+ */
+export class TokenApiError extends VestibuleError {
+  readonly description: string;
+
+  constructor(code: TokenApiCode, description: string) {
+    super(code, description);
     this.name = 'TokenApiError';
-    this.status = status;
-    this.body = body;
+    this.description = description;
+  }
+
+  get body(): ErrorBody {
+    return { error: ErrorCodes[this.code].error, error_description: this.description };
   }
 }
 
 /** 400 `invalid_request`: the caller's input is wrong; the description names the field. */
 export function invalidRequest(description: string): TokenApiError {
-  return new TokenApiError(400, { error: 'invalid_request', error_description: description });
+  return new TokenApiError('TOKEN_INVALID_REQUEST', description);
 }
 
 /** What the caller gets for `err`, and whether it is our fault (logged as an error) or the caller's / Entra's. */
 export interface ErrorResponse {
+  /** The registry entry the answer is sent under. */
+  readonly code: ErrorCode;
   readonly status: number;
   readonly body: ErrorBody;
   readonly ours: boolean;
@@ -34,20 +44,27 @@ export interface ErrorResponse {
 
 /**
  * Texas' error mapping: Entra's answers keep Entra's status and pass `error`, `error_description` and `claims`
- * through (trace and correlation ids are dropped); our own failures (IdP unreachable, malformed IdP answer,
- * bugs) become 500 `server_error` with a fixed description that says nothing about internals.
+ * through (trace and correlation ids are dropped) as TOKEN_IDP_ERROR; our own failures (IdP unreachable,
+ * malformed IdP answer, bugs) become TOKEN_SERVER_ERROR, 500 `server_error` with a fixed description that says
+ * nothing about internals.
  */
 export function errorResponse(err: unknown): ErrorResponse {
-  if (err instanceof TokenApiError) return { status: err.status, body: err.body, ours: false };
+  if (err instanceof TokenApiError) return { code: err.code, status: err.status, body: err.body, ours: false };
   if (err instanceof IdpResponseError && err.httpStatus >= 400 && err.httpStatus <= 599) {
     const body: ErrorBody = {
       error: err.error,
       error_description: err.errorDescription ?? `the identity provider answered "${err.error}"`,
       ...(err.claims === undefined ? {} : { claims: err.claims }),
     };
-    return { status: err.httpStatus, body, ours: false };
+    return { code: 'TOKEN_IDP_ERROR', status: err.httpStatus, body, ours: false };
   }
+  const server = ErrorCodes.TOKEN_SERVER_ERROR;
   const description =
-    isVestibuleError(err) && err.code === 'IDP_UNAVAILABLE' ? ErrorCodes.IDP_UNAVAILABLE.message : 'internal error';
-  return { status: 500, body: { error: 'server_error', error_description: description }, ours: true };
+    isVestibuleError(err) && err.code === 'IDP_UNAVAILABLE' ? ErrorCodes.IDP_UNAVAILABLE.message : server.message;
+  return {
+    code: 'TOKEN_SERVER_ERROR',
+    status: server.status,
+    body: { error: server.error, error_description: description },
+    ours: true,
+  };
 }

@@ -1,9 +1,16 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
 import type { IdentityProvider } from '../oidc/provider.js';
 import type { Metrics } from '../observability/metrics.js';
 import { registerRequestHooks } from '../observability/request-hooks.js';
 import { requestId } from '../observability/request-log.js';
-import { errorResponse, invalidRequest } from './api-error.js';
+import { sendError } from '../errors/answers.js';
+import { errorResponse, invalidRequest, type ErrorResponse } from './api-error.js';
 import { registerIntrospectRoute } from './introspect-route.js';
 import { registerBodyParsers, unsupportedMediaType } from './request-body.js';
 import { TokenCache } from './token-cache.js';
@@ -67,11 +74,9 @@ export async function buildTokenApi(deps: TokenApiDeps): Promise<FastifyInstance
     if (res.ours) request.log.error({ failure: safeError(err) }, 'token API request failed');
     else if (res.status >= 500) request.log.warn({ idpError: res.body.error, status: res.status }, 'IdP error');
     else request.log.info({ error: res.body.error, status: res.status }, 'token API request rejected');
-    return reply.code(res.status).send(res.body);
+    return sendTokenApiError(reply, res);
   });
-  app.setNotFoundHandler((_request, reply) =>
-    reply.code(404).send({ error: 'invalid_request', error_description: 'no such endpoint' }),
-  );
+  app.setNotFoundHandler((_request, reply) => sendError(reply, 'TOKEN_NO_ENDPOINT'));
 
   registerTokenRoutes(app, {
     provider: deps.provider,
@@ -101,4 +106,15 @@ function fastifyClientError(err: FastifyError, contentType: string | undefined):
 function safeError(err: unknown): { errorCode?: string; message: string } {
   if (err instanceof Error) return { errorCode: (err as { code?: string }).code, message: err.message };
   return { message: String(err) };
+}
+
+/** An {@link errorResponse} sent through the registry (Entra's status and error kept for TOKEN_IDP_ERROR). */
+function sendTokenApiError(reply: FastifyReply, res: ErrorResponse): FastifyReply {
+  const passThrough = res.code === 'TOKEN_IDP_ERROR';
+  return sendError(reply, res.code, {
+    as: 'json',
+    detail: res.body.error_description,
+    ...(passThrough ? { status: res.status, error: res.body.error } : {}),
+    fields: { claims: res.body.claims },
+  });
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isVestibuleError } from '../errors/registry.js';
+import { ErrorCodes, isVestibuleError } from '../errors/registry.js';
 import type { IdentityProvider } from '../oidc/provider.js';
 import { TokenApiError } from './api-error.js';
 import { identityProviderOf } from './identity-provider.js';
@@ -79,10 +79,10 @@ async function validateUserToken(d: TokenRoutesDeps, userToken: string): Promise
     await d.provider.validator.validate(userToken, { audience: d.clientId, requireUser: true });
   } catch (err) {
     if (isVestibuleError(err) && err.code === 'TOKEN_INVALID') {
-      throw new TokenApiError(400, {
-        error: 'invalid_grant',
-        error_description: `field 'user_token' is not a valid user token for this application: ${err.detail ?? 'invalid'}`,
-      });
+      throw new TokenApiError(
+        'TOKEN_INVALID_USER_TOKEN',
+        `${ErrorCodes.TOKEN_INVALID_USER_TOKEN.message}: ${err.detail ?? 'invalid'}`,
+      );
     }
     throw err;
   }

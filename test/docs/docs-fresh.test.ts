@@ -4,11 +4,22 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { helpText } from '../../src/config/help.js';
 import { allSettings } from '../../src/config/settings.js';
+import { errorsMarkdown } from '../../src/errors/docs.js';
+import { ErrorCodes } from '../../src/errors/registry.js';
 
 describe('documentation stays true to the code', () => {
-  it('docs/configuration.md is the rendering of the settings table', () => {
+  it('docs/configuration.md and docs/errors.md are what scripts/gen-docs.ts writes (--check)', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/gen-docs.ts', '--check'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
+  });
+
+  it('docs/errors.md is the rendering of the error registry, one row per code', () => {
+    const have = readFileSync('docs/errors.md', 'utf8');
+    assert.equal(have, errorsMarkdown(), 'docs/errors.md is out of date: run npm run docs');
+    for (const [code, e] of Object.entries(ErrorCodes)) {
+      const row = have.split('\n').find((l) => l.startsWith(`| \`${code}\` | ${e.status}`));
+      assert.ok(row, `docs/errors.md has a row for ${code} with status ${e.status}`);
+    }
   });
 
   it('--help and README mention every setting', () => {

@@ -3,6 +3,8 @@ import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
+import { Keyring } from '../../src/crypto/keyring.js';
+import { sidHash } from '../../src/login/sid-hash.js';
 
 async function bearer(h: Harness, cookie: string, path = '/echo/e'): Promise<string | undefined> {
   const res = await fetch(`${h.ingress}${path}`, { headers: { cookie } });
@@ -65,6 +67,29 @@ describe('logout by the identity provider and by operators', () => {
     );
     assert.equal(right.status, 200);
     assert.equal(await bearer(h, s.cookie), undefined);
+  });
+
+  it('front-channel logout: the sid never reaches a log line (only its keyed hash), so log readers cannot end sessions', async () => {
+    const s = await loggedIn(h);
+    const sid = String(s.claims.sid);
+    assert.match(sid, /^[0-9a-f-]{36}$/, 'the mock issues a sid');
+    const res = await fetch(`${h.ingress}/oauth2/logout/frontchannel?sid=${sid}`);
+    assert.equal(res.status, 200);
+    assert.equal(await bearer(h, s.cookie), undefined);
+    const raw = h.rawLogs();
+    assert.ok(!raw.includes(sid), 'the raw sid is in no log line');
+    const hash = sidHash(new Keyring(h.config.encryptionKey), sid);
+    assert.match(hash ?? '', /^[0-9a-f]{16}$/);
+    const lines = h.logLines();
+    const frontChannel = lines.filter((l) => l.msg === 'front-channel logout' && l.sidHash === hash);
+    assert.equal(frontChannel.length, 1, 'the front-channel line names the sid by its hash');
+    assert.equal(frontChannel[0]?.ended, 1);
+    assert.ok(
+      lines.some((l) => l.msg === 'login completed' && l.sidHash === hash),
+      'so does the login line, so the two can be matched',
+    );
+    const otherKey = sidHash(new Keyring(Buffer.alloc(32, 7)), sid);
+    assert.notEqual(otherKey, hash, 'keyed: without the encryption key the hash cannot be recomputed');
   });
 
   it('an unknown sid is a no-op (200); a missing sid is 400', async () => {
