@@ -30,16 +30,24 @@ before(
   async () => {
     dir = await mkdtemp(join(tmpdir(), 'vestibule-tls-'));
     certs = await makeTestCerts(dir);
-    [sentinel, cluster] = await Promise.all([
+    const [s, c] = await Promise.allSettled([
       startRedisSentinel({ tls: certs }),
       startRedisCluster({ masters: 3, tls: certs }),
     ]);
+    if (s.status === 'rejected' || c.status === 'rejected') {
+      for (const r of [s, c]) if (r.status === 'fulfilled') await r.value.close();
+      throw s.status === 'rejected' ? s.reason : (c as PromiseRejectedResult).reason;
+    }
+    sentinel = s.value;
+    cluster = c.value;
   },
   // Sentinel discovery takes up to 40 s on a busy machine (redis-topology.ts); the cluster forms meanwhile.
   { timeout: 60_000 },
 );
 after(async () => {
-  await Promise.all([sentinel?.close(), cluster?.close()]);
+  // Unset when before() failed (it closed what it had started).
+  const started = [sentinel as RedisSentinelTopology | undefined, cluster as RedisClusterTopology | undefined];
+  for (const t of started) await t?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
