@@ -269,13 +269,22 @@ function mapError(grant: string, err: unknown): Error {
   return new VestibuleError('IDP_UNAVAILABLE', `${grant}: the token endpoint could not be reached`, { cause: err });
 }
 
-/** The HTTP response behind a failed IdP call, if the error chain holds one (openid-client keeps it). */
-function responseOf(err: unknown): { headers: Headers } | undefined {
+/** Something with fetch's `Headers`: a Response from whichever fetch the provider was given. */
+function hasHeaders(v: unknown): v is { headers: Pick<Headers, 'get'> } {
+  const headers = typeof v === 'object' && v !== null ? (v as { headers?: unknown }).headers : undefined;
+  return typeof headers === 'object' && headers !== null && typeof (headers as Headers).get === 'function';
+}
+
+/**
+ * The HTTP response behind a failed IdP call, if the error chain holds one: openid-client keeps it as
+ * `response` (error bodies, challenges) or as the `cause` (an unexpected status without an OAuth body).
+ */
+function responseOf(err: unknown): { headers: Pick<Headers, 'get'> } | undefined {
   let e: unknown = err;
   for (let depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
-    if (e instanceof Response) return e;
+    if (hasHeaders(e)) return e;
     const response = (e as { response?: unknown }).response;
-    if (response instanceof Response) return response;
+    if (hasHeaders(response)) return response;
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;
