@@ -42,6 +42,7 @@ const failureSchema = z.discriminatedUnion('kind', [
     status: z.number().int().min(400).max(599),
     grant: grantSchema,
     times: timesSchema,
+    retryAfter: z.union([z.number().int().nonnegative(), z.string().min(1)]).optional(),
   }),
   z.object({ kind: z.literal('delay'), ms: z.number().int().nonnegative(), grant: grantSchema, times: timesSchema }),
   z.object({ kind: z.literal('invalid_grant'), grant: grantSchema, times: timesSchema }),

@@ -64,6 +64,23 @@ describe('failure injection at the token endpoint', () => {
     assert.ok(Array.isArray(res.body.error_codes));
   });
 
+  it('throttles with 429 and a Retry-After in seconds or as an HTTP date, also over the control API', async () => {
+    f.mock.fail({ kind: 'status', status: 429, grant: 'client_credentials', times: 1, retryAfter: 7 });
+    const seconds = await cc();
+    assert.deepEqual([seconds.status, seconds.headers.get('retry-after')], [429, '7']);
+    assert.equal(seconds.body.error, 'temporarily_unavailable');
+    const date = new Date(Date.now() + 60_000).toUTCString();
+    const res = await fetch(`${f.mock.url}/_mock/fail`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'status', status: 503, times: 1, retryAfter: date }),
+    });
+    assert.equal(res.status, 204);
+    const unavailable = await cc();
+    assert.deepEqual([unavailable.status, unavailable.headers.get('retry-after')], [503, date]);
+    assert.equal((await cc()).status, 200);
+  });
+
   it('delays and then answers normally', async () => {
     f.mock.fail({ kind: 'delay', ms: 30, times: 1 });
     const res = await cc();

@@ -43,10 +43,14 @@ async function applyFailure(ctx: MockContext, failure: MockFailure, grant: Grant
     case 'delay':
       await new Promise((resolve) => setTimeout(resolve, failure.ms));
       return undefined;
-    case 'status':
-      return failure.status >= 500
-        ? textReply(failure.status, STATUS_CODES[failure.status] ?? 'Server Error')
-        : entraErrorReply(ctx, injectedStatusError(failure.status));
+    case 'status': {
+      const reply =
+        failure.status >= 500
+          ? textReply(failure.status, STATUS_CODES[failure.status] ?? 'Server Error')
+          : entraErrorReply(ctx, injectedStatusError(failure.status));
+      if (failure.retryAfter === undefined) return reply;
+      return { ...reply, headers: { ...reply.headers, 'retry-after': String(failure.retryAfter) } };
+    }
     case 'invalid_grant':
       return entraErrorReply(
         ctx,

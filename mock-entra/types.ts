@@ -69,7 +69,14 @@ export function isGrantType(value: string | undefined): value is GrantType {
 
 /** A scripted misbehaviour of the mock; `times` defaults to Infinity. */
 export type MockFailure =
-  | { kind: 'status'; status: number; grant?: GrantType; times?: number }
+  | {
+      kind: 'status';
+      status: number;
+      grant?: GrantType;
+      times?: number;
+      /** Sent as `Retry-After`: delay-seconds, or an HTTP date (as Entra does when it throttles with 429). */
+      retryAfter?: number | string;
+    }
   | { kind: 'delay'; ms: number; grant?: GrantType; times?: number }
   | { kind: 'invalid_grant'; grant?: GrantType; times?: number }
   | { kind: 'interaction_required'; grant?: GrantType; times?: number }

@@ -268,3 +268,40 @@ function mapError(grant: string, err: unknown): Error {
   }
   return new VestibuleError('IDP_UNAVAILABLE', `${grant}: the token endpoint could not be reached`, { cause: err });
 }
+
+/** Something with fetch's `Headers`: a Response from whichever fetch the provider was given. */
+function hasHeaders(v: unknown): v is { headers: Pick<Headers, 'get'> } {
+  const headers = typeof v === 'object' && v !== null ? (v as { headers?: unknown }).headers : undefined;
+  return typeof headers === 'object' && headers !== null && typeof (headers as Headers).get === 'function';
+}
+
+/**
+ * The HTTP response behind a failed IdP call, if the error chain holds one: openid-client keeps it as
+ * `response` (error bodies, challenges) or as the `cause` (an unexpected status without an OAuth body).
+ */
+function responseOf(err: unknown): { headers: Pick<Headers, 'get'> } | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
+    if (hasHeaders(e)) return e;
+    const response = (e as { response?: unknown }).response;
+    if (hasHeaders(response)) return response;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * How long the identity provider asked us to wait (`Retry-After` on a 429, 503 …), in milliseconds; undefined
+ * when it did not say. Delay-seconds or an HTTP date; a date is read against the response's own `Date` header
+ * when it has one, so the IdP's clock and ours need not agree.
+ */
+export function retryAfterMs(err: unknown): number | undefined {
+  const headers = responseOf(err)?.headers;
+  const value = headers?.get('retry-after')?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) return undefined;
+  const sent = Date.parse(headers?.get('date') ?? '');
+  return Math.max(0, at - (Number.isNaN(sent) ? Date.now() : sent));
+}

@@ -21,7 +21,12 @@ export interface CreateStoreOptions {
   readonly logger?: StoreLogger;
 }
 
-/** Credentials, TLS and database from a redis:// or rediss:// URL, for topologies addressed by node lists. */
+/**
+ * Credentials, TLS and database from a redis:// or rediss:// URL, for topologies addressed by node lists (Sentinel,
+ * Cluster), where the URL's host is ignored. With rediss:// every connection uses TLS, and each server's
+ * certificate is checked against the address it is reached at (the master Sentinel names, each cluster node),
+ * not against the URL's placeholder host.
+ */
 function urlOptions(url: string | undefined): RedisOptions {
   if (!url) return {};
   const u = new URL(url);
@@ -29,7 +34,7 @@ function urlOptions(url: string | undefined): RedisOptions {
   return {
     ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
     ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    ...(u.protocol === 'rediss:' ? { tls: { servername: u.hostname } } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
     ...(Number.isInteger(db) && db > 0 ? { db } : {}),
   };
 }
@@ -133,6 +138,9 @@ export async function createStore(config: StoreConfig, opts: CreateStoreOptions 
         enableOfflineQueue: false,
         redisOptions: { ...base, ...auth, lazyConnect: undefined },
         clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
+        // With TLS, connect to nodes by the names given and announced, not addresses resolved first: a
+        // certificate names the host, and its check needs that name (ioredis' advice for TLS clusters).
+        ...(auth.tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
       },
     );
     reportErrors(cluster, opts.logger);
@@ -150,6 +158,9 @@ export async function createStore(config: StoreConfig, opts: CreateStoreOptions 
       sentinels: config.sentinels.map((a) => ({ host: a.host, port: a.port })),
       name: config.master,
       ...(auth.password ? { sentinelPassword: auth.password } : {}),
+      // `tls` alone is ignored in Sentinel mode: without these, ioredis asks the Sentinels AND talks to the
+      // master in plaintext, sending the password and every session record in clear.
+      ...(auth.tls ? { enableTLSForSentinelMode: true, sentinelTLS: auth.tls } : {}),
     });
   }
   reportErrors(client, opts.logger);

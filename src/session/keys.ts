@@ -9,10 +9,21 @@ export interface StoreKeys {
   lock(id: string): string;
   /** Index of the sessions created in one identity-provider session (`sid`), for front-channel logout. */
   bySid(sid: string): string;
-  /** Index of one user's sessions (`oid`), for the operator's "end all sessions of this user". */
+  /** Index of one user's sessions (`oid`, see {@link normaliseOid}), for the operator's "end all sessions of this user". */
   byOid(oid: string): string;
   /** Marks a login `state` as spent so a login response cannot be replayed. */
   spentState(state: string): string;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The one spelling of an Entra object id (`oid`): a GUID in lower case, or undefined when `oid` is not a GUID.
+ * Indexing at login and every lookup go through this, so an operator who types the id in upper case (as some
+ * portals show it) still finds the sessions Entra's lower-case claim indexed.
+ */
+export function normaliseOid(oid: string): string | undefined {
+  return GUID.test(oid) ? oid.toLowerCase() : undefined;
 }
 
 export function storeKeys(namespace: string): StoreKeys {
@@ -22,7 +33,8 @@ export function storeKeys(namespace: string): StoreKeys {
     record: (id) => `${namespace}:s:{${id}}`,
     lock: (id) => `${namespace}:s:{${id}}:lock`,
     bySid: (sid) => `${namespace}:sid:{${h(sid)}}`,
-    byOid: (oid) => `${namespace}:oid:{${h(oid)}}`,
+    // Normalised here too, so every caller (login, logout, the admin route) lands on the same key.
+    byOid: (oid) => `${namespace}:oid:{${h(normaliseOid(oid) ?? oid)}}`,
     spentState: (state) => `${namespace}:state:{${h(state)}}`,
   };
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { IdpResponseError, isVestibuleError } from '../errors/registry.js';
-import type { IdentityProvider } from '../oidc/provider.js';
+import { retryAfterMs, type IdentityProvider } from '../oidc/provider.js';
 import type { StoreKeys } from './keys.js';
 import { cooldownUntil, shouldRefresh, timeoutFrom, type SessionPolicy } from './policy.js';
 import type { SessionRecord } from './record.js';
@@ -14,9 +14,13 @@ export type RefreshOutcome =
   | { readonly kind: 'refreshed'; readonly session: LoadedSession }
   /** Nothing to do: another request or replica refreshed it, or the cooldown holds. */
   | { readonly kind: 'current'; readonly session: LoadedSession }
-  /** The identity provider could not be reached (or the lock wait ran out): the current tokens are kept. */
-  | { readonly kind: 'kept'; readonly session: LoadedSession; readonly reason: string }
-  /** The identity provider refused the refresh token (revoked, expired): the session has been ended. */
+  /**
+   * The identity provider could not be reached, throttled us, or refused for a reason that does not end the
+   * grant (or the lock wait ran out): the current tokens are kept. `retryAt` (epoch ms): when this replica will
+   * ask the IdP again for this session.
+   */
+  | { readonly kind: 'kept'; readonly session: LoadedSession; readonly reason: string; readonly retryAt?: number }
+  /** The identity provider said the refresh token is gone (invalid_grant: revoked, expired): the session has been ended. */
   | { readonly kind: 'ended'; readonly reason: string };
 
 export interface RefresherDeps {
@@ -30,10 +34,40 @@ export interface RefresherDeps {
   readonly log: FastifyBaseLogger;
   /** How long a request waits for another replica's refresh before it goes on with what it has. */
   readonly waitMs?: number;
-  /** After the IdP failed, how long before this replica tries that session again. */
+  /** After the IdP failed without saying when to come back (no Retry-After), how long before this replica tries that session again. */
   readonly retryAfterMs?: number;
   /** Called after every refresh attempt, for metrics. */
   readonly onOutcome?: (kind: RefreshOutcome['kind']) => void;
+}
+
+/** Entra's AADSTS codes that mean the refresh token (the grant) is gone for good: only a new login helps. */
+const GRANT_GONE_AADSTS = new Set([
+  50173, // the grant was revoked (password change, admin revoke), a fresh auth token is needed
+  70043, // the refresh token expired or is invalid due to sign-in frequency checks by conditional access
+  700082, // the refresh token expired due to inactivity
+  50133, // the session is invalid due to expiration or a recent password change
+  70008, // the authorization code or refresh token expired due to inactivity
+  700084, // the refresh token was issued to a single page app and its lifetime has ended
+]);
+
+/** Errors that are about the user, not the IdP's health: retrying without the user cannot help. */
+const NEEDS_USER = new Set(['interaction_required', 'login_required', 'consent_required']);
+
+/** Longest this replica holds off for one Retry-After (a bogus huge value must not stop refreshes for days). */
+const MAX_RETRY_AFTER_MS = 10 * 60_000;
+
+/**
+ * Whether an IdP answer to a refresh means the grant is gone, so the session must end: `invalid_grant`, or an
+ * AADSTS code that says so. Never for throttling or an IdP fault (408, 429, 5xx) whatever the body says, nor
+ * for anything else (invalid_client, temporarily_unavailable, interaction_required): those are not the user's
+ * refresh token being revoked, and ending every session on them would log everyone out at once.
+ */
+export function grantIsGone(err: unknown): boolean {
+  if (!(err instanceof IdpResponseError)) return false;
+  if (err.httpStatus === 408 || err.httpStatus === 429 || err.httpStatus >= 500) return false;
+  if (err.error === 'invalid_grant') return true;
+  const code = /AADSTS(\d+)/.exec(err.errorDescription ?? '')?.[1];
+  return code !== undefined && GRANT_GONE_AADSTS.has(Number(code));
 }
 
 /**
@@ -113,26 +147,42 @@ export class Refresher {
     }
     const refreshToken = current.record.refreshToken;
     if (refreshToken === null) return { kind: 'current', session: current };
+    // The IdP asked us to wait (or the last try failed): the refresh endpoint must not hammer it either.
+    const waitUntil = this.#backoff.get(current.ticket.id);
+    if (waitUntil !== undefined && waitUntil > now) {
+      return {
+        kind: 'kept',
+        session: current,
+        reason: 'waiting before asking the identity provider again',
+        retryAt: waitUntil,
+      };
+    }
 
     let tokens;
     try {
       tokens = await provider.refresh(refreshToken);
     } catch (err) {
-      if (err instanceof IdpResponseError && err.httpStatus >= 400 && err.httpStatus < 500) {
-        this.#d.log.info({ idpError: err.error }, 'refresh token refused by the identity provider; session ended');
+      if (grantIsGone(err)) {
+        const idpError = (err as IdpResponseError).error;
+        this.#d.log.info({ idpError }, 'refresh token refused by the identity provider; session ended');
         await sessions.destroy(current);
-        return { kind: 'ended', reason: err.error };
+        return { kind: 'ended', reason: idpError };
       }
       const reason = isVestibuleError(err) ? err.message : 'refresh failed';
+      const retryAt = this.#retryAt(err, current);
       this.#d.log.warn(
-        { err: { message: reason } },
+        {
+          err: { message: reason },
+          ...(err instanceof IdpResponseError ? { idpError: err.error, httpStatus: err.httpStatus } : {}),
+          retryInMs: retryAt - now,
+        },
         'token refresh failed; keeping the current token while it is valid',
       );
-      this.#backoff.set(session.ticket.id, now + (this.#d.retryAfterMs ?? 5_000));
+      this.#backoff.set(session.ticket.id, retryAt);
       // Bounded during a long IdP outage with many sessions: expired back-offs go first.
       if (this.#backoff.size > 10_000)
         for (const [id, until] of this.#backoff) if (until <= now) this.#backoff.delete(id);
-      return { kind: 'kept', session: current, reason };
+      return { kind: 'kept', session: current, reason, retryAt };
     }
 
     if (tokens.idToken) {
@@ -168,6 +218,22 @@ export class Refresher {
       'refresh: tokens refreshed',
     );
     return { kind: 'refreshed', session: { ...current, record } };
+  }
+
+  /**
+   * When to ask the IdP again after a failed refresh: when it said (Retry-After, capped); when the refresh
+   * token needs the user (interaction_required …), not before the access token has expired, since asking again
+   * cannot succeed and the user signs in anew once it has; otherwise after the default back-off.
+   */
+  #retryAt(err: unknown, session: LoadedSession): number {
+    const now = this.#d.now();
+    const fallback = now + (this.#d.retryAfterMs ?? 5_000);
+    const asked = retryAfterMs(err);
+    if (asked !== undefined) return now + Math.min(asked, MAX_RETRY_AFTER_MS);
+    if (err instanceof IdpResponseError && NEEDS_USER.has(err.error)) {
+      return Math.max(fallback, session.record.accessTokenExpiresAt);
+    }
+    return fallback;
   }
 
   /** A refreshed ID token must validate and belong to the same user in the same tenant (OIDC Core 12.2). */

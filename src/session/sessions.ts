@@ -1,6 +1,6 @@
 import { open, seal } from '../crypto/aead.js';
 import type { Keyring } from '../crypto/keyring.js';
-import type { StoreKeys } from './keys.js';
+import { normaliseOid, type StoreKeys } from './keys.js';
 import { hasEnded } from './policy.js';
 import { decodeRecord, encodeRecord, type SessionRecord } from './record.js';
 import type { InvalidationBus, SessionCache } from './session-cache.js';
@@ -60,9 +60,10 @@ export class Sessions {
     const key = this.#d.keys.record(ticket.id);
     const ttl = Math.max(1000, record.endsAt - this.#d.now());
     await this.#d.store.set(key, this.#seal(record, key, ticket), ttl);
+    const oid = record.claims.oid === undefined ? undefined : normaliseOid(record.claims.oid);
     const indexes = [
       record.claims.sid ? this.#d.keys.bySid(record.claims.sid) : undefined,
-      record.claims.oid ? this.#d.keys.byOid(record.claims.oid) : undefined,
+      oid ? this.#d.keys.byOid(oid) : undefined,
     ].filter((k): k is string => k !== undefined);
     await Promise.all(indexes.map((k) => this.#d.store.addToSet(k, ticket.id, ttl)));
     return { cookieValue, session: { ticket, key, record, stale: false } };
@@ -145,24 +146,40 @@ export class Sessions {
     this.#d.cache?.delete(session.ticket.id);
     await this.#d.store.delete(session.key);
     await this.#announce(session.ticket.id);
-    const { sid, oid } = session.record.claims;
+    const { sid } = session.record.claims;
+    const oid = session.record.claims.oid === undefined ? undefined : normaliseOid(session.record.claims.oid);
     await Promise.all([
       sid ? this.#d.store.removeFromSet(this.#d.keys.bySid(sid), session.ticket.id) : undefined,
       oid ? this.#d.store.removeFromSet(this.#d.keys.byOid(oid), session.ticket.id) : undefined,
     ]);
   }
 
-  /** Ends every session in an index set (by sid or by oid); returns how many records existed. */
+  /**
+   * Ends every session of one user (the operator's "log this user out everywhere"); returns how many records
+   * existed. `oid` is matched in any letter case; a value that is not a GUID is refused with a TypeError (check
+   * it first with {@link normaliseOid} to answer 400).
+   */
+  async destroyByOid(oid: string): Promise<number> {
+    const normal = normaliseOid(oid);
+    if (normal === undefined) throw new TypeError('oid must be an object id (GUID)');
+    return this.destroyIndexed(this.#d.keys.byOid(normal));
+  }
+
+  /**
+   * Ends every session in an index set (by sid or by oid); returns how many records existed. Each member is
+   * removed from the index only once its record is deleted, and only the members read here: a login that
+   * completes meanwhile adds a member this call never saw, and it stays indexed for the next logout.
+   */
   async destroyIndexed(indexKey: string): Promise<number> {
     const ids = await this.#d.store.setMembers(indexKey);
     let ended = 0;
-    // One DEL per record: in a Redis Cluster each record lives in its own slot.
+    // One DEL per record: in a Redis Cluster each record lives in its own slot (the index in another).
     for (const id of ids) {
       this.#d.cache?.delete(id);
       ended += await this.#d.store.delete(this.#d.keys.record(id));
       await this.#announce(id);
+      await this.#d.store.removeFromSet(indexKey, id);
     }
-    await this.#d.store.delete(indexKey);
     return ended;
   }
 

@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import type { Address } from '../../src/config/settings.js';
 import { freePort } from './redis-server.js';
+import type { TestCerts } from './tls-certs.js';
 
 const run = promisify(execFile);
 const HOST = '127.0.0.1';
@@ -31,9 +33,19 @@ export interface RedisProcess {
  * so that polling a dead node is cheap.
  */
 export async function redisCommand(port: number, ...args: (string | number)[]): Promise<unknown> {
+  return redisCommandOver(undefined, port, ...args);
+}
+
+/** {@link redisCommand} over TLS when `tls` is given (trusting its CA), for topologies with only a TLS port. */
+export async function redisCommandOver(
+  tls: TestCerts | undefined,
+  port: number,
+  ...args: (string | number)[]
+): Promise<unknown> {
   const r = new Redis({
     host: HOST,
     port,
+    ...(tls ? { tls: { ca: readFileSync(tls.caFile) } } : {}),
     lazyConnect: true,
     enableOfflineQueue: false,
     enableReadyCheck: false,
@@ -89,7 +101,7 @@ interface Managed extends RedisProcess {
   start(): Promise<void>;
 }
 
-function managed(name: string, port: number, args: readonly string[], dir: string): Managed {
+function managed(name: string, port: number, args: readonly string[], dir: string, tls?: TestCerts): Managed {
   let proc: ChildProcess | undefined;
   const logFile = join(dir, `${name}.log`);
 
@@ -100,7 +112,11 @@ function managed(name: string, port: number, args: readonly string[], dir: strin
       const log = await readFile(logFile, 'utf8').catch(() => '');
       throw new Error(`${name} exited with ${String(code)}: ${log.slice(-2000)}`);
     });
-    const up = waitUntil(`${name} on port ${port}`, 10_000, async () => (await redisCommand(port, 'PING')) === 'PONG');
+    const up = waitUntil(
+      `${name} on port ${port}`,
+      10_000,
+      async () => (await redisCommandOver(tls, port, 'PING')) === 'PONG',
+    );
     try {
       await Promise.race([up, exited]);
     } finally {
@@ -137,6 +153,30 @@ function managed(name: string, port: number, args: readonly string[], dir: strin
 
 const BASE_ARGS = ['--bind', HOST, '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
 
+/**
+ * Where a server listens: `port` in plaintext, or with `tls` ONLY over TLS on `port` (`--port 0`: no plaintext
+ * listener at all, so a client that does not speak TLS cannot get through), replicating over TLS too.
+ */
+function listenArgs(port: number, tls: TestCerts | undefined): string[] {
+  if (!tls) return ['--port', String(port)];
+  return [
+    '--port',
+    '0',
+    '--tls-port',
+    String(port),
+    '--tls-cert-file',
+    tls.certFile,
+    '--tls-key-file',
+    tls.keyFile,
+    '--tls-ca-cert-file',
+    tls.caFile,
+    '--tls-auth-clients',
+    'no',
+    '--tls-replication',
+    'yes',
+  ];
+}
+
 async function stopAll(processes: readonly RedisProcess[], dir: string): Promise<void> {
   await Promise.all(processes.map((p) => p.kill()));
   await rm(dir, { recursive: true, force: true });
@@ -162,7 +202,14 @@ export interface RedisClusterTopology {
   close(): Promise<void>;
 }
 
-export async function startRedisCluster(o: { masters: number; replicas?: 0 | 1 }): Promise<RedisClusterTopology> {
+export async function startRedisCluster(o: {
+  masters: number;
+  replicas?: 0 | 1;
+  /** Only TLS: clients, replication and the cluster bus. */
+  tls?: TestCerts;
+}): Promise<RedisClusterTopology> {
+  const tls = o.tls;
+  const cmd = (port: number, ...args: (string | number)[]) => redisCommandOver(tls, port, ...args);
   const replicasPer = o.replicas ?? 0;
   const total = o.masters * (1 + replicasPer);
   const dir = await mkdtemp(join(tmpdir(), 'vestibule-cluster-'));
@@ -176,8 +223,8 @@ export async function startRedisCluster(o: { masters: number; replicas?: 0 | 1 }
         `cluster-${i}`,
         port,
         [
-          '--port',
-          String(port),
+          ...listenArgs(port, tls),
+          ...(tls ? ['--tls-cluster', 'yes'] : []),
           ...BASE_ARGS,
           '--cluster-enabled',
           'yes',
@@ -192,6 +239,7 @@ export async function startRedisCluster(o: { masters: number; replicas?: 0 | 1 }
           '1',
         ],
         dir,
+        tls,
       ),
     );
   }
@@ -206,27 +254,28 @@ export async function startRedisCluster(o: { masters: number; replicas?: 0 | 1 }
         '--cluster-replicas',
         String(replicasPer),
         '--cluster-yes',
+        ...(tls ? ['--tls', '--cacert', tls.caFile] : []),
       ],
       { timeout: 30_000 },
     );
     await waitUntil('cluster_state:ok on every node', 20_000, async () => {
       for (const p of processes) {
-        const info = infoFields(await redisCommand(p.port, 'CLUSTER', 'INFO'));
+        const info = infoFields(await cmd(p.port, 'CLUSTER', 'INFO'));
         if (info.get('cluster_state') !== 'ok' || info.get('cluster_known_nodes') !== String(total)) return false;
       }
       return true;
     });
-    const roles = await Promise.all(processes.map(async (p) => (await redisCommand(p.port, 'ROLE')) as unknown[]));
+    const roles = await Promise.all(processes.map(async (p) => (await cmd(p.port, 'ROLE')) as unknown[]));
     const masters = processes.filter((_, i) => roles[i]![0] === 'master');
     const replicas = processes.filter((_, i) => roles[i]![0] === 'slave');
     await waitUntil('replicas in sync', 20_000, async () => {
       for (const r of replicas) {
-        const info = infoFields(await redisCommand(r.port, 'INFO', 'replication'));
+        const info = infoFields(await cmd(r.port, 'INFO', 'replication'));
         if (info.get('master_link_status') !== 'up') return false;
       }
       // Clients learn of replicas from CLUSTER SLOTS: wait until every node lists them there.
       for (const p of processes) {
-        const ranges = (await redisCommand(p.port, 'CLUSTER', 'SLOTS')) as unknown[][];
+        const ranges = (await cmd(p.port, 'CLUSTER', 'SLOTS')) as unknown[][];
         if (ranges.some((range) => range.length - 2 !== 1 + replicasPer)) return false;
       }
       return true;
@@ -262,8 +311,16 @@ export interface RedisSentinelTopology {
 }
 
 export async function startRedisSentinel(
-  o: { masterName?: string; downAfterMs?: number; failoverTimeoutMs?: number } = {},
+  o: {
+    masterName?: string;
+    downAfterMs?: number;
+    failoverTimeoutMs?: number;
+    /** Only TLS: clients, replication, and Sentinels (to the servers and to each other). */
+    tls?: TestCerts;
+  } = {},
 ): Promise<RedisSentinelTopology> {
+  const tls = o.tls;
+  const cmd = (port: number, ...args: (string | number)[]) => redisCommandOver(tls, port, ...args);
   const masterName = o.masterName ?? 'mymaster';
   const dir = await mkdtemp(join(tmpdir(), 'vestibule-sentinel-'));
   const masterPort = await freePort();
@@ -272,15 +329,15 @@ export async function startRedisSentinel(
   const master = managed(
     'master',
     masterPort,
-    ['--port', String(masterPort), ...BASE_ARGS, '--repl-diskless-sync-delay', '0'],
+    [...listenArgs(masterPort, tls), ...BASE_ARGS, '--repl-diskless-sync-delay', '0'],
     dir,
+    tls,
   );
   const replica = managed(
     'replica',
     replicaPort,
     [
-      '--port',
-      String(replicaPort),
+      ...listenArgs(replicaPort, tls),
       ...BASE_ARGS,
       '--repl-diskless-sync-delay',
       '0',
@@ -289,6 +346,7 @@ export async function startRedisSentinel(
       String(masterPort),
     ],
     dir,
+    tls,
   );
   const sentinels: Managed[] = [];
   for (let i = 0; i < 3; i++) {
@@ -298,7 +356,17 @@ export async function startRedisSentinel(
     await writeFile(
       conf,
       [
-        `port ${port}`,
+        ...(tls
+          ? [
+              'port 0',
+              `tls-port ${port}`,
+              `tls-cert-file ${tls.certFile}`,
+              `tls-key-file ${tls.keyFile}`,
+              `tls-ca-cert-file ${tls.caFile}`,
+              'tls-auth-clients no',
+              'tls-replication yes',
+            ]
+          : [`port ${port}`]),
         `bind ${HOST}`,
         `dir ${dir}`,
         `sentinel monitor ${masterName} ${HOST} ${masterPort} 2`,
@@ -308,14 +376,14 @@ export async function startRedisSentinel(
         '',
       ].join('\n'),
     );
-    sentinels.push(managed(`sentinel-${i}`, port, [conf, '--sentinel'], dir));
+    sentinels.push(managed(`sentinel-${i}`, port, [conf, '--sentinel'], dir, tls));
   }
   const all = [master, replica, ...sentinels];
   await startAll([master, replica], dir);
   try {
     // Sentinels learn of replicas from the master's INFO, every 10 s: start them once the replica is attached.
     await waitUntil('the replica to sync', 10_000, async () => {
-      const info = infoFields(await redisCommand(replicaPort, 'INFO', 'replication'));
+      const info = infoFields(await cmd(replicaPort, 'INFO', 'replication'));
       return info.get('master_link_status') === 'up';
     });
     await startAll(sentinels, dir);
@@ -325,8 +393,7 @@ export async function startRedisSentinel(
   }
 
   async function masterOf(sentinel: RedisProcess): Promise<number | undefined> {
-    const reply = (await redisCommand(sentinel.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as
-      string[] | null;
+    const reply = (await cmd(sentinel.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as string[] | null;
     return reply ? Number(reply[1]) : undefined;
   }
 
@@ -345,13 +412,13 @@ export async function startRedisSentinel(
     // so a timeout says it (waitUntil keeps the last error as the cause).
     await waitUntil('sentinels to discover the replica and each other', 40_000, async () => {
       for (const s of sentinels) {
-        const m = pairs(await redisCommand(s.port, 'SENTINEL', 'MASTER', masterName));
+        const m = pairs(await cmd(s.port, 'SENTINEL', 'MASTER', masterName));
         if (m.get('num-slaves') !== '1' || m.get('num-other-sentinels') !== '2') {
           const seen = `num-slaves ${String(m.get('num-slaves'))}, num-other-sentinels ${String(m.get('num-other-sentinels'))}`;
           throw new Error(`sentinel on port ${s.port}: ${seen}`);
         }
       }
-      const info = infoFields(await redisCommand(replicaPort, 'INFO', 'replication'));
+      const info = infoFields(await cmd(replicaPort, 'INFO', 'replication'));
       return info.get('master_link_status') === 'up';
     });
   } catch (err) {
@@ -371,7 +438,7 @@ export async function startRedisSentinel(
       await waitUntil(`a failover away from port ${oldPort}`, timeoutMs, async () => {
         port = await currentMasterPort();
         if (port === oldPort) return false;
-        const role = (await redisCommand(port, 'ROLE')) as unknown[];
+        const role = (await cmd(port, 'ROLE')) as unknown[];
         return role[0] === 'master';
       });
       return port;
