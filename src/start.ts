@@ -155,7 +155,6 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     metrics,
     store,
     sessions,
-    keys,
     isAccepting: () => accepting,
   });
   const token = await buildTokenApi({

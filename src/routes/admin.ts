@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../observability/metrics.js';
-import type { StoreKeys } from '../session/keys.js';
+import { normaliseOid } from '../session/keys.js';
 import type { Sessions } from '../session/sessions.js';
 import type { SessionStore } from '../session/store.js';
 
@@ -8,7 +8,6 @@ export interface AdminDeps {
   readonly metrics: Metrics;
   readonly store: SessionStore;
   readonly sessions: Sessions;
-  readonly keys: StoreKeys;
   /** Readiness: false once shutdown has begun. */
   readonly isAccepting: () => boolean;
 }
@@ -32,9 +31,10 @@ export function adminRoutes(admin: FastifyInstance, d: AdminDeps): void {
     return 'ready\n';
   });
   admin.delete<{ Params: { oid: string } }>('/admin/users/:oid/sessions', async (request, reply) => {
-    const oid = request.params.oid;
-    if (!/^[0-9a-fA-F-]{1,64}$/.test(oid)) return reply.code(400).send({ error: 'oid must be an object id (GUID)' });
-    const ended = await d.sessions.destroyIndexed(d.keys.byOid(oid));
+    // Entra object ids are GUIDs in any case; the index holds the lower-case form.
+    const oid = normaliseOid(request.params.oid);
+    if (oid === undefined) return reply.code(400).send({ error: 'oid must be an object id (GUID)' });
+    const ended = await d.sessions.destroyByOid(oid);
     d.metrics.logouts.inc({ kind: 'operator' });
     request.log.info({ oid, ended }, 'operator ended all sessions of a user');
     return { ended };
