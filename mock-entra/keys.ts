@@ -29,7 +29,7 @@ async function rsaKeyPair(): Promise<{ privateKey: CryptoKey; privateJwk: JsonWe
  * so it hashes the SubjectPublicKeyInfo instead; the shape (27 base64url chars) is the same.
  */
 function entraStyleKid(publicJwk: JsonWebKey): string {
-  const der = createPublicKey({ key: publicJwk as Record<string, string>, format: 'jwk' }).export({
+  const der = createPublicKey({ key: publicJwk, format: 'jwk' }).export({
     type: 'spki',
     format: 'der',
   });

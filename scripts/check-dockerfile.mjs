@@ -78,8 +78,9 @@ function rules(instructions) {
     [
       'final stage node LTS slim',
       () => {
-        const m = /^node:(\d+)-[a-z]+-slim(@sha256:[0-9a-f]{64})?$/.exec(final?.image ?? '');
-        return m && Number(m[1]) % 2 === 0 && Number(m[1]) >= 20
+        // node:<major>[.<minor>[.<patch>]]-<distro>-slim; 22 is the oldest LTS line still supported.
+        const m = /^node:(\d+)(\.\d+){0,2}-[a-z]+-slim(@sha256:[0-9a-f]{64})?$/.exec(final?.image ?? '');
+        return m && Number(m[1]) % 2 === 0 && Number(m[1]) >= 22
           ? []
           : [`final stage is based on ${final?.image}; expected node:<even LTS major>-<distro>-slim`];
       },

@@ -78,7 +78,7 @@ describe('TokenValidator', () => {
     const good = await sign(claims());
     const [h, p, s] = good.split('.') as [string, string, string];
     const { privateKey: otherKey } = await generateKeyPair('RS256');
-    const pem = createPublicKey({ key: publicJwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+    const pem = createPublicKey({ key: publicJwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
     const hs256 = await new SignJWT(claims())
       .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
       .sign(new TextEncoder().encode(String(pem)));

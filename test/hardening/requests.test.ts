@@ -180,16 +180,23 @@ describe('malformed requests on raw sockets', () => {
     assert.equal((await send(rawGet('/echo', [['X-Big', 'a'.repeat(40_000)]]))).status, 431);
     assert.equal((await send(rawGet(`/echo?${'a'.repeat(40_000)}`))).status, 431, 'an over-long URL is a 431 too');
     assert.equal((await send(rawGet(`/${'a/'.repeat(20_000)}`))).status, 431);
-    // Node keeps the first 2000 header lines (maxHeadersCount) and drops the rest unseen: a spoofed header
-    // placed after them never reaches the app, one placed before them is stripped like any other.
-    const many: [string, string][] = Array.from({ length: 2500 }, (_, i) => [`x-h${i}`, 'v']);
-    many.push(['X-Forwarded-User', 'admin']);
-    many.splice(10, 0, ['X_Forwarded_User', 'admin']);
-    const crowd = echoOf(await send(rawGet('/echo', many)));
-    assert.ok(crowd, 'proxied');
-    assert.ok(Object.keys(crowd.headers).length <= 2010, String(Object.keys(crowd.headers).length));
-    assert.equal(crowd.headers['x-forwarded-user'], undefined);
-    assert.equal(crowd.headers.x_forwarded_user, undefined);
+    // Node 24 answers 431 to a request with more header lines than maxHeadersCount (1000 by default; CVE-2026-58044,
+    // since 24.18.1), where Node 20 kept the first ones and dropped the rest unseen: nothing of it reaches the app.
+    // Under the limit, a spoofed header is stripped wherever it stands.
+    const crowd = (n: number): [string, string][] => {
+      const many: [string, string][] = Array.from({ length: n }, (_, i) => [`x-h${i}`, 'v']);
+      many.push(['X-Forwarded-User', 'admin']);
+      many.splice(10, 0, ['X_Forwarded_User', 'admin']);
+      return many;
+    };
+    const seenBefore = h.upstream.seen.length;
+    assert.equal((await send(rawGet('/echo', crowd(2500)))).status, 431, 'over maxHeadersCount');
+    assert.equal(h.upstream.seen.length, seenBefore);
+    const under = echoOf(await send(rawGet('/echo', crowd(900))));
+    assert.ok(under, 'proxied');
+    assert.ok(Object.keys(under.headers).length >= 900, String(Object.keys(under.headers).length));
+    assert.equal(under.headers['x-forwarded-user'], undefined);
+    assert.equal(under.headers.x_forwarded_user, undefined);
     // Under vestibule's limit but over the test upstream's (Node's default 16 KB): the app's own 431 comes back.
     assert.equal((await send(rawGet(`/echo?${'a'.repeat(20_000)}`))).status, 431);
     const ok = await send(rawGet(`/echo?${'a'.repeat(8_000)}`));

@@ -69,7 +69,7 @@ describe('token validation on introspect and protected paths, against the mock E
     const now = Math.floor(Date.now() / 1000);
     const [h, p, s] = userToken.split('.') as [string, string, string];
     const { privateJwk: strangerKey } = await generateClientJwk('unknown-kid');
-    const publicPem = createPublicKey({ key: mock.signingKey().publicJwk as never, format: 'jwk' }).export({
+    const publicPem = createPublicKey({ key: mock.signingKey().publicJwk, format: 'jwk' }).export({
       type: 'spki',
       format: 'pem',
     });
