@@ -52,11 +52,17 @@ describe('Redis killed and restarted under traffic (no auto-login)', () => {
       }
     };
     const workers = Promise.all(Array.from({ length: 4 }, worker));
-    await sleep(300);
+    // Counts, not fixed sleeps: on a loaded machine 300 ms may hold only a few answers. Each wait is bounded.
+    const enough = async (count: () => number, ms: number): Promise<void> => {
+      const deadline = Date.now() + ms;
+      while (count() <= 10 && Date.now() < deadline) await sleep(50);
+    };
+    await enough(() => answers.length, 10_000);
     const stopping = Date.now();
     await h.redis.stop();
     const stopped = Date.now();
     await sleep(1500);
+    await enough(() => answers.filter((a) => a.start > stopped).length, 10_000);
     running = false;
     await workers;
     const before = answers.filter((a) => a.end < stopping);
