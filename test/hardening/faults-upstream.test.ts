@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startHarness, type Harness } from '../support/harness.js';
-import { freePort } from '../support/redis-server.js';
+import { freePort } from '../support/free-port.js';
 import { rawGet, sendRaw } from '../support/raw-http.js';
 import { boundedGet } from './bounded-get.js';
 import { startFaultyUpstream, type FaultyUpstream } from './faulty-upstream.js';

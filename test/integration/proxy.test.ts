@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import WebSocket from 'ws';
 import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
-import { freePort } from '../support/redis-server.js';
+import { freePort } from '../support/free-port.js';
 
 describe('proxy', () => {
   let h: Harness;

@@ -10,7 +10,8 @@ import { Metrics } from '../../src/observability/metrics.js';
 import type { SessionStore } from '../../src/session/store.js';
 import { generateClientJwk } from '../../mock-entra/keys.js';
 import { startMockEntra, type MockEntra } from '../../mock-entra/server.js';
-import { freePort, startRedis, type RedisServer } from './redis-server.js';
+import { freePort } from './free-port.js';
+import { startRedis, type RedisServer } from './redis-server.js';
 import { TestClient, type Response } from './http-client.js';
 import { startUpstream, type Upstream } from './upstream.js';
 

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import type { Address } from '../../src/config/settings.js';
-import { freePort } from './redis-server.js';
+import { freePort } from './free-port.js';
 
 const run = promisify(execFile);
 const HOST = '127.0.0.1';
