@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
 import { TestClient, type Response } from '../support/http-client.js';
 import { sendRaw } from '../support/raw-http.js';
-import { untilCallback } from './idp-steps.js';
+import { untilCallback } from '../support/idp-steps.js';
 
 // Malformed authorization responses at /oauth2/callback (peers.md §4.4 "Callback"; Envoy CVE-2023-27496,
 // mod_auth_openidc's "duplicated security-critical parameters" and "empty iss" items). The basic guards

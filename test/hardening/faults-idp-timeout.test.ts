@@ -4,8 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { TestClock } from '../support/clock.js';
 import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
-import { boundedGet } from './bounded-get.js';
-import { bearer, clientCredentials, IDP_BOUND_MS, tokenApi, untilCallback } from './idp-steps.js';
+import { boundedGet } from '../support/bounded-get.js';
+import { bearer, clientCredentials, IDP_BOUND_MS, tokenApi, untilCallback } from '../support/idp-steps.js';
 
 // An identity provider slower than vestibule's 10 s client timeout (mock-entra's scripted delay of 11 s) during
 // login, refresh and a token-API call. The three run concurrently so the file costs one timeout, not three.

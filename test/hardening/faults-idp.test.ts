@@ -4,8 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { TestClock } from '../support/clock.js';
 import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
-import { boundedGet } from './bounded-get.js';
-import { bearer, clientCredentials, IDP_BOUND_MS, tokenApi, untilCallback } from './idp-steps.js';
+import { boundedGet } from '../support/bounded-get.js';
+import { bearer, clientCredentials, IDP_BOUND_MS, tokenApi, untilCallback } from '../support/idp-steps.js';
 
 // The identity provider failing during login, refresh and token-API calls (mock-entra's scripted failures on
 // its token endpoint): clear errors, bounded waits (the IdP client times out after 10 s), and the current

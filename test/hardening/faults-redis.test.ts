@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
-import { boundedGet, type BoundedAnswer } from './bounded-get.js';
+import { boundedGet, type BoundedAnswer } from '../support/bounded-get.js';
 
 // The session store failing under real traffic, with a real redis-server: killed (connection refused), hung
 // (CLIENT PAUSE: connected but silent) and restarted. The contract (src/proxy/plugin.ts, routes/*):

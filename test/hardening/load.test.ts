@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { NAVIGATION, startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
-import { mapLimit } from './map-limit.js';
+import { mapLimit } from '../support/map-limit.js';
 
 // A bounded load on this shared 2-core machine: LOAD_SESSIONS logins (default 2000, 20 at a time), then
 // LOAD_SECONDS (default 15) of proxied and session requests at the machine's capacity, with zero failures;

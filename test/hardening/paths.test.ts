@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { login, startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
 import { sendRaw } from '../support/raw-http.js';
-import { taggedGet } from './tagged-get.js';
+import { taggedGet } from '../support/tagged-get.js';
 
 // Path tricks around /oauth2 and skip-route bypasses (peers.md §4.4; oauth2-proxy CVE-2025-54576,
 // GHSA-pxq7-h93f-9jrg; Pomerium CVE-2021-39206), on an unauthenticated AND an authenticated request,

@@ -5,8 +5,8 @@ import { openLoginState, sealLoginState } from '../../src/login/login-state.js';
 import { openLogoutState, sealLogoutState } from '../../src/login/logout-state.js';
 import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
 import { TestClient, type Response } from '../support/http-client.js';
-import { openRedirectPayloads, safeRedirects } from './redirect-fixtures.js';
-import { mapLimit } from './map-limit.js';
+import { openRedirectPayloads, safeRedirects } from '../support/redirect-fixtures.js';
+import { mapLimit } from '../support/map-limit.js';
 
 // The whole open-redirect corpus (test/fixtures/open-redirects.jsonl) through the real HTTP stack: query
 // parsing, the login and logout routes, their sealed cookies, the mock IdP's redirects and both callbacks.

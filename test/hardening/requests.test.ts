@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { login, startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
 import { rawGet, sendRaw, type RawResponse } from '../support/raw-http.js';
-import { echoOf } from './echo.js';
+import { echoOf } from '../support/echo.js';
 
 // Malformed HTTP on raw sockets: framing conflicts (request smuggling), header syntax, sizes, request lines and
 // methods. What answers is Node's HTTP parser (llhttp, strict mode) in front of vestibule; these tests pin that

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { login, startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
-import { boundedGet } from './bounded-get.js';
+import { boundedGet } from '../support/bounded-get.js';
 
 // Slow clients: slowloris (headers trickled or stalled) and slow bodies (trickled or stalled, to vestibule's
 // own routes and through the proxy). vestibule sets http.headersTimeout 15 s (checked every 2 s),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
-import { taggedGet } from './tagged-get.js';
+import { taggedGet } from '../support/tagged-get.js';
 
 // Spoofed forwarding and identity headers (peers.md §4.4; oauth2-proxy CVE-2026-40575, CVE-2025-64484;
 // Traefik CVE-2026-54763; mod_auth_openidc's OIDC_CLAIM_* scrubbing), on an unauthenticated AND an

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { TestClock } from '../support/clock.js';
 import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
-import { assertAnonymous, throughProxy } from './proxied-view.js';
+import { assertAnonymous, throughProxy } from '../support/proxied-view.js';
 
 // vestibule's own short-lived cookies attacked: the login cookie replayed after use, moved to another login
 // or past its lifetime; garbage logout and login-loop cookies; a session cookie past the session's end; and

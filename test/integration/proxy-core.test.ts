@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { echoOf } from '../hardening/echo.js';
+import { echoOf } from '../support/echo.js';
 import { login, startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
 import { rawGet, sendRaw, type RawResponse } from '../support/raw-http.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import type { Harness } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
+import type { Harness } from './harness.js';
+import { TestClient } from './http-client.js';
 import { echoOf } from './echo.js';
 
 /** A cookie pair of ours as the app would read it: named `vestibule` or `vestibule.…` (names are case-sensitive). */

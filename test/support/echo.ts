@@ -1,5 +1,5 @@
-import type { Response } from '../support/http-client.js';
-import type { RawResponse } from '../support/raw-http.js';
+import type { Response } from './http-client.js';
+import type { RawResponse } from './raw-http.js';
 
 /** What the test upstream's `/echo*` route saw of a proxied request. */
 export interface Echo {

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildTokenApi } from '../../src/token-api/server.js';
-import { NAVIGATION, type Harness } from '../support/harness.js';
-import type { TestClient } from '../support/http-client.js';
+import { NAVIGATION, type Harness } from './harness.js';
+import type { TestClient } from './http-client.js';
 import { boundedGet } from './bounded-get.js';
 
 /** The IdP client's own timeout (src/oidc/provider.ts, 10 s) plus slack for a busy machine. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Harness } from '../support/harness.js';
-import { rawGet, sendRaw } from '../support/raw-http.js';
-import type { SeenRequest } from '../support/upstream.js';
+import type { Harness } from './harness.js';
+import { rawGet, sendRaw } from './raw-http.js';
+import type { SeenRequest } from './upstream.js';
 
 /**
  * Sends a raw GET (the target byte for byte, no client-side normalisation) tagged with a fresh `X-Probe` id, and
