@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { login, startHarness, type Harness } from '../support/harness.js';
+import { startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
+import { login } from '../support/mock-login.js';
 import { rawGet, sendRaw } from '../support/raw-http.js';
 import { echoOf } from '../support/echo.js';
 import { assertAnonymous, OUR_COOKIE, throughProxy } from '../support/proxied-view.js';

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { NAVIGATION, TestClient } from '../support/http-client.js';
+import { login } from '../support/mock-login.js';
 import { boundedGet, type BoundedAnswer } from '../support/bounded-get.js';
 
 // The session store failing under real traffic, with a real redis-server: killed (connection refused), hung

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { login, startHarness, type Harness } from '../support/harness.js';
+import { startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
+import { login } from '../support/mock-login.js';
 import { sendRaw, type RawResponse } from '../support/raw-http.js';
 import { atoms, fuzzParams, RUNS } from '../support/fuzz-settings.js';
 import { OUR_COOKIE } from '../support/proxied-view.js';

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { login, startHarness, type Harness } from '../support/harness.js';
+import { startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
+import { login } from '../support/mock-login.js';
 import { boundedGet } from '../support/bounded-get.js';
 
 // Slow clients: slowloris (headers trickled or stalled) and slow bodies (trickled or stalled, to vestibule's

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { NAVIGATION, TestClient } from '../support/http-client.js';
+import { login } from '../support/mock-login.js';
 import { taggedGet } from '../support/tagged-get.js';
 
 // Spoofed forwarding and identity headers (peers.md §4.4; oauth2-proxy CVE-2026-40575, CVE-2025-64484;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { login, startHarness, type Harness, sharedWith } from '../support/harness.js';
+import { startHarness, type Harness, sharedWith } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
+import { login } from '../support/mock-login.js';
 import { TestClock } from '../support/clock.js';
 
 const HOUR = 3_600_000;
