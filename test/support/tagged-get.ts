@@ -8,7 +8,7 @@ import type { SeenRequest } from './upstream.js';
  * returns the status and what the test upstream saw of this very request, if it reached the app at all.
  */
 export async function taggedGet(
-  h: Harness,
+  h: Pick<Harness, 'origin' | 'ingress' | 'upstream'>,
   target: string,
   headers: readonly (readonly [string, string])[] = [],
 ): Promise<{ status: number | undefined; seen: SeenRequest | undefined }> {
