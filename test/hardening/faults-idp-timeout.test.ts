@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { TestClock } from '../support/clock.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { NAVIGATION, TestClient } from '../support/http-client.js';
-import { login, untilCallback } from '../support/mock-login.js';
+import { loggedIn, untilCallback } from '../support/mock-login.js';
 import { boundedGet } from '../support/bounded-get.js';
 import { bearer, clientCredentials, IDP_BOUND_MS, tokenApi } from '../support/idp-steps.js';
 
@@ -49,9 +49,7 @@ describe('IdP slower than the client timeout (scenarios run concurrently)', { co
   });
 
   it('refresh: the request goes on with the still-valid token within the bound', async () => {
-    const browser = new TestClient();
-    await login(r, browser);
-    const cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    const { cookie } = await loggedIn(r);
     const first = await bearer(r, cookie);
     clock.advance(HOUR - 20_000);
     r.mock.fail({ kind: 'delay', ms: 11_000, grant: 'refresh_token', times: 1 });

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { TestClock } from '../support/clock.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { NAVIGATION, TestClient } from '../support/http-client.js';
-import { login, untilCallback } from '../support/mock-login.js';
+import { loggedIn, login, untilCallback } from '../support/mock-login.js';
 import { boundedGet } from '../support/bounded-get.js';
 import { bearer, clientCredentials, IDP_BOUND_MS, tokenApi } from '../support/idp-steps.js';
 
@@ -80,9 +80,7 @@ describe('IdP down or slow during refresh', () => {
   after(() => h.close());
 
   it('the current token is kept while valid, the refresh endpoint answers 503 + Retry-After, and an expired token is never forwarded', async () => {
-    const browser = new TestClient();
-    await login(h, browser);
-    const cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    const { cookie } = await loggedIn(h);
     const first = await bearer(h, cookie);
     clock.advance(HOUR - 20_000);
     h.mock.fail({ kind: 'status', status: 503, grant: 'refresh_token' });
@@ -113,9 +111,7 @@ describe('IdP process gone (connection refused)', () => {
   before(async () => {
     h = await startHarness({ logLevel: 'silent', now: clock.now });
     api = await tokenApi(h);
-    const browser = new TestClient();
-    await login(h, browser);
-    cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    ({ cookie } = await loggedIn(h));
     token = await bearer(h, cookie);
     pending = new TestClient();
     pendingCallback = await untilCallback(h, pending);

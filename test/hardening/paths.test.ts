@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startHarness, type Harness } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
-import { login } from '../support/mock-login.js';
+import { loggedIn } from '../support/mock-login.js';
 import { sendRaw } from '../support/raw-http.js';
 import { taggedGet } from '../support/tagged-get.js';
 
@@ -50,9 +49,7 @@ describe('path tricks around /oauth2, with and without a session', () => {
   let cookie: string;
   before(async () => {
     h = await startHarness({ logLevel: 'warn' });
-    const browser = new TestClient();
-    await login(h, browser);
-    cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    ({ cookie } = await loggedIn(h));
   });
   after(() => h.close());
 

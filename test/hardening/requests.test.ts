@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startHarness, type Harness } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
-import { login } from '../support/mock-login.js';
+import { loggedIn } from '../support/mock-login.js';
 import { rawGet, sendRaw, type RawResponse } from '../support/raw-http.js';
 import { echoOf } from '../support/echo.js';
 
@@ -17,9 +16,7 @@ describe('malformed requests on raw sockets', () => {
   before(async () => {
     h = await startHarness({ logLevel: 'warn' });
     port = Number(new URL(h.origin).port);
-    const browser = new TestClient();
-    await login(h, browser);
-    cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    ({ cookie } = await loggedIn(h));
   });
   after(() => h.close());
 

@@ -3,8 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startHarness, type Harness } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
-import { login } from '../support/mock-login.js';
+import { loggedIn } from '../support/mock-login.js';
 import { boundedGet } from '../support/bounded-get.js';
 
 // Slow clients: slowloris (headers trickled or stalled) and slow bodies (trickled or stalled, to vestibule's
@@ -61,9 +60,7 @@ describe('slow clients', () => {
   const bodies: SlowConnection[] = [];
   before(async () => {
     h = await startHarness({ logLevel: 'silent' });
-    const browser = new TestClient();
-    await login(h, browser);
-    cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    ({ cookie } = await loggedIn(h));
     const port = Number(new URL(h.origin).port);
     openedAt = Date.now();
     for (let i = 0; i < 40; i++)

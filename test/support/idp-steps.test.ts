@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startHarness, type Harness } from './harness.js';
-import { TestClient } from './http-client.js';
 import { bearer, clientCredentials, tokenApi } from './idp-steps.js';
-import { login } from './mock-login.js';
+import { loggedIn } from './mock-login.js';
 
 describe('IdP step helpers', () => {
   let h: Harness;
@@ -18,9 +17,7 @@ describe('IdP step helpers', () => {
   });
 
   it('bearer: the Authorization header the app saw, a token for a session and nothing without one', async () => {
-    const browser = new TestClient();
-    await login(h, browser);
-    const cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    const { cookie } = await loggedIn(h);
     assert.match((await bearer(h, cookie)) ?? '', /^Bearer eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
     assert.equal(await bearer(h, 'vestibule.session=not-a-session'), undefined);
     assert.equal(await bearer(h, ''), undefined);

@@ -4,6 +4,7 @@ import { startHarness, type Harness } from './harness.js';
 import { NAVIGATION, TestClient } from './http-client.js';
 import {
   DEFAULT_USERNAME,
+  loggedIn,
   login,
   loginUrl,
   showSignInPage,
@@ -78,6 +79,14 @@ describe('mock login helper', () => {
     assert.ok(b2.cookie('vestibule.session'));
     assert.equal(authorizeUrl.searchParams.get('client_id'), h.clientId);
     assert.equal(await userOf(h, b2), 'other@x.test');
+  });
+
+  it('loggedIn: a fresh browser with a session and its Cookie header; throws when the login ends without one', async () => {
+    const { browser, cookie } = await loggedIn(h, { username: 'cookie@x.test' });
+    assert.equal(cookie, `vestibule.session=${browser.cookie('vestibule.session') ?? 'none'}`);
+    assert.equal(await userOf(h, browser), 'cookie@x.test');
+    h.mock.fail({ kind: 'status', status: 503, grant: 'authorization_code', times: 1 });
+    await assert.rejects(loggedIn(h), /^Error: login ended without a session: 50[23] /);
   });
 
   it('each step throws, naming the step, when the answer is not what a working login gets', async () => {

@@ -4,7 +4,7 @@
  * {@link submitSignIn} (POST the user's choice → the callback URL) and, all together, {@link untilCallback} and
  * {@link login}. Each step throws when the answer is not the one a working login gets.
  */
-import { NAVIGATION, type Response, type TestClient } from './http-client.js';
+import { NAVIGATION, TestClient, type Response } from './http-client.js';
 
 /** The user signed in when a test names none (mock-entra/users.ts). */
 export const DEFAULT_USERNAME = 'ada';
@@ -97,4 +97,20 @@ export async function login(
 ): Promise<{ callback: Response; authorizeUrl: URL }> {
   const { authorizeUrl, callbackUrl } = await steps(target, client, { showPage: true, ...o });
   return { callback: await client.get(callbackUrl, NAVIGATION), authorizeUrl };
+}
+
+/**
+ * Logs a fresh browser in (see {@link login}); returns it and its session as a Cookie header
+ * (`vestibule.session=…`). Throws unless the login ended with a session.
+ */
+export async function loggedIn(
+  target: LoginTarget,
+  o: LoginOptions = {},
+): Promise<{ browser: TestClient; cookie: string }> {
+  const browser = new TestClient();
+  const { callback } = await login(target, browser, o);
+  const session = browser.cookie('vestibule.session');
+  if (callback.status !== 302 || session === undefined)
+    throw new Error(`login ended without a session: ${callback.status} ${callback.body.slice(0, 300)}`);
+  return { browser, cookie: `vestibule.session=${session}` };
 }
