@@ -27,7 +27,7 @@ describe('what vestibule loads', () => {
       './src/app.ts',
       './src/config/help.ts',
       './src/config/load.ts',
-      './src/observability/instrumentation.ts',
+      './src/observability/fetch-metrics.ts',
       './src/observability/logger.ts',
       './src/observability/metrics.ts',
       './src/oidc/provider.ts',
