@@ -2,7 +2,7 @@
  * Every loopback port of one benchmark run, chosen before anything starts: the mock Entra ID must know the
  * redirect URIs of vestibule and mod_auth_openidc when it is configured.
  */
-import { freePort } from './processes.js';
+import { freePort } from '../test/support/free-port.js';
 
 /** vestibule's three listeners. */
 export interface VestibulePorts {

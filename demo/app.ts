@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt, type JWTPayload } from 'jose';
+import { escapeHtml } from '../src/errors/escape-html.js';
 
 /** What the app made of the Authorization header. */
 export type BearerClaims =
@@ -27,15 +28,6 @@ export function bearerClaims(authorization: string | undefined): BearerClaims {
   } catch (err) {
     return { kind: 'invalid', problem: `the bearer token is not a JWT (${(err as Error).message})` };
   }
-}
-
-export function escapeHtml(value: string): string {
-  return value
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
 }
 
 const SHOWN = ['name', 'preferred_username', 'NAVident', 'oid', 'groups', 'aud', 'scp', 'exp'] as const;

@@ -2,16 +2,8 @@
  * The mock's HTML: login page, error page, signed-out page and the `form_post` auto-submit page. Plain strings,
  * every interpolated value escaped.
  */
+import { escapeHtml } from '../src/errors/escape-html.js';
 import type { MockUser } from './types.js';
-
-export function escapeHtml(value: string): string {
-  return value
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
 
 const STYLE = `
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#f3f2f1;margin:0;color:#1b1b1b}

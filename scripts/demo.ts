@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { startDemoApp } from '../demo/app.js';
 import { generateClientJwk } from '../mock-entra/keys.js';
 import { startMockEntra } from '../mock-entra/server.js';
+import { freePort } from '../test/support/free-port.js';
 
 const DEFAULT_PORT = 7564;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -49,16 +50,6 @@ async function portIsFree(port: number): Promise<boolean> {
   }
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   return true;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port assigned');
-  return address.port;
 }
 
 /** The requested port, the default when free, else any free one. */

@@ -3,8 +3,8 @@
  * /oauth2/login → the mock's authorize page → the form post → vestibule's callback, which stores the session)
  * with a fresh cookie jar every time. The clients run in the runner's process, apart from vestibule and the mock.
  */
-import { login } from '../../test/support/harness.js';
 import { TestClient } from '../../test/support/http-client.js';
+import { login } from '../../test/support/mock-login.js';
 import { percentile } from '../stats.js';
 
 /** The mock's built-in employees: typed names would add users, and its login page lists every user. */

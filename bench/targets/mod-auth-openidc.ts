@@ -7,8 +7,8 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { NAVIGATION } from '../../test/support/harness.js';
-import { TestClient } from '../../test/support/http-client.js';
+import { NAVIGATION, TestClient } from '../../test/support/http-client.js';
+import { showSignInPage, submitSignIn } from '../../test/support/mock-login.js';
 import { startService, waitForPort, which } from '../processes.js';
 import type { BenchContext, TargetStart } from '../target.js';
 
@@ -105,17 +105,8 @@ async function loginApache(base: string): Promise<string> {
   const start = await client.get(`${base}/`, NAVIGATION);
   if (start.status !== 302 || !start.location) throw new Error(`no redirect to login: ${start.status} ${start.body}`);
   const authorize = new URL(start.location);
-  const page = await client.get(authorize, NAVIGATION);
-  if (page.status !== 200) throw new Error(`authorize page: ${page.status} ${page.body.slice(0, 300)}`);
-  const form = new URLSearchParams(authorize.searchParams);
-  form.set('username', 'kari.nordmann@nav.example');
-  const submitted = await client.request(authorize.origin + authorize.pathname, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: form.toString(),
-  });
-  if (submitted.status !== 302 || !submitted.location) throw new Error(`login form: ${submitted.status}`);
-  const callback = await client.get(submitted.location, NAVIGATION);
+  await showSignInPage(client, authorize);
+  const callback = await client.get(await submitSignIn(client, authorize, 'kari.nordmann@nav.example'), NAVIGATION);
   if (callback.status !== 302) throw new Error(`redirect URI: ${callback.status} ${callback.body.slice(0, 300)}`);
   const cookie = client.cookieHeader(new URL(`${base}/`));
   if (cookie === undefined) throw new Error('no session cookie after login');

@@ -3,8 +3,8 @@
  * Entra ID. Also starts the other vestibule instances of the run ((e), the refresh storm, the profile), which
  * differ only in Redis database, listeners and a few settings.
  */
-import { login } from '../../test/support/harness.js';
 import { TestClient } from '../../test/support/http-client.js';
+import { login } from '../../test/support/mock-login.js';
 import { ingressOf, type VestibulePorts } from '../ports.js';
 import { startService, waitForHttp, type Service } from '../processes.js';
 import type { BenchContext, Target } from '../target.js';

@@ -1,5 +1,4 @@
-const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ESC[c] ?? c);
+import { escapeHtml } from './escape-html.js';
 
 export interface ErrorPage {
   readonly status: number;

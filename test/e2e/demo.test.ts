@@ -8,8 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { NAVIGATION } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
+import { NAVIGATION, TestClient } from '../support/http-client.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DEMO = ['--import', 'tsx', 'scripts/demo.ts'];

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
-import { TestClient, type Response } from '../support/http-client.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { NAVIGATION, TestClient, type Response } from '../support/http-client.js';
+import { login, untilCallback } from '../support/mock-login.js';
 import { sendRaw } from '../support/raw-http.js';
-import { untilCallback } from './idp-steps.js';
 
 // Malformed authorization responses at /oauth2/callback (peers.md §4.4 "Callback"; Envoy CVE-2023-27496,
 // mod_auth_openidc's "duplicated security-critical parameters" and "empty iss" items). The basic guards
@@ -12,9 +12,9 @@ import { untilCallback } from './idp-steps.js';
 
 const SESSION = 'vestibule.session';
 
-/** Starts a login and submits the mock's form (idp-steps.ts); returns the browser and the callback URL. */
+/** Starts a login and submits the mock's form (mock-login.ts); returns the browser and the callback URL. */
 async function startedLogin(h: Harness, browser = new TestClient()): Promise<{ browser: TestClient; callback: URL }> {
-  return { browser, callback: new URL(await untilCallback(h, browser)) };
+  return { browser, callback: await untilCallback(h, browser) };
 }
 
 /** The callback URL with a raw query string appended to its own (duplicates stay duplicates). */

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { login, startHarness, type Harness } from '../support/harness.js';
+import { startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
+import { login } from '../support/mock-login.js';
 import { rawGet, sendRaw } from '../support/raw-http.js';
-import { echoOf } from './echo.js';
-import { assertAnonymous, OUR_COOKIE, throughProxy } from './proxied-view.js';
+import { echoOf } from '../support/echo.js';
+import { assertAnonymous, OUR_COOKIE, throughProxy } from '../support/proxied-view.js';
 
 // Hostile Cookie headers (peers.md §4.4 "Cookies"; mod_auth_openidc CVE-2026-54789, CVE-2024-24814,
 // CVE-2023-28625; Envoy CVE-2022-29226). test/integration/redirects-and-cookies.test.ts already covers

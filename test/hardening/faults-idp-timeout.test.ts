@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { TestClock } from '../support/clock.js';
-import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
-import { boundedGet } from './bounded-get.js';
-import { bearer, clientCredentials, IDP_BOUND_MS, tokenApi, untilCallback } from './idp-steps.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { NAVIGATION, TestClient } from '../support/http-client.js';
+import { loggedIn, untilCallback } from '../support/mock-login.js';
+import { boundedGet } from '../support/bounded-get.js';
+import { bearer, clientCredentials, IDP_BOUND_MS, tokenApi } from '../support/idp-steps.js';
 
 // An identity provider slower than vestibule's 10 s client timeout (mock-entra's scripted delay of 11 s) during
 // login, refresh and a token-API call. The three run concurrently so the file costs one timeout, not three.
@@ -37,8 +38,8 @@ describe('IdP slower than the client timeout (scenarios run concurrently)', { co
     const callbackUrl = await untilCallback(h, browser);
     h.mock.fail({ kind: 'delay', ms: 11_000, grant: 'authorization_code', times: 1 });
     const res = await boundedGet(
-      callbackUrl,
-      { ...NAVIGATION, cookie: browser.cookieHeader(new URL(callbackUrl)) ?? '' },
+      callbackUrl.href,
+      { ...NAVIGATION, cookie: browser.cookieHeader(callbackUrl) ?? '' },
       IDP_BOUND_MS,
     );
     assert.ok(res.status === 502 || res.status === 503, String(res.status));
@@ -48,9 +49,7 @@ describe('IdP slower than the client timeout (scenarios run concurrently)', { co
   });
 
   it('refresh: the request goes on with the still-valid token within the bound', async () => {
-    const browser = new TestClient();
-    await login(r, browser);
-    const cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    const { cookie } = await loggedIn(r);
     const first = await bearer(r, cookie);
     clock.advance(HOUR - 20_000);
     r.mock.fail({ kind: 'delay', ms: 11_000, grant: 'refresh_token', times: 1 });

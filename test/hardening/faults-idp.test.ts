@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { TestClock } from '../support/clock.js';
-import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
-import { boundedGet } from './bounded-get.js';
-import { bearer, clientCredentials, IDP_BOUND_MS, tokenApi, untilCallback } from './idp-steps.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { NAVIGATION, TestClient } from '../support/http-client.js';
+import { loggedIn, login, untilCallback } from '../support/mock-login.js';
+import { boundedGet } from '../support/bounded-get.js';
+import { bearer, clientCredentials, IDP_BOUND_MS, tokenApi } from '../support/idp-steps.js';
 
 // The identity provider failing during login, refresh and token-API calls (mock-entra's scripted failures on
 // its token endpoint): clear errors, bounded waits (the IdP client times out after 10 s), and the current
@@ -79,9 +80,7 @@ describe('IdP down or slow during refresh', () => {
   after(() => h.close());
 
   it('the current token is kept while valid, the refresh endpoint answers 503 + Retry-After, and an expired token is never forwarded', async () => {
-    const browser = new TestClient();
-    await login(h, browser);
-    const cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    const { cookie } = await loggedIn(h);
     const first = await bearer(h, cookie);
     clock.advance(HOUR - 20_000);
     h.mock.fail({ kind: 'status', status: 503, grant: 'refresh_token' });
@@ -107,14 +106,12 @@ describe('IdP process gone (connection refused)', () => {
   let api: { app: FastifyInstance; url: string };
   let cookie: string;
   let pending: TestClient;
-  let pendingCallback: string;
+  let pendingCallback: URL;
   let token: string | undefined;
   before(async () => {
     h = await startHarness({ logLevel: 'silent', now: clock.now });
     api = await tokenApi(h);
-    const browser = new TestClient();
-    await login(h, browser);
-    cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    ({ cookie } = await loggedIn(h));
     token = await bearer(h, cookie);
     pending = new TestClient();
     pendingCallback = await untilCallback(h, pending);
@@ -131,8 +128,8 @@ describe('IdP process gone (connection refused)', () => {
 
   it('a login completing now gets the 503 "could not be reached, try again" page', async () => {
     const res = await boundedGet(
-      pendingCallback,
-      { ...NAVIGATION, cookie: pending.cookieHeader(new URL(pendingCallback)) ?? '' },
+      pendingCallback.href,
+      { ...NAVIGATION, cookie: pending.cookieHeader(pendingCallback) ?? '' },
       IDP_BOUND_MS,
     );
     assert.equal(res.status, 503);

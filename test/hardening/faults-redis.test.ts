@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
-import { boundedGet, type BoundedAnswer } from './bounded-get.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { NAVIGATION, TestClient } from '../support/http-client.js';
+import { loggedIn, login } from '../support/mock-login.js';
+import { boundedGet, type BoundedAnswer } from '../support/bounded-get.js';
 
 // The session store failing under real traffic, with a real redis-server: killed (connection refused), hung
 // (CLIENT PAUSE: connected but silent) and restarted. The contract (src/proxy/plugin.ts, routes/*):
@@ -35,9 +36,7 @@ describe('Redis killed and restarted under traffic (no auto-login)', () => {
   let cookie: string;
   before(async () => {
     h = await startHarness({ logLevel: 'silent', env: { VESTIBULE_FORWARD_AUTH: 'true' } });
-    const browser = new TestClient();
-    await login(h, browser);
-    cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    ({ cookie } = await loggedIn(h));
   });
   after(() => h.close());
 
@@ -135,9 +134,7 @@ describe('Redis hung (CLIENT PAUSE): bounded by the command timeout, sessions ke
   });
 
   it('answers within the bound while Redis is silent, and the same session works once it answers again', async () => {
-    const browser = new TestClient();
-    await login(h, browser);
-    const cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    const { cookie } = await loggedIn(h);
     await control.call('CLIENT', 'PAUSE', '4000', 'ALL');
     const paused = Date.now();
     const [proxied, meta] = await Promise.all([
@@ -164,9 +161,7 @@ describe('Redis killed with auto-login on', () => {
   after(() => h.close());
 
   it('a navigation with a session cookie gets 503 + Retry-After (not a login loop); without a cookie, login is offered', async () => {
-    const browser = new TestClient();
-    await login(h, browser);
-    const cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    const { cookie } = await loggedIn(h);
     await h.redis.stop();
     const withCookie = await boundedGet(`${h.ingress}/reports`, { ...NAVIGATION, cookie }, HANG_MS);
     assert.equal(withCookie.status, 503);

@@ -3,11 +3,11 @@ import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startHarness, type Harness } from '../support/harness.js';
-import { freePort } from '../support/redis-server.js';
+import { freePort } from '../support/free-port.js';
 import { rawGet, sendRaw } from '../support/raw-http.js';
-import { boundedGet } from './bounded-get.js';
-import { startFaultyUpstream, type FaultyUpstream } from './faulty-upstream.js';
-import { mapLimit } from './map-limit.js';
+import { boundedGet } from '../support/bounded-get.js';
+import { startFaultyUpstream, type FaultyUpstream } from '../support/faulty-upstream.js';
+import { mapLimit } from '../support/map-limit.js';
 
 // The app behind vestibule failing: down (refused), slow (504 after VESTIBULE_UPSTREAM_TIMEOUT), resetting,
 // closing, talking garbage, breaking off or stalling a body. Every failure is answered within the timeout,

@@ -3,9 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Keyring } from '../../src/crypto/keyring.js';
 import { openLoginState } from '../../src/login/login-state.js';
-import { NAVIGATION, startHarness, type Harness } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
-import { atoms, fuzzParams, RUNS } from './fuzz-settings.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { NAVIGATION, TestClient } from '../support/http-client.js';
+import { atoms, fuzzParams, RUNS } from '../support/fuzz-settings.js';
 
 // Property-based fuzzing of the login and logout redirect targets and of the callback query: no 5xx (but the
 // documented 502 for an IdP's answer), no off-site redirect. Each run costs several requests, so half the runs.

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { login, startHarness, type Harness } from '../support/harness.js';
+import { startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
+import { login } from '../support/mock-login.js';
 import { sendRaw, type RawResponse } from '../support/raw-http.js';
-import { atoms, fuzzParams, RUNS } from './fuzz-settings.js';
-import { OUR_COOKIE } from './proxied-view.js';
+import { atoms, fuzzParams, RUNS } from '../support/fuzz-settings.js';
+import { OUR_COOKIE } from '../support/proxied-view.js';
 
 // Property-based fuzzing of the request line, headers and cookies, with the invariants of issue 6: no 5xx,
 // no hang, no off-site Location, no token or cookie of ours reaching the app for a request without a

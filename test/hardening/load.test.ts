@@ -4,9 +4,10 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { NAVIGATION, startHarness, type Harness } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
-import { mapLimit } from './map-limit.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { NAVIGATION, TestClient } from '../support/http-client.js';
+import { mapLimit } from '../support/map-limit.js';
+import { untilCallback } from '../support/mock-login.js';
 
 // A bounded load on this shared 2-core machine: LOAD_SESSIONS logins (default 2000, 20 at a time), then
 // LOAD_SECONDS (default 15) of proxied and session requests at the machine's capacity, with zero failures;
@@ -36,16 +37,8 @@ async function settledHeapMb(gc: () => void): Promise<number> {
 /** Logs in without the authorize page (login → form POST → callback); returns the session cookie value. */
 async function quickLogin(h: Harness, i: number): Promise<string> {
   const browser = new TestClient();
-  const start = await browser.get(`${h.ingress}/oauth2/login?redirect=%2Fecho%2F${i}`, NAVIGATION);
-  const authorize = new URL(start.location ?? '');
-  const form = new URLSearchParams(authorize.searchParams);
-  form.set('username', `user${i % 50}`);
-  const submitted = await browser.request(authorize.origin + authorize.pathname, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: form.toString(),
-  });
-  const callback = await browser.get(submitted.location ?? '', NAVIGATION);
+  const callbackUrl = await untilCallback(h, browser, { redirect: `/echo/${i}`, username: `user${i % 50}` });
+  const callback = await browser.get(callbackUrl, NAVIGATION);
   assert.equal(callback.status, 302, callback.body);
   const value = browser.cookie('vestibule.session');
   assert.ok(value);

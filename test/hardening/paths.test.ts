@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { login, startHarness, type Harness } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { loggedIn } from '../support/mock-login.js';
 import { sendRaw } from '../support/raw-http.js';
-import { taggedGet } from './tagged-get.js';
+import { taggedGet } from '../support/tagged-get.js';
 
 // Path tricks around /oauth2 and skip-route bypasses (peers.md §4.4; oauth2-proxy CVE-2025-54576,
 // GHSA-pxq7-h93f-9jrg; Pomerium CVE-2021-39206), on an unauthenticated AND an authenticated request,
@@ -49,9 +49,7 @@ describe('path tricks around /oauth2, with and without a session', () => {
   let cookie: string;
   before(async () => {
     h = await startHarness({ logLevel: 'warn' });
-    const browser = new TestClient();
-    await login(h, browser);
-    cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    ({ cookie } = await loggedIn(h));
   });
   after(() => h.close());
 

@@ -3,10 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import { Keyring } from '../../src/crypto/keyring.js';
 import { openLoginState, sealLoginState } from '../../src/login/login-state.js';
 import { openLogoutState, sealLogoutState } from '../../src/login/logout-state.js';
-import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
-import { TestClient, type Response } from '../support/http-client.js';
-import { openRedirectPayloads, safeRedirects } from './redirect-fixtures.js';
-import { mapLimit } from './map-limit.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { NAVIGATION, TestClient, type Response } from '../support/http-client.js';
+import { login, submitSignIn } from '../support/mock-login.js';
+import { openRedirectPayloads, safeRedirects } from '../support/redirect-fixtures.js';
+import { mapLimit } from '../support/map-limit.js';
 
 // The whole open-redirect corpus (test/fixtures/open-redirects.jsonl) through the real HTTP stack: query
 // parsing, the login and logout routes, their sealed cookies, the mock IdP's redirects and both callbacks.
@@ -27,19 +28,6 @@ function setCookie(res: Response, prefix: string): { name: string; value: string
   const pair = line.slice(0, line.indexOf(';'));
   const eq = pair.indexOf('=');
   return { name: pair.slice(0, eq), value: pair.slice(eq + 1) };
-}
-
-/** Submits the mock IdP's login form for an authorize URL; returns the callback URL it redirects to. */
-async function submitAuthorize(browser: TestClient, authorize: URL): Promise<string> {
-  const form = new URLSearchParams(authorize.searchParams);
-  form.set('username', 'ada');
-  const submitted = await browser.request(authorize.origin + authorize.pathname, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: form.toString(),
-  });
-  assert.equal(submitted.status, 302, submitted.body);
-  return submitted.location ?? '';
 }
 
 /** Follows logout → IdP end-session → logout callback; returns the final redirect. */
@@ -181,7 +169,7 @@ for (const ingressPath of ['/', '/app']) {
             sealLoginState(keyring, name, { ...saved, redirect: payload }, Date.now()),
             path,
           );
-          const callback = await browser.get(await submitAuthorize(browser, new URL(start.location ?? '')), NAVIGATION);
+          const callback = await browser.get(await submitSignIn(browser, new URL(start.location ?? '')), NAVIGATION);
           assert.equal(callback.status, 302, callback.body);
           assert.ok(browser.cookie('vestibule.session'), 'the login itself succeeds');
           return callback.location === root ? undefined : { payload, location: callback.location };

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { login, startHarness, type Harness } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { loggedIn } from '../support/mock-login.js';
 import { rawGet, sendRaw, type RawResponse } from '../support/raw-http.js';
-import { echoOf } from './echo.js';
+import { echoOf } from '../support/echo.js';
 
 // Malformed HTTP on raw sockets: framing conflicts (request smuggling), header syntax, sizes, request lines and
 // methods. What answers is Node's HTTP parser (llhttp, strict mode) in front of vestibule; these tests pin that
@@ -16,9 +16,7 @@ describe('malformed requests on raw sockets', () => {
   before(async () => {
     h = await startHarness({ logLevel: 'warn' });
     port = Number(new URL(h.origin).port);
-    const browser = new TestClient();
-    await login(h, browser);
-    cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    ({ cookie } = await loggedIn(h));
   });
   after(() => h.close());
 

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { login, startHarness, type Harness } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
-import { boundedGet } from './bounded-get.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { loggedIn } from '../support/mock-login.js';
+import { boundedGet } from '../support/bounded-get.js';
 
 // Slow clients: slowloris (headers trickled or stalled) and slow bodies (trickled or stalled, to vestibule's
 // own routes and through the proxy). vestibule sets http.headersTimeout 15 s (checked every 2 s),
@@ -60,9 +60,7 @@ describe('slow clients', () => {
   const bodies: SlowConnection[] = [];
   before(async () => {
     h = await startHarness({ logLevel: 'silent' });
-    const browser = new TestClient();
-    await login(h, browser);
-    cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    ({ cookie } = await loggedIn(h));
     const port = Number(new URL(h.origin).port);
     openedAt = Date.now();
     for (let i = 0; i < 40; i++)

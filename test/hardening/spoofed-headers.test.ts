@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
-import { taggedGet } from './tagged-get.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { NAVIGATION, TestClient } from '../support/http-client.js';
+import { loggedIn } from '../support/mock-login.js';
+import { taggedGet } from '../support/tagged-get.js';
 
 // Spoofed forwarding and identity headers (peers.md §4.4; oauth2-proxy CVE-2026-40575, CVE-2025-64484;
 // Traefik CVE-2026-54763; mod_auth_openidc's OIDC_CLAIM_* scrubbing), on an unauthenticated AND an
@@ -54,9 +55,7 @@ describe('spoofed forwarding and identity headers, with and without a session', 
   let cookie: string;
   before(async () => {
     h = await startHarness({ logLevel: 'warn' });
-    const browser = new TestClient();
-    await login(h, browser);
-    cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    ({ cookie } = await loggedIn(h));
   });
   after(() => h.close());
 

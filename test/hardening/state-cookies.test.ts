@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { TestClock } from '../support/clock.js';
-import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
-import { assertAnonymous, throughProxy } from './proxied-view.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { NAVIGATION, TestClient } from '../support/http-client.js';
+import { login, startLogin, submitSignIn, untilCallback } from '../support/mock-login.js';
+import { assertAnonymous, throughProxy } from '../support/proxied-view.js';
 
 // vestibule's own short-lived cookies attacked: the login cookie replayed after use, moved to another login
 // or past its lifetime; garbage logout and login-loop cookies; a session cookie past the session's end; and
@@ -26,26 +27,15 @@ describe('login, logout and counter cookies', () => {
 
   it('a login cookie replayed after use, with a fresh code for the same state: 401, no session, no grant', async () => {
     const b = new TestClient();
-    const start = await b.get(`${h.ingress}/oauth2/login`, NAVIGATION);
+    const authorize = await startLogin(h, b);
     const loginCookie = b.cookies().find((c) => c.name.startsWith('vestibule.login.'));
     assert.ok(loginCookie);
-    const authorize = new URL(start.location ?? '');
-    const codeFor = async (client: TestClient): Promise<string> => {
-      const form = new URLSearchParams(authorize.searchParams);
-      form.set('username', 'ada');
-      const submitted = await client.request(authorize.origin + authorize.pathname, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: form.toString(),
-      });
-      return submitted.location ?? '';
-    };
-    const first = await b.get(await codeFor(b), NAVIGATION);
+    const first = await b.get(await submitSignIn(b, authorize), NAVIGATION);
     assert.equal(first.status, 302);
     const grants = h.mock.grantCount('authorization_code');
     const attacker = new TestClient();
     attacker.setCookie(h.origin, loginCookie.name, loginCookie.value, loginCookie.path);
-    const replay = await attacker.get(await codeFor(attacker), NAVIGATION);
+    const replay = await attacker.get(await submitSignIn(attacker, authorize), NAVIGATION);
     assert.equal(replay.status, 401);
     assert.match(replay.body, /already used/);
     assert.equal(attacker.cookie(SESSION), undefined);
@@ -56,19 +46,11 @@ describe('login, logout and counter cookies', () => {
     const b = new TestClient();
     await b.get(`${h.ingress}/oauth2/login`, NAVIGATION);
     const first = b.cookies().find((c) => c.name.startsWith('vestibule.login.'));
-    const second = await b.get(`${h.ingress}/oauth2/login`, NAVIGATION);
-    const authorize = new URL(second.location ?? '');
+    const authorize = await startLogin(h, b);
     const secondName = `vestibule.login.${(authorize.searchParams.get('state') ?? '').slice(0, 16)}`;
     assert.ok(first && first.name !== secondName);
     b.setCookie(h.origin, secondName, first.value, first.path);
-    const form = new URLSearchParams(authorize.searchParams);
-    form.set('username', 'ada');
-    const submitted = await b.request(authorize.origin + authorize.pathname, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: form.toString(),
-    });
-    const callback = await b.get(submitted.location ?? '', NAVIGATION);
+    const callback = await b.get(await submitSignIn(b, authorize), NAVIGATION);
     assert.equal(callback.status, 401);
     assert.equal(b.cookie(SESSION), undefined);
   });
@@ -137,17 +119,9 @@ describe('cookies that outlived their session', () => {
 
   it('a login cookie older than its 10 minutes: 401 "expired", no session', async () => {
     const b = new TestClient();
-    const start = await b.get(`${h.ingress}/oauth2/login`, NAVIGATION);
-    const authorize = new URL(start.location ?? '');
-    const form = new URLSearchParams(authorize.searchParams);
-    form.set('username', 'ada');
-    const submitted = await b.request(authorize.origin + authorize.pathname, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: form.toString(),
-    });
+    const callbackUrl = await untilCallback(h, b);
     clock.advance(11 * 60_000);
-    const callback = await b.get(submitted.location ?? '', NAVIGATION);
+    const callback = await b.get(callbackUrl, NAVIGATION);
     assert.equal(callback.status, 401);
     assert.match(callback.body, /expired/);
     assert.equal(b.cookie(SESSION), undefined);

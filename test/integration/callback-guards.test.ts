@@ -1,21 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
-
-/** Starts a login and submits the mock's form, stopping before the callback. Returns the callback URL. */
-async function untilCallback(h: Harness, browser: TestClient, redirect = '/'): Promise<URL> {
-  const start = await browser.get(`${h.ingress}/oauth2/login?redirect=${encodeURIComponent(redirect)}`, NAVIGATION);
-  const authorize = new URL(start.location ?? '');
-  const form = new URLSearchParams(authorize.searchParams);
-  form.set('username', 'ada');
-  const submitted = await browser.request(authorize.origin + authorize.pathname, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: form.toString(),
-  });
-  return new URL(submitted.location ?? '');
-}
+import { startHarness, type Harness } from '../support/harness.js';
+import { NAVIGATION, TestClient } from '../support/http-client.js';
+import { login, untilCallback } from '../support/mock-login.js';
 
 describe('callback guards', () => {
   let h: Harness;
@@ -107,8 +94,8 @@ describe('callback guards', () => {
 
   it('two logins started in parallel tabs both complete', async () => {
     const browser = new TestClient();
-    const tab1 = await untilCallback(h, browser, '/tab1');
-    const tab2 = await untilCallback(h, browser, '/tab2');
+    const tab1 = await untilCallback(h, browser, { redirect: '/tab1' });
+    const tab2 = await untilCallback(h, browser, { redirect: '/tab2' });
     const r2 = await browser.get(tab2, NAVIGATION);
     const r1 = await browser.get(tab1, NAVIGATION);
     assert.equal(r2.status, 302);

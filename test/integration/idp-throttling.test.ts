@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { login, startHarness, type Harness } from '../support/harness.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { login } from '../support/mock-login.js';
 import { TestClient } from '../support/http-client.js';
 import { TestClock } from '../support/clock.js';
 

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { login, startHarness, type Harness, sharedWith } from '../support/harness.js';
+import { startHarness, type Harness, sharedWith } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
+import { login } from '../support/mock-login.js';
 
 const K1 = randomBytes(32).toString('base64');
 const K2 = randomBytes(32).toString('base64');

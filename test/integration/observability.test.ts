@@ -3,8 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { Keyring } from '../../src/crypto/keyring.js';
 import { storeKeys } from '../../src/session/keys.js';
 import { Sessions } from '../../src/session/sessions.js';
-import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { NAVIGATION, TestClient } from '../support/http-client.js';
+import { login } from '../support/mock-login.js';
 import { TestClock } from '../support/clock.js';
 
 describe('metrics, readiness, trace context and log redaction', () => {

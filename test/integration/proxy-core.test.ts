@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { echoOf } from '../hardening/echo.js';
-import { login, startHarness, type Harness } from '../support/harness.js';
+import { echoOf } from '../support/echo.js';
+import { startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
+import { login } from '../support/mock-login.js';
 import { rawGet, sendRaw, type RawResponse } from '../support/raw-http.js';
 
 describe('proxy core: what passes, byte for byte, and what does not', () => {

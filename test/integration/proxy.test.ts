@@ -4,9 +4,10 @@ import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Readable } from 'node:stream';
 import WebSocket from 'ws';
-import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
-import { freePort } from '../support/redis-server.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { NAVIGATION, TestClient } from '../support/http-client.js';
+import { login } from '../support/mock-login.js';
+import { freePort } from '../support/free-port.js';
 
 describe('proxy', () => {
   let h: Harness;

@@ -5,8 +5,9 @@ import { createStore } from '../../src/session/create-store.js';
 import { idFromRecordKey, storeKeys } from '../../src/session/keys.js';
 import type { SessionStore } from '../../src/session/store.js';
 import { sessionStoreContract } from '../contract/session-store-contract.js';
-import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { NAVIGATION, TestClient } from '../support/http-client.js';
+import { login } from '../support/mock-login.js';
 import { infoFields, redisCommand, startRedisCluster, type RedisClusterTopology } from '../support/redis-topology.js';
 
 let plain: RedisClusterTopology;

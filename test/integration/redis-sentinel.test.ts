@@ -4,8 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createStore } from '../../src/session/create-store.js';
 import type { SessionStore } from '../../src/session/store.js';
 import { sessionStoreContract } from '../contract/session-store-contract.js';
-import { login, startHarness, type Harness } from '../support/harness.js';
+import { startHarness, type Harness } from '../support/harness.js';
 import { TestClient } from '../support/http-client.js';
+import { login } from '../support/mock-login.js';
 import {
   infoFields,
   redisCommand,

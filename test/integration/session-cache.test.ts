@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NAVIGATION, login, startHarness, type Harness, sharedWith } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
+import { startHarness, type Harness, sharedWith } from '../support/harness.js';
+import { NAVIGATION } from '../support/http-client.js';
+import { loggedIn } from '../support/mock-login.js';
 
 async function bearer(h: Harness, cookie: string): Promise<string | undefined> {
   const res = await fetch(`${h.ingress}/echo/c`, { headers: { cookie } });
@@ -23,9 +24,7 @@ describe('the in-process session cache across replicas', () => {
   });
 
   it('a logout on one replica is honoured by the other at once, although it had the session cached', async () => {
-    const browser = new TestClient();
-    await login(a, browser);
-    const cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    const { browser, cookie } = await loggedIn(a);
     assert.match((await bearer(b, cookie)) ?? '', /^Bearer /, 'b reads (and caches) the session');
     assert.match((await bearer(b, cookie)) ?? '', /^Bearer /);
     const out = await browser.get(`${a.ingress}/oauth2/logout/local`, NAVIGATION);
@@ -40,9 +39,7 @@ describe('the in-process session cache across replicas', () => {
   });
 
   it('front-channel logout on one replica ends the session everywhere', async () => {
-    const browser = new TestClient();
-    await login(a, browser);
-    const cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    const { cookie } = await loggedIn(a);
     assert.match((await bearer(b, cookie)) ?? '', /^Bearer /);
     const sid = await sidOf(a, cookie);
     const res = await fetch(`${a.ingress}/oauth2/logout/frontchannel?sid=${encodeURIComponent(sid)}`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { login, startHarness, type Harness, sharedWith } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
+import { startHarness, type Harness, sharedWith } from '../support/harness.js';
+import { loggedIn } from '../support/mock-login.js';
 import { TestClock } from '../support/clock.js';
 
 const HOUR = 3_600_000;
@@ -29,9 +29,7 @@ describe('refresh: single-flight across two replicas', () => {
   });
 
   it('200 parallel requests over two instances at token expiry → one refresh grant, one new token for all', async () => {
-    const browser = new TestClient();
-    await login(a, browser);
-    const cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    const { cookie } = await loggedIn(a);
     const oldToken = await bearerSeen(b, cookie);
     assert.match(oldToken ?? '', /^Bearer /, 'the session works on the other replica');
 
@@ -62,9 +60,7 @@ describe('refresh outcomes', () => {
   after(() => h.close());
 
   it('refreshes before proxying when the token expires within the margin, keeping the rotated refresh token', async () => {
-    const browser = new TestClient();
-    await login(h, browser);
-    const cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    const { cookie } = await loggedIn(h);
     const first = await bearerSeen(h, cookie);
     clock.advance(HOUR - 20_000); // 20 s left: inside the 30 s margin
     const second = await bearerSeen(h, cookie);
@@ -75,9 +71,7 @@ describe('refresh outcomes', () => {
   });
 
   it('IdP down during refresh: the still-valid token is kept, and used again later', async () => {
-    const browser = new TestClient();
-    await login(h, browser);
-    const cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    const { cookie } = await loggedIn(h);
     const before = await bearerSeen(h, cookie);
     clock.advance(HOUR - 20_000);
     h.mock.fail({ kind: 'status', status: 503, grant: 'refresh_token', times: 1 });
@@ -90,9 +84,7 @@ describe('refresh outcomes', () => {
   });
 
   it('invalid_grant (revoked refresh token): the session ends and the user is logged out', async () => {
-    const browser = new TestClient();
-    await login(h, browser);
-    const cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    const { cookie } = await loggedIn(h);
     h.mock.revokeRefreshTokens();
     clock.advance(HOUR);
     assert.equal(await bearerSeen(h, cookie), undefined);
@@ -111,9 +103,7 @@ describe('session endpoints', () => {
 
   it('GET /oauth2/session answers Wonderwall-shaped metadata and never refreshes; 401 without a session', async () => {
     assert.equal((await fetch(`${h.ingress}/oauth2/session`)).status, 401);
-    const browser = new TestClient();
-    await login(h, browser);
-    const cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    const { cookie } = await loggedIn(h);
     const grants = h.mock.grantCount('refresh_token');
     clock.advance(HOUR);
     const res = await fetch(`${h.ingress}/oauth2/session`, { headers: { cookie } });
@@ -145,9 +135,7 @@ describe('session endpoints', () => {
   });
 
   it('POST /oauth2/session/refresh refreshes now, then holds the cooldown', async () => {
-    const browser = new TestClient();
-    await login(h, browser);
-    const cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    const { cookie } = await loggedIn(h);
     clock.advance(61_000);
     const grants = h.mock.grantCount('refresh_token');
     const r1 = await fetch(`${h.ingress}/oauth2/session/refresh`, { method: 'POST', headers: { cookie } });
@@ -163,9 +151,7 @@ describe('session endpoints', () => {
 
   it('forward-auth: 204 with the bearer token (refreshing when due), 401 without a session', async () => {
     assert.equal((await fetch(`${h.ingress}/oauth2/session/forwardauth`)).status, 401);
-    const browser = new TestClient();
-    await login(h, browser);
-    const cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    const { cookie } = await loggedIn(h);
     const r = await fetch(`${h.ingress}/oauth2/session/forwardauth`, { headers: { cookie } });
     assert.equal(r.status, 204);
     const first = r.headers.get('authorization');
@@ -186,9 +172,7 @@ describe('inactivity timeout', () => {
   after(() => h.close());
 
   it('activity extends the session; 30 idle minutes make it inactive (200 active:false, no token)', async () => {
-    const browser = new TestClient();
-    await login(h, browser);
-    const cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    const { cookie } = await loggedIn(h);
     for (let i = 0; i < 4; i++) {
       clock.advance(20 * 60_000); // 80 minutes in all, never 30 idle
       assert.match((await bearerSeen(h, cookie)) ?? '', /^Bearer /, `still active after ${(i + 1) * 20} min`);

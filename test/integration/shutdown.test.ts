@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { startMockEntra, type MockEntra } from '../../mock-entra/server.js';
-import { freePort } from '../support/redis-server.js';
+import { freePort } from '../support/free-port.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
 describe('graceful shutdown of the real process', () => {

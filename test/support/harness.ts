@@ -8,8 +8,8 @@ import type { SessionStore } from '../../src/session/store.js';
 import { start } from '../../src/start.js';
 import { generateClientJwk } from '../../mock-entra/keys.js';
 import { startMockEntra, type MockEntra } from '../../mock-entra/server.js';
-import { freePort, startRedis, type RedisServer } from './redis-server.js';
-import { TestClient, type Response } from './http-client.js';
+import { freePort } from './free-port.js';
+import { startRedis, type RedisServer } from './redis-server.js';
 import { startUpstream, type Upstream } from './upstream.js';
 
 export interface HarnessOptions {
@@ -187,35 +187,4 @@ export function sharedWith(h: Harness): NonNullable<HarnessOptions['shared']> {
     clientJwk: h.clientJwk,
     encryptionKey: h.encryptionKey,
   };
-}
-
-/** Fetch metadata a browser sends on a top-level navigation. */
-export const NAVIGATION = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', accept: 'text/html' };
-
-/**
- * Logs in through the real flow: /oauth2/login → the mock's authorize (the login form is submitted as a
- * browser would) → /oauth2/callback. Returns the callback's response (a 302 to the target on success).
- */
-export async function login(
-  h: Pick<Harness, 'ingress'>,
-  client: TestClient,
-  o: { redirect?: string; username?: string; query?: string } = {},
-): Promise<{ callback: Response; authorizeUrl: URL }> {
-  const q = o.query ?? (o.redirect !== undefined ? `redirect=${encodeURIComponent(o.redirect)}` : '');
-  const start = await client.get(`${h.ingress}/oauth2/login${q ? `?${q}` : ''}`, NAVIGATION);
-  if (start.status !== 302 || !start.location) throw new Error(`login did not redirect: ${start.status} ${start.body}`);
-  const authorizeUrl = new URL(start.location);
-  const page = await client.get(authorizeUrl, NAVIGATION);
-  if (page.status !== 200) throw new Error(`authorize page: ${page.status} ${page.body}`);
-  const form = new URLSearchParams(authorizeUrl.searchParams);
-  form.set('username', o.username ?? 'ada');
-  const submitted = await client.request(authorizeUrl.origin + authorizeUrl.pathname, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: form.toString(),
-  });
-  if (submitted.status !== 302 || !submitted.location)
-    throw new Error(`authorize POST: ${submitted.status} ${submitted.body}`);
-  const callback = await client.get(submitted.location, NAVIGATION);
-  return { callback, authorizeUrl };
 }

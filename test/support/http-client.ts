@@ -1,5 +1,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 
+/** Fetch metadata a browser sends on a top-level navigation. */
+export const NAVIGATION = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', accept: 'text/html' };
+
 /**
  * A tiny browser-like HTTP client for integration tests: a cookie jar that honours Path, Max-Age=0 and
  * expiry clearing, and no automatic redirects, so every hop of a login can be asserted.

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import type { Address } from '../../src/config/settings.js';
-import { freePort } from './redis-server.js';
+import { freePort } from './free-port.js';
 import type { TestCerts } from './tls-certs.js';
 
 const run = promisify(execFile);

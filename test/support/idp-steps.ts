@@ -1,29 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildTokenApi } from '../../src/token-api/server.js';
-import { NAVIGATION, type Harness } from '../support/harness.js';
-import type { TestClient } from '../support/http-client.js';
+import type { Harness } from './harness.js';
 import { boundedGet } from './bounded-get.js';
 
 /** The IdP client's own timeout (src/oidc/provider.ts, 10 s) plus slack for a busy machine. */
 export const IDP_BOUND_MS = 14_000;
 
-/** Starts a login and submits the mock's form; returns the callback URL (not yet visited). */
-export async function untilCallback(h: Harness, browser: TestClient): Promise<string> {
-  const start = await browser.get(`${h.ingress}/oauth2/login`, NAVIGATION);
-  const authorize = new URL(start.location ?? '');
-  const form = new URLSearchParams(authorize.searchParams);
-  form.set('username', 'ada');
-  const submitted = await browser.request(authorize.origin + authorize.pathname, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: form.toString(),
-  });
-  return submitted.location ?? '';
-}
-
 /** The Authorization header the app saw for a proxied request with `cookie`. */
-export async function bearer(h: Harness, cookie: string, limitMs = 3000): Promise<string | undefined> {
+export async function bearer(h: Pick<Harness, 'ingress'>, cookie: string, limitMs = 3000): Promise<string | undefined> {
   const a = await boundedGet(`${h.ingress}/echo/idp`, { cookie }, limitMs);
   return (JSON.parse(a.body) as { headers: Record<string, string | undefined> }).headers.authorization;
 }

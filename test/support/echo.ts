@@ -1,5 +1,5 @@
-import type { Response } from '../support/http-client.js';
-import type { RawResponse } from '../support/raw-http.js';
+import type { Response } from './http-client.js';
+import type { RawResponse } from './raw-http.js';
 
 /** What the test upstream's `/echo*` route saw of a proxied request. */
 export interface Echo {
@@ -15,8 +15,10 @@ export interface Echo {
 export function echoOf(res: Response | RawResponse): Echo | undefined {
   if (res.status !== 200) return undefined;
   try {
-    const parsed = JSON.parse(res.body) as Partial<Echo>;
-    return typeof parsed.url === 'string' && typeof parsed.headers === 'object' ? (parsed as Echo) : undefined;
+    const parsed = JSON.parse(res.body) as { url?: unknown; headers?: unknown };
+    return typeof parsed.url === 'string' && typeof parsed.headers === 'object' && parsed.headers !== null
+      ? (parsed as Echo)
+      : undefined;
   } catch {
     return undefined;
   }

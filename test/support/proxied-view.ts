@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import type { Harness } from '../support/harness.js';
-import { TestClient } from '../support/http-client.js';
+import type { Harness } from './harness.js';
+import { TestClient } from './http-client.js';
 import { echoOf } from './echo.js';
 
 /** A cookie pair of ours as the app would read it: named `vestibule` or `vestibule.…` (names are case-sensitive). */
@@ -14,7 +14,7 @@ export interface ProxiedView {
 }
 
 /** Sends one Cookie header to the upstream's /echo route through vestibule and returns what the app saw. */
-export async function throughProxy(h: Harness, cookie: string): Promise<ProxiedView> {
+export async function throughProxy(h: Pick<Harness, 'ingress'>, cookie: string): Promise<ProxiedView> {
   const res = await new TestClient().get(`${h.ingress}/echo/cookies`, { cookie });
   const echo = echoOf(res);
   assert.ok(echo, `not proxied: ${res.status} ${res.body.slice(0, 200)}`);
