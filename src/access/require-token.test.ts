@@ -135,6 +135,51 @@ describe('createRequireToken', () => {
     assert.deepEqual(await check('/APIx', undefined, undefined), { protected: false });
   });
 
+  // Review issue 15, item 5: the validator alone accepts any RS256 token with our iss/aud/exp.
+  it('token-type confusion: ID tokens and app tokens without roles are refused, access tokens pass', async () => {
+    const refused: [string, Record<string, unknown>, RegExp][] = [
+      // an ID token: aud = our client id, no azp, no scp, often a nonce (login) and roles (app roles assigned)
+      ['ID token', { azp: undefined, scp: undefined, nonce: 'n', sid: 's' }, /ID token|no "azp"/],
+      ['ID token with app roles', { azp: undefined, scp: undefined, roles: ['admin'] }, /no "azp"/],
+      ['ID token carrying azp', { scp: undefined, nonce: 'n' }, /ID token/],
+      ['token with at_hash', { scp: undefined, at_hash: 'x' }, /ID token/],
+      ['app token without roles', { scp: undefined, idtyp: 'app' }, /no "roles"/],
+      ['app token without idtyp or roles', { scp: undefined }, /neither "scp" nor "roles"/],
+      ['app token with empty roles', { scp: undefined, idtyp: 'app', roles: [] }, /no "roles"/],
+      ['idtyp app with scp', { idtyp: 'app', roles: ['r'] }, /both/],
+      ['empty scp', { scp: '' }, /"scp"/],
+      ['v1 shape', { ver: '1.0' }, /"ver"/],
+    ];
+    for (const [name, claims, reason] of refused) {
+      const t = await token(claims);
+      for (const [authorization, session] of [
+        [`Bearer ${t}`, undefined],
+        [undefined, t],
+      ] as const) {
+        const decision = await check('/api/x', authorization, session);
+        assert.equal(decision.status, 401, name);
+        assert.match(decision.reason ?? '', reason, name);
+        assert.match(decision.wwwAuthenticate ?? '', /^Bearer error="invalid_token"/, name);
+      }
+    }
+    const accepted: [string, Record<string, unknown>][] = [
+      ['user access token', {}],
+      ['user access token with app roles', { roles: ['admin'] }],
+      ['app token (NAIS: idtyp + roles)', { scp: undefined, idtyp: 'app', roles: ['access_as_application'] }],
+      ['app token without the idtyp optional claim', { scp: undefined, roles: ['access_as_application'] }],
+    ];
+    for (const [name, claims] of accepted) {
+      assert.deepEqual(
+        await check('/api/x', `Bearer ${await token(claims)}`, undefined),
+        {
+          protected: true,
+          ok: true,
+        },
+        name,
+      );
+    }
+  });
+
   it('treats a path without canonical form as matching every rule', async () => {
     const plain = await token({ scp: 'reports.read' });
     assert.equal((await check('/api%2Fadmin/x', undefined, undefined)).status, 401);
