@@ -19,9 +19,21 @@ function rule(pattern: string, roles: string[] = [], scopes: string[] = []): Tok
 
 async function token(extra: Record<string, unknown> = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ iss: ISSUER, aud: CLIENT_ID, tid: TID, iat: now, nbf: now, exp: now + 600, ...extra })
-    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: 'k1' })
-    .sign(key);
+  // An Entra v2 delegated access token's shape; pass a claim as undefined to drop it.
+  const shape: Record<string, unknown> = {
+    iss: ISSUER,
+    aud: CLIENT_ID,
+    tid: TID,
+    iat: now,
+    nbf: now,
+    exp: now + 600,
+    ver: '2.0',
+    azp: CLIENT_ID,
+    scp: 'defaultaccess',
+    ...extra,
+  };
+  const claims = Object.fromEntries(Object.entries(shape).filter(([, value]) => value !== undefined));
+  return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: 'k1' }).sign(key);
 }
 
 before(async () => {
@@ -101,6 +113,71 @@ describe('createRequireToken', () => {
     const reader = await token({ scp: 'defaultaccess reports.read' });
     assert.deepEqual(await check('/reports/q1', `Bearer ${reader}`, undefined), { protected: true, ok: true });
     assert.equal((await check('/reports/q1', `Bearer ${plain}`, undefined)).status, 403);
+  });
+
+  // Review issue 15, item 4: Express and ASP.NET route /API/x to the handler of /api/x.
+  it('protected-path case bypass: /API/x, /Api/x, /%41PI/x need a token; /api/ADMIN/x needs the admin role', async () => {
+    for (const path of ['/API/x', '/Api/x', '/%41PI/x', '/%41pi/x', '/api/ADMIN/x', '/REPORTS/q1', '/Api?x=1']) {
+      assert.deepEqual(
+        await check(path, undefined, undefined),
+        { protected: true, status: 401, wwwAuthenticate: 'Bearer', reason: 'no token' },
+        path,
+      );
+    }
+    const plain = await token();
+    for (const path of ['/api/ADMIN/x', '/API/admin', '/Api/Admin/x', '/api/%41DMIN/x', '/%61PI/%61dmin/x']) {
+      const decision = await check(path, `Bearer ${plain}`, undefined);
+      assert.equal(decision.status, 403, path);
+      assert.equal(decision.reason, 'requires one of the roles admin', path);
+    }
+    const admin = await token({ roles: ['admin'] });
+    assert.deepEqual(await check('/API/ADMIN/x', `Bearer ${admin}`, undefined), { protected: true, ok: true });
+    assert.deepEqual(await check('/APIx', undefined, undefined), { protected: false });
+  });
+
+  // Review issue 15, item 5: the validator alone accepts any RS256 token with our iss/aud/exp.
+  it('token-type confusion: ID tokens and app tokens without roles are refused, access tokens pass', async () => {
+    const refused: [string, Record<string, unknown>, RegExp][] = [
+      // an ID token: aud = our client id, no azp, no scp, often a nonce (login) and roles (app roles assigned)
+      ['ID token', { azp: undefined, scp: undefined, nonce: 'n', sid: 's' }, /ID token|no "azp"/],
+      ['ID token with app roles', { azp: undefined, scp: undefined, roles: ['admin'] }, /no "azp"/],
+      ['ID token carrying azp', { scp: undefined, nonce: 'n' }, /ID token/],
+      ['token with at_hash', { scp: undefined, at_hash: 'x' }, /ID token/],
+      ['app token without roles', { scp: undefined, idtyp: 'app' }, /no "roles"/],
+      ['app token without idtyp or roles', { scp: undefined }, /neither "scp" nor "roles"/],
+      ['app token with empty roles', { scp: undefined, idtyp: 'app', roles: [] }, /no "roles"/],
+      ['idtyp app with scp', { idtyp: 'app', roles: ['r'] }, /both/],
+      ['empty scp', { scp: '' }, /"scp"/],
+      ['v1 shape', { ver: '1.0' }, /"ver"/],
+    ];
+    for (const [name, claims, reason] of refused) {
+      const t = await token(claims);
+      for (const [authorization, session] of [
+        [`Bearer ${t}`, undefined],
+        [undefined, t],
+      ] as const) {
+        const decision = await check('/api/x', authorization, session);
+        assert.equal(decision.status, 401, name);
+        assert.match(decision.reason ?? '', reason, name);
+        assert.match(decision.wwwAuthenticate ?? '', /^Bearer error="invalid_token"/, name);
+      }
+    }
+    const accepted: [string, Record<string, unknown>][] = [
+      ['user access token', {}],
+      ['user access token with app roles', { roles: ['admin'] }],
+      ['app token (NAIS: idtyp + roles)', { scp: undefined, idtyp: 'app', roles: ['access_as_application'] }],
+      ['app token without the idtyp optional claim', { scp: undefined, roles: ['access_as_application'] }],
+    ];
+    for (const [name, claims] of accepted) {
+      assert.deepEqual(
+        await check('/api/x', `Bearer ${await token(claims)}`, undefined),
+        {
+          protected: true,
+          ok: true,
+        },
+        name,
+      );
+    }
   });
 
   it('treats a path without canonical form as matching every rule', async () => {

@@ -30,10 +30,12 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 /**
  * The protected-paths check of `VESTIBULE_REQUIRE_TOKEN_PATHS`, for the proxy's pre-handler. The raw request
- * target's path (a query is cut off) is normalised; a path with no canonical form counts as matching EVERY rule, so an odd spelling can never
- * dodge a stricter rule. No matching rule: not protected. Otherwise the token (the browser session's access
+ * target's path (a query is cut off) is normalised; a path with no canonical form (an encoded slash, `..;`, …)
+ * counts as matching EVERY rule, so an odd spelling can never dodge a stricter rule. Rules match in any case
+ * (`/api/**` covers `/API/x` and `/%41pi/x`), as the app's router may. No matching rule: not protected. Otherwise the token (the browser session's access
  * token when there is a session, else `Authorization: Bearer`) must pass the shared validation with
- * audience = this app (401 `invalid_token`), and every matching rule must be satisfied: one of its roles in
+ * audience = this app and be an access token, user (`scp`) or application (`roles`), never an ID token
+ * (401 `invalid_token`), and every matching rule must be satisfied: one of its roles in
  * `roles`, or one of its scopes in `scp` (403 `insufficient_scope`). A missing token gets a bare `Bearer`
  * challenge, as RFC 6750 §3.1 asks.
  */
@@ -42,7 +44,12 @@ export function createRequireToken(
   validator: TokenValidator,
   clientId: string,
 ): RequireToken {
-  const compiled: CompiledRule[] = rules.map((rule) => ({ rule, matches: compilePathGlobs([rule.pattern]) }));
+  // Case-insensitive (and on the percent-decoded canonical path): a rule must cover every spelling the app's
+  // router may send to the same handler; matching more paths than named can only protect more.
+  const compiled: CompiledRule[] = rules.map((rule) => ({
+    rule,
+    matches: compilePathGlobs([rule.pattern], { caseInsensitive: true }),
+  }));
   return async (rawPath, authorization, sessionAccessToken) => {
     if (compiled.length === 0) return { protected: false };
     const query = rawPath.indexOf('?');
@@ -55,7 +62,7 @@ export function createRequireToken(
     if (token === null) return invalidToken('malformed Authorization header');
     let claims: JWTPayload;
     try {
-      claims = await validator.validate(token, { audience: clientId });
+      claims = await validator.validate(token, { audience: clientId, requireAccessToken: true });
     } catch (err) {
       if (isVestibuleError(err) && err.code === 'TOKEN_INVALID') return invalidToken(err.detail ?? 'invalid token');
       throw err;
@@ -85,7 +92,10 @@ export function bearerToken(authorization: string | undefined): string | undefin
   return BEARER.exec(authorization.trim())?.[1] ?? null;
 }
 
-/** A rule without roles or scopes only needs a valid token; otherwise any one listed role or scope suffices. */
+/**
+ * A rule without roles or scopes only needs a valid access token (any user token, or an application token
+ * carrying at least one of our app roles); otherwise any one listed role or scope suffices.
+ */
 export function satisfies(rule: TokenRule, claims: JWTPayload): boolean {
   if (rule.roles.length === 0 && rule.scopes.length === 0) return true;
   const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];

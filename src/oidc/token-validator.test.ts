@@ -119,6 +119,43 @@ describe('TokenValidator', () => {
     assert.match(await reason(idToken, { audience: CLIENT_ID, requireUser: true }), /no "scp" claim/);
   });
 
+  // Review issue 15, item 5: an ID token has our issuer and audience too; only its shape tells it apart.
+  it('token-type confusion: requireAccessToken refuses ID tokens and role-less app tokens', async () => {
+    const access = { audience: CLIENT_ID, requireAccessToken: true } as const;
+    const v2 = { ver: '2.0', azp: 'caller' };
+    const idToken = await sign(claims({ scp: undefined, nonce: 'n', sid: 's', ver: '2.0' }));
+    // Login and refresh validate ID tokens without the flag, and must go on doing so.
+    await validator.validate(idToken, { audience: CLIENT_ID, nonce: 'n' });
+    assert.match(await reason(idToken, access), /an ID token where an access token is required \("nonce"/);
+    const refreshedIdToken = await sign(claims({ scp: undefined, roles: ['admin'], ver: '2.0' }));
+    await validator.validate(refreshedIdToken, { audience: CLIENT_ID });
+    assert.match(await reason(refreshedIdToken, access), /no "azp" claim/);
+    for (const [extra, expected] of [
+      [{ ...v2, at_hash: 'h' }, /"at_hash" is only in ID tokens/],
+      [{ ...v2, c_hash: 'h' }, /"c_hash" is only in ID tokens/],
+      [{ azp: 'caller' }, /"ver" is null/],
+      [{ ...v2, ver: '1.0' }, /"ver" is "1.0"/],
+      [{ ...v2, scp: ' ' }, /empty or malformed "scp"/],
+      [{ ...v2, scp: ['a'] }, /empty or malformed "scp"/],
+      [{ ...v2, scp: undefined, idtyp: 'app' }, /application token with no "roles"/],
+      [{ ...v2, scp: undefined, idtyp: 'app', roles: 'r' }, /application token with no "roles"/],
+      [{ ...v2, scp: undefined, idtyp: 'app', roles: [''] }, /application token with no "roles"/],
+      [{ ...v2, idtyp: 'app', roles: ['r'] }, /both "idtyp": "app" and "scp"/],
+      [{ ...v2, scp: undefined }, /neither "scp" nor "roles"/],
+      [{ ...v2, scp: undefined, idtyp: 'user', roles: ['r'] }, /"idtyp" "user" but no "scp"/],
+    ] as const) {
+      assert.match(await reason(await sign(claims(extra)), access), expected, JSON.stringify(extra));
+    }
+    for (const extra of [
+      v2,
+      { ...v2, roles: ['admin'] },
+      { ...v2, scp: undefined, idtyp: 'app', roles: ['access_as_application'] },
+      { ...v2, scp: undefined, roles: ['access_as_application'] },
+    ]) {
+      assert.equal((await validator.validate(await sign(claims(extra)), access)).aud, CLIENT_ID);
+    }
+  });
+
   it('checks the nonce when asked', async () => {
     const token = await sign(claims({ nonce: 'n1' }));
     await validator.validate(token, { audience: CLIENT_ID, nonce: 'n1' });

@@ -12,6 +12,12 @@ export interface ValidationOptions {
    * app tokens without `idtyp`) are rejected. On-behalf-of needs this: Entra exchanges only user tokens.
    */
   readonly requireUser?: boolean;
+  /**
+   * Require an Entra v2.0 access token, user or application, and refuse every other token our issuer signs for
+   * our audience (an ID token above all: its `aud` is our client id too, and it travels in logout URLs as
+   * `id_token_hint`). See {@link accessTokenProblem} for the rule. Protected paths and introspection need this.
+   */
+  readonly requireAccessToken?: boolean;
 }
 
 export interface TokenValidatorOptions {
@@ -25,7 +31,9 @@ export interface TokenValidatorOptions {
 
 /**
  * The one place tokens are validated (ID tokens at login and refresh, access tokens on the token API and
- * protected paths): RS256 only, exact issuer, audience, exp/iat required, nbf honoured, tenant checked.
+ * protected paths): RS256 only, exact issuer, audience, exp/iat required, nbf honoured, tenant checked. Where an
+ * access token is expected, callers pass `requireAccessToken` so an ID token of the same issuer and audience
+ * cannot stand in for one.
  */
 export class TokenValidator {
   readonly #o: TokenValidatorOptions;
@@ -79,12 +87,51 @@ export class TokenValidator {
       throw invalid('issued in the future ("iat")');
     if (this.#tenantId && payload.tid !== this.#tenantId) throw invalid('wrong tenant ("tid")');
     if (options.nonce !== undefined && payload.nonce !== options.nonce) throw invalid('nonce does not match the login');
+    if (options.requireAccessToken) {
+      const problem = accessTokenProblem(payload);
+      if (problem !== undefined) throw invalid(problem);
+    }
     if (options.requireUser && payload.idtyp === 'app')
       throw invalid('an application token where a user token is required');
     if (options.requireUser && typeof payload.scp !== 'string')
       throw invalid('not a user access token (no "scp" claim) where a user token is required');
     return payload;
   }
+}
+
+/**
+ * Why a verified token of our issuer and audience is not an Entra v2.0 access token, or undefined when it is one.
+ * Entra signs ID and access tokens with the same keys and sets `typ: JWT` on both, so only the claims tell them
+ * apart (entra.md C.8, C.9):
+ * - `ver` is "2.0" (v1 tokens are refused by their issuer already; this also refuses a v1 shape under v2 iss);
+ * - no `nonce`, `at_hash` or `c_hash`: those exist only in ID tokens;
+ * - `azp`, the client that asked for the token, is present: every v2 access token has it, v2 ID tokens never;
+ * - it is a user token or an application token, never both or neither:
+ *   - user (delegated): a non-empty `scp`, and no `idtyp: app`;
+ *   - application (client credentials): no `scp`, `idtyp` absent or "app", and at least one entry in `roles`.
+ *     Entra hands an app-only token for our audience to ANY service principal in the tenant that asks, with no
+ *     `roles` unless we granted it an app role; requiring one means only callers we authorised get through
+ *     (NAIS grants `access_as_application` to every consumer its access policy allows).
+ */
+export function accessTokenProblem(payload: JWTPayload): string | undefined {
+  if (payload.ver !== '2.0') return `not a v2.0 access token ("ver" is ${JSON.stringify(payload.ver ?? null)})`;
+  const idTokenClaim = ['nonce', 'at_hash', 'c_hash'].find((claim) => payload[claim] !== undefined);
+  if (idTokenClaim !== undefined)
+    return `an ID token where an access token is required ("${idTokenClaim}" is only in ID tokens)`;
+  if (typeof payload.azp !== 'string' || payload.azp === '')
+    return 'not an access token (no "azp" claim, as in an ID token) where an access token is required';
+  const hasScp = typeof payload.scp === 'string' && payload.scp.trim() !== '';
+  if (payload.scp !== undefined && !hasScp) return 'an empty or malformed "scp" claim';
+  const roles = Array.isArray(payload.roles) ? payload.roles.filter((r) => typeof r === 'string' && r !== '') : [];
+  if (payload.idtyp === 'app') {
+    if (hasScp) return 'both "idtyp": "app" and "scp": neither a user nor an application token';
+    if (roles.length === 0) return 'an application token with no "roles" (no app role was granted to the caller)';
+    return undefined;
+  }
+  if (hasScp) return undefined;
+  if (payload.idtyp !== undefined) return `a token with "idtyp" ${JSON.stringify(payload.idtyp)} but no "scp"`;
+  if (roles.length === 0) return 'neither "scp" nor "roles": not a user or application access token';
+  return undefined;
 }
 
 function invalid(reason: string, cause?: unknown): VestibuleError {

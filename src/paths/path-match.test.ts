@@ -314,6 +314,57 @@ describe('compilePathGlobs', () => {
     });
   });
 
+  // Review issue 15, item 4: protection rules (VESTIBULE_REQUIRE_TOKEN_PATHS) match case-insensitively, since
+  // Express and ASP.NET route /API/x to the handler of /api/x; exemptions (the default) stay case-sensitive.
+  describe('protected-path case bypass', () => {
+    const rules = ['/api/**', '/api/admin/**', '/reports/*.csv', '/exact', '/secret', '/kit/**'];
+    const protects = compilePathGlobs(rules, { caseInsensitive: true });
+    const exempts = compilePathGlobs(rules);
+    const cases: [string, string | null][] = [
+      ['/API/x', '/API/x'],
+      ['/Api/x', '/Api/x'],
+      ['/%41PI/x', '/API/x'],
+      ['/%61pi/x', '/api/x'],
+      ['/api/ADMIN/x', '/api/ADMIN/x'],
+      ['/aPi/AdMiN', '/aPi/AdMiN'],
+      ['/REPORTS/Q1.CSV', '/REPORTS/Q1.CSV'],
+      ['/EXACT', '/EXACT'],
+      ['/Exact/', '/Exact'],
+      // characters outside ASCII that case-fold to an ASCII letter in some routers (Java's equalsIgnoreCase,
+      // Unicode case folding): long s (U+017F), Kelvin sign (U+212A), dotted/dotless I (U+0130/U+0131)
+      ['/%C5%BFecret', '/%C5%BFecret'],
+      ['/ap%C4%B1/x', '/ap%C4%B1/x'],
+      ['/ap%C4%B0/x', '/ap%C4%B0/x'],
+      ['/%E2%84%AAit/x', '/%E2%84%AAit/x'],
+    ];
+    for (const [raw, canonical] of cases) {
+      it(`${raw} is protected by a rule in any case, exempt only by one in its exact case`, () => {
+        const path = normalizePath(raw);
+        assert.equal(path, canonical);
+        assert.equal(protects(path), true, `${raw} dodges the protection rules`);
+        // Only /api/** in its exact case matches these two as an exemption would (case-sensitive).
+        const exactCase = path === '/api/x' || path === '/api/ADMIN/x';
+        assert.equal(exempts(path), exactCase, `${raw} as an exemption`);
+      });
+    }
+
+    it('folds case in patterns too, and keeps escapes whole', () => {
+      const rule = compilePathGlobs(['/API/Admin/**', '/caf%C3%A9/*.TXT'], { caseInsensitive: true });
+      assert.equal(rule('/api/admin/x'), true);
+      assert.equal(rule(normalizePath('/CAF%c3%a9/a.txt')), true);
+      assert.equal(rule(normalizePath('/cafe/a.txt')), false);
+      assert.equal(rule('/apix/admin'), false);
+      assert.equal(rule(null), false, 'the caller decides for paths without canonical form');
+    });
+
+    it('exemptions keep exact case: /public/** does not exempt /PUBLIC/x or /%50UBLIC/x', () => {
+      const exempt = compilePathGlobs(['/public/**']);
+      assert.equal(exempt(normalizePath('/public/x')), true);
+      assert.equal(exempt(normalizePath('/PUBLIC/x')), false);
+      assert.equal(exempt(normalizePath('/%50ublic/x')), false);
+    });
+  });
+
   it('matches pathological inputs in linear time (no backtracking blow-up)', () => {
     const matches = compilePathGlobs(['/**/a/**/a/**/a/**/b', '/*a*a*a*a*a*a*b']);
     const segments = '/a'.repeat(2_000);

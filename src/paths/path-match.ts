@@ -71,7 +71,8 @@ function percentEncode(byte: number): string {
  *   escape upper-cased (`%c3%a6` → `%C3%A6`); raw characters that are not pchar (`"#<>[]^{|}` and the backtick)
  *   are percent-encoded, so `/a|b` and `/a%7cb` compare equal;
  * - has dot segments removed per RFC 3986 §5.2.4 (`/a/./b/../c` → `/a/c`; climbing above the root stays at `/`);
- * - keeps its case (paths are case-sensitive).
+ * - keeps its case (paths are case-sensitive; protection rules fold case when matching, see
+ *   {@link PathGlobOptions.caseInsensitive}).
  *
  * Null for: no leading `/`; a raw backslash, space, control or non-ASCII character; a malformed `%` escape;
  * `%2F`, `%5C` or `%00` anywhere; a dot segment carrying parameters (`..;x`, which Tomcat resolves but most
@@ -168,16 +169,21 @@ const MAX_PATTERN_LENGTH = 1024;
  * Invalid patterns throw a TypeError naming the pattern: not starting with `/`, empty or dot segments, `;`,
  * encoded slash/backslash/NUL, bad escapes, unbalanced braces, unsupported syntax. Patterns without wildcards
  * are looked up in a Set; the rest are matched segment by segment in O(segments × pattern segments).
- * The returned matcher takes an already-normalised path; null never matches.
+ * The returned matcher takes an already-normalised path; null never matches. Case is significant unless
+ * `options.caseInsensitive` (protection rules only).
  */
-export function compilePathGlobs(patterns: readonly string[]): (normalizedPath: string | null) => boolean {
+export function compilePathGlobs(
+  patterns: readonly string[],
+  options: PathGlobOptions = {},
+): (normalizedPath: string | null) => boolean {
+  const fold = options.caseInsensitive === true ? foldCase : (text: string): string => text;
   const exact = new Set<string>();
   const globs: (readonly SegmentPattern[])[] = [];
   for (const pattern of patterns) {
     if (typeof pattern !== 'string') throw new TypeError(`Invalid path pattern ${String(pattern)}: not a string`);
     if (pattern.length > MAX_PATTERN_LENGTH) throw invalid(pattern, `longer than ${MAX_PATTERN_LENGTH} characters`);
     for (const expanded of expandBraces(pattern)) {
-      const compiled = compilePattern(expanded, pattern);
+      const compiled = compilePattern(expanded, pattern).map((segment) => foldSegment(segment, fold));
       const literals = compiled.map((segment) => (segment.kind === 'literal' ? segment.text : null));
       if (literals.every((text) => text !== null)) exact.add('/' + literals.join('/'));
       else globs.push(compiled);
@@ -185,11 +191,58 @@ export function compilePathGlobs(patterns: readonly string[]): (normalizedPath: 
   }
   return (normalizedPath) => {
     if (normalizedPath === null) return false;
-    if (exact.has(normalizedPath)) return true;
+    const path = fold(normalizedPath);
+    if (exact.has(path)) return true;
     if (globs.length === 0) return false;
-    const segments = normalizedPath.slice(1).split('/');
+    const segments = path.slice(1).split('/');
     return globs.some((glob) => matchSegments(glob, segments));
   };
+}
+
+export interface PathGlobOptions {
+  /**
+   * Match letters in any case (`/api/**` also matches `/API/x`, `/%41pi/x`): for rules that PROTECT a path
+   * (VESTIBULE_REQUIRE_TOKEN_PATHS), where a looser match is the safe direction, since Express, ASP.NET and
+   * Spring (optionally) route `/API/x` to the handler of `/api/x`. Never for rules that EXEMPT a path (auto-login
+   * ignore paths): there a looser match would exempt paths the operator did not name, so they match the exact
+   * case of the canonical path (the default).
+   */
+  readonly caseInsensitive?: boolean;
+}
+
+/**
+ * Escaped characters outside ASCII that some routers fold to an ASCII letter when they ignore case (Java's
+ * `equalsIgnoreCase`, Unicode case folding, .NET's culture-aware comparisons): long s (U+017F), Kelvin sign
+ * (U+212A), dotted and dotless I (U+0130, U+0131). Folded here too, so they can only add protection.
+ */
+const NON_ASCII_FOLDS: readonly (readonly [string, string])[] = [
+  ['%c5%bf', 's'],
+  ['%e2%84%aa', 'k'],
+  ['%c4%b0', 'i'],
+  ['%c4%b1', 'i'],
+];
+
+/**
+ * The case-folded form of a canonical path or pattern text. Canonical text is ASCII only (everything else is
+ * percent-encoded), so lower-casing folds ASCII letters and the hex digits of escapes alike on both sides.
+ */
+function foldCase(text: string): string {
+  let folded = text.toLowerCase();
+  if (folded.includes('%')) for (const [escape, letter] of NON_ASCII_FOLDS) folded = folded.replaceAll(escape, letter);
+  return folded;
+}
+
+function foldSegment(segment: SegmentPattern, fold: (text: string) => string): SegmentPattern {
+  switch (segment.kind) {
+    case 'globstar':
+      return segment;
+    case 'literal':
+      return { kind: 'literal', text: fold(segment.text) };
+    case 'wildcard': {
+      const parts = segment.parts.map(fold);
+      return { kind: 'wildcard', parts, minLength: parts.reduce((sum, part) => sum + part.length, 0) };
+    }
+  }
 }
 
 function invalid(pattern: string, reason: string): TypeError {

@@ -12,6 +12,86 @@ const ctx = {
   traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00',
 } as const;
 
+/**
+ * Review issue 15 (defaults): headers a TLS-terminating or CDN proxy sets for the app, which apps and their
+ * frameworks trust for mTLS identity, client IP (rate limits, allow-lists, audit) and user identity. A client
+ * must never be able to send them through vestibule, in any spelling.
+ */
+const IDENTITY_SPOOFS = [
+  // client certificates (Envoy/Istio, nginx, HAProxy, Traefik, Apache mod_ssl, Azure App Service)
+  'X-Forwarded-Client-Cert',
+  'X-SSL-Client-Cert',
+  'X-SSL-Client-Verify',
+  'X-SSL-Client-DN',
+  'X-SSL-Client-S-DN',
+  'X-SSL-Cert',
+  'X-Client-Cert',
+  'X-Client-Cert-Chain',
+  'X-Client-Verify',
+  'X-Client-DN',
+  'Ssl-Client-Cert',
+  'Ssl-Client-Verify',
+  'X-ARR-ClientCert',
+  'X-Forwarded-Tls-Client-Cert',
+  'X-Forwarded-Tls-Client-Cert-Info',
+  // client IP (Akamai/Cloudflare, Rackspace, Cloudflare, generic, Fastly, ingress-nginx, Envoy, Azure Front Door)
+  'True-Client-IP',
+  'X-Cluster-Client-IP',
+  'CF-Connecting-IP',
+  'CF-Connecting-IPv6',
+  'Client-IP',
+  'X-Forwarded',
+  'Fastly-Client-IP',
+  'X-Original-Forwarded-For',
+  'X-Envoy-External-Address',
+  'X-Azure-ClientIP',
+  'X-Azure-SocketIP',
+  'X-Forwarded-Client-IP',
+  // identity asserted by other gateways (Google IAP, SiteMinder, Apache/CGI REMOTE_USER)
+  'X-Goog-IAP-JWT-Assertion',
+  'SM_USER',
+  'SMUSER',
+  'SM_UNIVERSALID',
+  'Remote-User',
+  'X-Remote-User',
+  'X-Authenticated-User',
+];
+
+function spellings(name: string): string[] {
+  const dashed = name.replaceAll('_', '-');
+  return [
+    name,
+    dashed,
+    dashed.replaceAll('-', '_'),
+    dashed.replaceAll('-', '.'),
+    name.toUpperCase(),
+    name.toLowerCase(),
+  ];
+}
+
+describe('upstreamHeaders: client-certificate, client-IP and gateway identity headers', () => {
+  for (const name of IDENTITY_SPOOFS) {
+    it(`spoofed ${name} never reaches the app, in any spelling`, () => {
+      const inbound: Record<string, string> = { 'x-app-header': 'kept' };
+      // Node lower-cases header names; the `_` and `.` spellings arrive as they were sent.
+      for (const spelling of spellings(name)) inbound[spelling.toLowerCase()] = 'spoofed';
+      const out = upstreamHeaders(inbound, ctx);
+      const leaked = Object.keys(out).filter((n) => String(out[n]).includes('spoofed'));
+      assert.deepEqual(leaked, []);
+      assert.equal(out['x-app-header'], 'kept');
+    });
+  }
+
+  it('keeps look-alike application headers', () => {
+    const kept = ['x-client-name', 'client-version', 'x-ssl-mode', 'x-user-agent-hint', 'x-remoteness', 'sm-theme'];
+    const out = upstreamHeaders(Object.fromEntries(kept.map((n) => [n, 'v'])), ctx);
+    assert.deepEqual(
+      kept.filter((n) => out[n] !== 'v'),
+      [],
+    );
+  });
+});
+
 describe('upstreamHeaders', () => {
   it('drops hop-by-hop headers, and those the Connection header lists, on the way to the app', () => {
     const out = upstreamHeaders(

@@ -48,8 +48,42 @@ const SPOOFABLE = new Set([
   'remote-email',
   'remote-groups',
   'remote-name',
+  // Client certificates as TLS-terminating proxies pass them on (Envoy/Istio XFCC, nginx, HAProxy, Apache
+  // mod_ssl, Azure App Service's ARR, Traefik): apps trusting them for mTLS identity must get them from us or
+  // not at all (review issue 15).
+  'x-forwarded-client-cert',
+  'x-ssl-cert',
+  'x-client-cert',
+  'x-client-verify',
+  'x-client-dn',
+  'x-arr-clientcert',
+  // Client-IP headers CDNs and load balancers set (Akamai, Cloudflare, Fastly, Rackspace, ingress-nginx,
+  // Envoy, Azure Front Door); frameworks read them for rate limits, allow-lists and audit logs.
+  'x-forwarded',
+  'true-client-ip',
+  'x-cluster-client-ip',
+  'cf-connecting-ip',
+  'cf-connecting-ipv6',
+  'client-ip',
+  'fastly-client-ip',
+  'x-original-forwarded-for',
+  'x-envoy-external-address',
+  'x-azure-clientip',
+  'x-azure-socketip',
+  // Identity asserted by other gateways: Google IAP, SiteMinder.
+  'x-goog-iap-jwt-assertion',
+  'sm-user',
+  'smuser',
+  'sm-universalid',
 ]);
 const SPOOFABLE_PREFIXES = [
+  // Every X-Forwarded-* is a proxy's statement about the request (X-Forwarded-Client-Cert, -Tls-Client-Cert,
+  // -Client-IP, …); we set the ones the app needs after this filter.
+  'x-forwarded-',
+  'x-ssl-client-',
+  'ssl-client-',
+  'x-client-cert-',
+  'x-goog-iap-',
   'x-auth-request-',
   'x-vestibule-',
   'x-wonderwall-',

@@ -46,7 +46,9 @@ async function introspect(d: IntrospectRouteDeps, read: () => string): Promise<I
     throw err;
   }
   try {
-    const claims: Record<string, unknown> = { ...(await d.validator.validate(token, { audience: d.clientId })) };
+    const claims: Record<string, unknown> = {
+      ...(await d.validator.validate(token, { audience: d.clientId, requireAccessToken: true })),
+    };
     // A token cannot speak for `active` through a claim of its own.
     delete claims.active;
     return { active: true, ...claims };

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startHarness, type Harness } from '../support/harness.js';
-import { loggedIn } from '../support/mock-login.js';
+import { TestClient } from '../support/http-client.js';
+import { loggedIn, login } from '../support/mock-login.js';
 import { sendRaw } from '../support/raw-http.js';
 import { taggedGet } from '../support/tagged-get.js';
 
@@ -188,5 +189,49 @@ describe('auto-login skip-route bypasses, end to end', () => {
         leaked.push(`${method} ${target} ${JSON.stringify(headers)} → ${r.status} proxied=${r.proxied}`);
     }
     assert.deepEqual(leaked, []);
+  });
+});
+
+// Review issue 15, item 4: with /api/** protected, /API/x must not reach the app (Express and ASP.NET route it to
+// the handler of /api/x), and /api/ADMIN/x must not skip the roles=admin rule of /api/admin/**.
+describe('protected-path case bypass, end to end', () => {
+  let h: Harness;
+  let cookie: string;
+  before(async () => {
+    h = await startHarness({
+      logLevel: 'warn',
+      env: { VESTIBULE_REQUIRE_TOKEN_PATHS: '/api/**,/api/admin/** roles=admin' },
+    });
+    const browser = new TestClient();
+    await login(h, browser);
+    cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+  });
+  after(() => h.close());
+
+  const SPELLINGS = ['/API/x', '/Api/x', '/%41PI/x', '/%41pi/x', '/aPI/x?y=1', '/API', '/api/ADMIN/x', '/API/Admin'];
+
+  it('other spellings of a protected path never reach the app without a token: 401', async () => {
+    const leaked: string[] = [];
+    for (const path of SPELLINGS) {
+      const { status, seen } = await taggedGet(h, path);
+      if (status !== 401 || seen) leaked.push(`${path} → ${status} proxied=${seen !== undefined}`);
+    }
+    assert.deepEqual(leaked, []);
+  });
+
+  it('other spellings of /api/admin/** never reach the app with a session lacking the role: 403', async () => {
+    const leaked: string[] = [];
+    for (const path of ['/api/ADMIN/x', '/API/ADMIN/x', '/Api/Admin', '/api/%41DMIN/x', '/%61pi/%41dmin/x']) {
+      const { status, seen } = await taggedGet(h, path, [['Cookie', cookie]]);
+      if (status !== 403 || seen) leaked.push(`${path} → ${status} proxied=${seen !== undefined}`);
+    }
+    assert.deepEqual(leaked, []);
+    // The control: the same session reaches the parts it may reach, in any spelling, with its token.
+    for (const path of ['/api/x', '/API/x']) {
+      const { status, seen } = await taggedGet(h, path, [['Cookie', cookie]]);
+      assert.equal(status, 200, path);
+      assert.equal(seen?.url, path);
+      assert.match(seen.headers.authorization ?? '', /^Bearer ey/);
+    }
   });
 });

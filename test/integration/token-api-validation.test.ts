@@ -200,6 +200,30 @@ describe('token validation on introspect and protected paths, against the mock E
     });
   });
 
+  describe('token-type confusion on protected paths (issue 15, item 5)', () => {
+    it('refuses ID-token-shaped and role-less app tokens signed by Entra for our audience, 401 invalid_token', async () => {
+      const user = claimsOf(userToken);
+      const app = claimsOf(appToken);
+      const idToken = Object.fromEntries(
+        Object.entries({ ...user, nonce: 'n', sid: randomUUID() }).filter(
+          ([k]) => !['azp', 'azpacr', 'scp'].includes(k),
+        ),
+      );
+      const cases: [string, JWTPayload, RegExp][] = [
+        ['ID token', idToken, /an ID token where an access token is required/],
+        ['ID token without nonce (refreshed)', { ...idToken, nonce: undefined }, /no "azp" claim/],
+        ['app token without roles', { ...app, roles: undefined }, /no "roles"/],
+      ];
+      for (const [name, payload, reason] of cases) {
+        const token = await forge(JSON.parse(JSON.stringify(payload)) as JWTPayload);
+        const decision = await requireToken('/api/x', `Bearer ${token}`, undefined);
+        assert.equal(decision.status, 401, name);
+        assert.match(decision.reason ?? '', reason, name);
+      }
+      assert.deepEqual(await requireToken('/api/x', `Bearer ${appToken}`, undefined), { protected: true, ok: true });
+    });
+  });
+
   describe('signing keys', () => {
     // Providers of their own: the battery's unknown kid has started the shared one's refetch cooldown.
     async function freshProvider(): Promise<IdentityProvider> {
