@@ -202,7 +202,25 @@ export interface RedisClusterTopology {
   close(): Promise<void>;
 }
 
-export async function startRedisCluster(o: {
+/**
+ * A port from freePort() is free when read, not when redis-server binds it: another process on the machine
+ * can take it in between. Such a start is tried again on fresh ports (twice at most); any other failure is final.
+ */
+async function onFreshPorts<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= 3 || !(err as Error).message.includes('Address already in use')) throw err;
+    }
+  }
+}
+
+export function startRedisCluster(o: Parameters<typeof startRedisClusterOnce>[0]): Promise<RedisClusterTopology> {
+  return onFreshPorts(() => startRedisClusterOnce(o));
+}
+
+async function startRedisClusterOnce(o: {
   masters: number;
   replicas?: 0 | 1;
   /** Only TLS: clients, replication and the cluster bus. */
@@ -310,7 +328,13 @@ export interface RedisSentinelTopology {
   close(): Promise<void>;
 }
 
-export async function startRedisSentinel(
+export function startRedisSentinel(
+  o: Parameters<typeof startRedisSentinelOnce>[0] = {},
+): ReturnType<typeof startRedisSentinelOnce> {
+  return onFreshPorts(() => startRedisSentinelOnce(o));
+}
+
+async function startRedisSentinelOnce(
   o: {
     masterName?: string;
     downAfterMs?: number;
