@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
 // import from; anything else in src/ is forbidden to it. A folder may import from rows below it, never above and
 // never sideways unless listed here. Files inside the same folder may import each other (no cycles, see below).
 //   row 6   main.ts                      the process
-//   row 5   start.ts (app.ts until then) the composition root
+//   row 5   start.ts                     the composition root
 //   row 4   servers/                     the Fastify instances
 //   row 3   routes/ proxy/ token-api/    HTTP adapters, independent of each other
 //   row 2   login/ access/               flows, independent of each other
@@ -26,7 +26,7 @@ const row1b = [...row1a, 'session'];
 const row2 = [...row1b, 'login', 'access'];
 const row3 = [...row2, 'routes', 'proxy', 'token-api'];
 const row4 = [...row3, 'servers'];
-const row5 = [...row4, 'start.ts', 'app.ts'];
+const row5 = [...row4, 'start.ts'];
 const layers = {
   errors: [],
   crypto: [],
@@ -44,7 +44,6 @@ const layers = {
   'token-api': row2,
   servers: row3,
   'start.ts': row4,
-  'app.ts': row4,
   'main.ts': row5,
 };
 const srcEntries = readdirSync(new URL('./src', import.meta.url)).filter((name) => !name.endsWith('.test.ts'));
