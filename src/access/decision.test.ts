@@ -21,7 +21,10 @@ const base: AccessFacts = {
   autoLogin: false,
   loginExempt: false,
   navigation: true,
+  upgrade: 'none',
 };
+
+const H2C = { kind: 'bad_request', reason: 'only websocket upgrades (GET) are proxied' } as const;
 
 const forward = (accessToken: string | undefined): AccessVerdict => ({ kind: 'forward', accessToken });
 const deny = (t: typeof NO_TOKEN | typeof NO_ROLE): AccessVerdict => ({
@@ -73,6 +76,10 @@ const table: [string, Partial<AccessFacts>, AccessVerdict][] = [
     { token: NO_TOKEN, autoLogin: true, loginExempt: true },
     deny(NO_TOKEN),
   ],
+  // Upgrades: only websockets are tunnelled (h2c smuggling).
+  ['websocket with a session → forwarded with its token', { upgrade: 'websocket', session: ACTIVE }, forward('at')],
+  ['upgrade to anything else (h2c) → 400, even with a session', { upgrade: 'other', session: ACTIVE }, H2C],
+  ['upgrade to anything else on a protected path → 400', { upgrade: 'other', token: TOKEN_OK }, H2C],
 ];
 
 describe('decideAccess: the one access decision', () => {
