@@ -22,9 +22,11 @@ const base: AccessFacts = {
   loginExempt: false,
   navigation: true,
   upgrade: 'none',
+  crossSite: false,
 };
 
 const H2C = { kind: 'bad_request', reason: 'only websocket upgrades (GET) are proxied' } as const;
+const CSWSH = { kind: 'forbidden', reason: 'websocket opened from another site' } as const;
 
 const forward = (accessToken: string | undefined): AccessVerdict => ({ kind: 'forward', accessToken });
 const deny = (t: typeof NO_TOKEN | typeof NO_ROLE): AccessVerdict => ({
@@ -76,10 +78,31 @@ const table: [string, Partial<AccessFacts>, AccessVerdict][] = [
     { token: NO_TOKEN, autoLogin: true, loginExempt: true },
     deny(NO_TOKEN),
   ],
-  // Upgrades: only websockets are tunnelled (h2c smuggling).
+  // Upgrades: only websockets are tunnelled (h2c smuggling), and not for a page of another site (CSWSH).
   ['websocket with a session → forwarded with its token', { upgrade: 'websocket', session: ACTIVE }, forward('at')],
   ['upgrade to anything else (h2c) → 400, even with a session', { upgrade: 'other', session: ACTIVE }, H2C],
   ['upgrade to anything else on a protected path → 400', { upgrade: 'other', token: TOKEN_OK }, H2C],
+  ['cross-site websocket with a session → 403', { upgrade: 'websocket', crossSite: true, session: ACTIVE }, CSWSH],
+  [
+    'cross-site websocket without a session → 403 (the app may trust its own cookies)',
+    { upgrade: 'websocket', crossSite: true },
+    CSWSH,
+  ],
+  [
+    'cross-site websocket, store down, auto-login → 403 before the store matters',
+    { upgrade: 'websocket', crossSite: true, session: DOWN, autoLogin: true },
+    CSWSH,
+  ],
+  [
+    'cross-site websocket on a protected path with a valid token → 403',
+    { upgrade: 'websocket', crossSite: true, token: TOKEN_OK },
+    CSWSH,
+  ],
+  [
+    'malformed target on a cross-site websocket → 400 first',
+    { targetProblem: 'dot segments', upgrade: 'websocket', crossSite: true },
+    { kind: 'bad_request', reason: 'dot segments' },
+  ],
 ];
 
 describe('decideAccess: the one access decision', () => {

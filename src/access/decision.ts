@@ -22,6 +22,8 @@ export interface AccessFacts {
    * for any other upgrade (`h2c`, a list, a POST upgrade), `none` for a plain request.
    */
   readonly upgrade: 'none' | 'websocket' | 'other';
+  /** A page of another site made the request, by Fetch Metadata or else Origin (`request/cross-site.ts`). */
+  readonly crossSite: boolean;
 }
 
 /** What happens to the request. */
@@ -30,6 +32,8 @@ export type AccessVerdict =
   | { readonly kind: 'forward'; readonly accessToken: string | undefined }
   /** 400: the target is not a plain path, the Host is malformed, or an upgrade to anything but a websocket. */
   | { readonly kind: 'bad_request'; readonly reason: string }
+  /** 403: a page of another site would use the session (a websocket). */
+  | { readonly kind: 'forbidden'; readonly reason: string }
   /** 503: auto-login is on but the session store cannot be read (a login loop would not help). */
   | { readonly kind: 'store_unavailable' }
   /** 401/403 from the protected-path rules, with the RFC 6750 challenge. */
@@ -46,13 +50,17 @@ export type AccessVerdict =
  * The one access decision of the proxy (and of forward-auth): a pure function of the facts, so every rule
  * kind is table-tested in one place. Order matters and is the policy: a malformed target is refused before
  * anything else, and so is an upgrade to anything but a websocket (an `h2c` tunnel would carry requests
- * past every check here); a store outage with auto-login is 503; protected paths decide on
+ * past every check here); a websocket opened by a page of another site is refused whatever the session
+ * (cross-site websocket hijacking); a store outage with auto-login is 503; protected paths decide on
  * their own (a session without the required token is refused, never sent to login); otherwise an anonymous
  * request goes to login only with auto-login on and outside the exempt paths.
  */
 export function decideAccess(f: AccessFacts): AccessVerdict {
   if (f.targetProblem !== undefined) return { kind: 'bad_request', reason: f.targetProblem };
   if (f.upgrade === 'other') return { kind: 'bad_request', reason: 'only websocket upgrades (GET) are proxied' };
+  if (f.upgrade === 'websocket' && f.crossSite) {
+    return { kind: 'forbidden', reason: 'websocket opened from another site' };
+  }
   if (f.session.kind === 'unavailable' && f.autoLogin) return { kind: 'store_unavailable' };
   const accessToken = f.session.kind === 'active' ? f.session.accessToken : undefined;
   if (f.token.protected) {

@@ -18,6 +18,13 @@ export async function answerVerdict(
     case 'bad_request':
       await reply.code(400).send({ error: 'bad_request', error_description: verdict.reason });
       return;
+    case 'forbidden':
+      // Before the app: a page of another site never gets to use the session (nor a websocket at all).
+      await reply
+        .code(403)
+        .header('cache-control', 'no-store')
+        .send({ error: 'forbidden', error_description: verdict.reason });
+      return;
     case 'store_unavailable':
       await reply.code(503).header('retry-after', '5').send({ error: 'session store unavailable, please retry' });
       return;

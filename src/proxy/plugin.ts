@@ -7,6 +7,7 @@ import { cookieOptions, SESSION_COOKIE } from '../cookies/our-cookies.js';
 import { isVestibuleError } from '../errors/registry.js';
 import type { Metrics } from '../observability/metrics.js';
 import { compilePathGlobs, normalizePath } from '../paths/path-match.js';
+import { isCrossSite } from '../request/cross-site.js';
 import { loginResponseKind } from '../request/navigation.js';
 import { ingressOf } from '../request/request-facts.js';
 import { hostProblem, pathOf, requestTargetProblem } from '../request/request-target.js';
@@ -51,7 +52,7 @@ declare module 'fastify' {
 const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
 
 /** The facts of a request that need no I/O: read from its method and headers. */
-type RequestFacts = Pick<AccessFacts, 'targetProblem' | 'upgrade'>;
+type RequestFacts = Pick<AccessFacts, 'targetProblem' | 'upgrade' | 'crossSite'>;
 
 /**
  * Everything outside /oauth2 goes to the app, streamed both ways (bodies are never buffered) and websockets
@@ -61,6 +62,7 @@ type RequestFacts = Pick<AccessFacts, 'targetProblem' | 'upgrade'>;
 export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Error) => void): void {
   app.decorateRequest('proxyAuth', null);
   const exempt = compilePathGlobs(['/favicon.ico', '/robots.txt', ...d.autoLoginIgnorePaths]);
+  const origins = new Set(d.ingresses.map((i) => i.origin));
   const forwarder = new Forwarder({ upstream: d.upstream, timeoutMs: d.upstreamTimeoutMs, connections: 256 });
   app.addHook('onClose', async () => forwarder.close());
   // Bodies are streamed to the app as they arrive; nothing here parses them.
@@ -98,6 +100,7 @@ export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Err
       const facts: RequestFacts = {
         targetProblem,
         upgrade: upgradeOf(request),
+        crossSite: isCrossSite(request.headers, origins),
       };
       // A busy session is usually in the in-process cache: decided without a promise (see authenticateCached).
       if (targetProblem === undefined && d.requireToken === undefined) {
