@@ -23,10 +23,14 @@ const base: AccessFacts = {
   navigation: true,
   upgrade: 'none',
   crossSite: false,
+  unsafeMethod: false,
+  csrfCheck: false,
 };
 
 const H2C = { kind: 'bad_request', reason: 'only websocket upgrades (GET) are proxied' } as const;
 const CSWSH = { kind: 'forbidden', reason: 'websocket opened from another site' } as const;
+const CSRF = { kind: 'forbidden', reason: 'cross-site request with a session' } as const;
+const CROSS_POST = { unsafeMethod: true, crossSite: true, navigation: false } as const;
 
 const forward = (accessToken: string | undefined): AccessVerdict => ({ kind: 'forward', accessToken });
 const deny = (t: typeof NO_TOKEN | typeof NO_ROLE): AccessVerdict => ({
@@ -102,6 +106,47 @@ const table: [string, Partial<AccessFacts>, AccessVerdict][] = [
     'malformed target on a cross-site websocket → 400 first',
     { targetProblem: 'dot segments', upgrade: 'websocket', crossSite: true },
     { kind: 'bad_request', reason: 'dot segments' },
+  ],
+  // CSRF check (VESTIBULE_CSRF_CHECK): an unsafe method from another site with a session's token.
+  [
+    'cross-site unsafe method with a session, check on → 403',
+    { ...CROSS_POST, session: ACTIVE, csrfCheck: true },
+    CSRF,
+  ],
+  [
+    'cross-site unsafe method with a session on a protected path, check on → 403',
+    { ...CROSS_POST, session: ACTIVE, csrfCheck: true, token: TOKEN_OK },
+    CSRF,
+  ],
+  [
+    'cross-site unsafe method with a session, check off → forwarded with its token',
+    { ...CROSS_POST, session: ACTIVE },
+    forward('at'),
+  ],
+  [
+    'cross-site unsafe method without a session, check on → forwarded',
+    { ...CROSS_POST, csrfCheck: true },
+    forward(undefined),
+  ],
+  [
+    'cross-site unsafe method without a session, auto-login, check on → login as before',
+    { ...CROSS_POST, csrfCheck: true, autoLogin: true },
+    { kind: 'login', via: 'challenge' },
+  ],
+  [
+    'cross-site unsafe method, store down, check on → forwarded without a token',
+    { ...CROSS_POST, csrfCheck: true, session: DOWN },
+    forward(undefined),
+  ],
+  [
+    'same-site unsafe method with a session, check on → forwarded',
+    { unsafeMethod: true, session: ACTIVE, csrfCheck: true },
+    forward('at'),
+  ],
+  [
+    'cross-site safe method with a session, check on → forwarded',
+    { crossSite: true, session: ACTIVE, csrfCheck: true },
+    forward('at'),
   ],
 ];
 

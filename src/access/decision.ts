@@ -24,6 +24,10 @@ export interface AccessFacts {
   readonly upgrade: 'none' | 'websocket' | 'other';
   /** A page of another site made the request, by Fetch Metadata or else Origin (`request/cross-site.ts`). */
   readonly crossSite: boolean;
+  /** POST, PUT, PATCH or DELETE: a request that may change something in the app. */
+  readonly unsafeMethod: boolean;
+  /** VESTIBULE_CSRF_CHECK: refuse cross-site unsafe requests that would carry a session's token. */
+  readonly csrfCheck: boolean;
 }
 
 /** What happens to the request. */
@@ -32,7 +36,7 @@ export type AccessVerdict =
   | { readonly kind: 'forward'; readonly accessToken: string | undefined }
   /** 400: the target is not a plain path, the Host is malformed, or an upgrade to anything but a websocket. */
   | { readonly kind: 'bad_request'; readonly reason: string }
-  /** 403: a page of another site would use the session (a websocket). */
+  /** 403: a page of another site would use the session (a websocket, or an unsafe method with the CSRF check). */
   | { readonly kind: 'forbidden'; readonly reason: string }
   /** 503: auto-login is on but the session store cannot be read (a login loop would not help). */
   | { readonly kind: 'store_unavailable' }
@@ -51,7 +55,8 @@ export type AccessVerdict =
  * kind is table-tested in one place. Order matters and is the policy: a malformed target is refused before
  * anything else, and so is an upgrade to anything but a websocket (an `h2c` tunnel would carry requests
  * past every check here); a websocket opened by a page of another site is refused whatever the session
- * (cross-site websocket hijacking); a store outage with auto-login is 503; protected paths decide on
+ * (cross-site websocket hijacking); a store outage with auto-login is 503; with the CSRF check, an unsafe
+ * method from another site is refused when a session would lend it a token; protected paths decide on
  * their own (a session without the required token is refused, never sent to login); otherwise an anonymous
  * request goes to login only with auto-login on and outside the exempt paths.
  */
@@ -63,6 +68,9 @@ export function decideAccess(f: AccessFacts): AccessVerdict {
   }
   if (f.session.kind === 'unavailable' && f.autoLogin) return { kind: 'store_unavailable' };
   const accessToken = f.session.kind === 'active' ? f.session.accessToken : undefined;
+  if (f.csrfCheck && f.unsafeMethod && f.crossSite && accessToken !== undefined) {
+    return { kind: 'forbidden', reason: 'cross-site request with a session' };
+  }
   if (f.token.protected) {
     if (f.token.ok === true) return { kind: 'forward', accessToken };
     return {

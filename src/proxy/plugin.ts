@@ -33,6 +33,8 @@ export interface ProxyDeps {
   readonly metrics: Metrics;
   /** Open websocket tunnels; they are cut when the shutdown grace period ends. */
   readonly tunnels: Tunnels;
+  /** VESTIBULE_CSRF_CHECK: refuse cross-site POST/PUT/PATCH/DELETE that would carry a session's token. */
+  readonly csrfCheck: boolean;
 }
 
 /** Per-request result of the access decision, set by the pre-handler and read when the upstream headers are built. */
@@ -50,9 +52,10 @@ declare module 'fastify' {
 // The methods passed on. TRACE is not among them: an app echoing it would hand the injected bearer token to
 // the page (cross-site tracing).
 const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
+const UNSAFE = new Set(['DELETE', 'PATCH', 'POST', 'PUT']);
 
 /** The facts of a request that need no I/O: read from its method and headers. */
-type RequestFacts = Pick<AccessFacts, 'targetProblem' | 'upgrade' | 'crossSite'>;
+type RequestFacts = Pick<AccessFacts, 'targetProblem' | 'upgrade' | 'crossSite' | 'unsafeMethod' | 'csrfCheck'>;
 
 /**
  * Everything outside /oauth2 goes to the app, streamed both ways (bodies are never buffered) and websockets
@@ -101,6 +104,8 @@ export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Err
         targetProblem,
         upgrade: upgradeOf(request),
         crossSite: isCrossSite(request.headers, origins),
+        unsafeMethod: UNSAFE.has(request.method),
+        csrfCheck: d.csrfCheck,
       };
       // A busy session is usually in the in-process cache: decided without a promise (see authenticateCached).
       if (targetProblem === undefined && d.requireToken === undefined) {
