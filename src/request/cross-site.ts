@@ -16,9 +16,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 export function isCrossSite(headers: IncomingHttpHeaders, ingressOrigins: ReadonlySet<string>): boolean {
   const site = headers['sec-fetch-site'];
   if (site !== undefined) {
-    const v = String(site).trim().toLowerCase();
+    const v = site.trim().toLowerCase();
     return v !== 'same-origin' && v !== 'none';
   }
   const origin = headers.origin;
-  return origin !== undefined && !ingressOrigins.has(String(origin).trim().toLowerCase());
+  return origin !== undefined && !ingressOrigins.has(origin.trim().toLowerCase());
 }
