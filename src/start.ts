@@ -139,6 +139,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
       manager,
       autoLogin: config.autoLogin,
       autoLoginIgnorePaths: config.autoLoginIgnorePaths,
+      csrfCheck: config.csrfCheck,
       isTrustedPeer: trustedPeers(config.trustedProxies),
       metrics,
       requireToken:

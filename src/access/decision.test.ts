@@ -21,7 +21,16 @@ const base: AccessFacts = {
   autoLogin: false,
   loginExempt: false,
   navigation: true,
+  upgrade: 'none',
+  crossSite: false,
+  unsafeMethod: false,
+  csrfCheck: false,
 };
+
+const H2C = { kind: 'bad_request', reason: 'only websocket upgrades (GET) are proxied' } as const;
+const CSWSH = { kind: 'forbidden', reason: 'websocket opened from another site' } as const;
+const CSRF = { kind: 'forbidden', reason: 'cross-site request with a session' } as const;
+const CROSS_POST = { unsafeMethod: true, crossSite: true, navigation: false } as const;
 
 const forward = (accessToken: string | undefined): AccessVerdict => ({ kind: 'forward', accessToken });
 const deny = (t: typeof NO_TOKEN | typeof NO_ROLE): AccessVerdict => ({
@@ -72,6 +81,72 @@ const table: [string, Partial<AccessFacts>, AccessVerdict][] = [
     'protected path on an auto-login-exempt glob is still protected',
     { token: NO_TOKEN, autoLogin: true, loginExempt: true },
     deny(NO_TOKEN),
+  ],
+  // Upgrades: only websockets are tunnelled (h2c smuggling), and not for a page of another site (CSWSH).
+  ['websocket with a session → forwarded with its token', { upgrade: 'websocket', session: ACTIVE }, forward('at')],
+  ['upgrade to anything else (h2c) → 400, even with a session', { upgrade: 'other', session: ACTIVE }, H2C],
+  ['upgrade to anything else on a protected path → 400', { upgrade: 'other', token: TOKEN_OK }, H2C],
+  ['cross-site websocket with a session → 403', { upgrade: 'websocket', crossSite: true, session: ACTIVE }, CSWSH],
+  [
+    'cross-site websocket without a session → 403 (the app may trust its own cookies)',
+    { upgrade: 'websocket', crossSite: true },
+    CSWSH,
+  ],
+  [
+    'cross-site websocket, store down, auto-login → 403 before the store matters',
+    { upgrade: 'websocket', crossSite: true, session: DOWN, autoLogin: true },
+    CSWSH,
+  ],
+  [
+    'cross-site websocket on a protected path with a valid token → 403',
+    { upgrade: 'websocket', crossSite: true, token: TOKEN_OK },
+    CSWSH,
+  ],
+  [
+    'malformed target on a cross-site websocket → 400 first',
+    { targetProblem: 'dot segments', upgrade: 'websocket', crossSite: true },
+    { kind: 'bad_request', reason: 'dot segments' },
+  ],
+  // CSRF check (VESTIBULE_CSRF_CHECK): an unsafe method from another site with a session's token.
+  [
+    'cross-site unsafe method with a session, check on → 403',
+    { ...CROSS_POST, session: ACTIVE, csrfCheck: true },
+    CSRF,
+  ],
+  [
+    'cross-site unsafe method with a session on a protected path, check on → 403',
+    { ...CROSS_POST, session: ACTIVE, csrfCheck: true, token: TOKEN_OK },
+    CSRF,
+  ],
+  [
+    'cross-site unsafe method with a session, check off → forwarded with its token',
+    { ...CROSS_POST, session: ACTIVE },
+    forward('at'),
+  ],
+  [
+    'cross-site unsafe method without a session, check on → forwarded',
+    { ...CROSS_POST, csrfCheck: true },
+    forward(undefined),
+  ],
+  [
+    'cross-site unsafe method without a session, auto-login, check on → login as before',
+    { ...CROSS_POST, csrfCheck: true, autoLogin: true },
+    { kind: 'login', via: 'challenge' },
+  ],
+  [
+    'cross-site unsafe method, store down, check on → forwarded without a token',
+    { ...CROSS_POST, csrfCheck: true, session: DOWN },
+    forward(undefined),
+  ],
+  [
+    'same-site unsafe method with a session, check on → forwarded',
+    { unsafeMethod: true, session: ACTIVE, csrfCheck: true },
+    forward('at'),
+  ],
+  [
+    'cross-site safe method with a session, check on → forwarded',
+    { crossSite: true, session: ACTIVE, csrfCheck: true },
+    forward('at'),
   ],
 ];
 

@@ -35,6 +35,8 @@ export interface Config {
   readonly autoLoginIgnorePaths: readonly string[];
   readonly requireTokenPaths: readonly TokenRule[];
   readonly forwardAuth: boolean;
+  /** VESTIBULE_CSRF_CHECK: cross-site unsafe requests with a session are refused. */
+  readonly csrfCheck: boolean;
   readonly store: StoreConfig;
   readonly encryptionKey: Buffer;
   /** Keys still accepted for reading (rotation); never used to seal. */
@@ -136,6 +138,7 @@ export function loadConfig(env: Env): Config {
   const autoLoginIgnorePaths = read(settings.autoLoginIgnorePaths) ?? [];
   const requireTokenPaths = read(settings.requireTokenPaths) ?? [];
   const forwardAuth = read(settings.forwardAuth) ?? false;
+  const csrfCheck = read(settings.csrfCheck) ?? false;
   const redisUrl = read(settings.redisUrl);
   const sentinels = read(settings.redisSentinels);
   const sentinelMaster = read(settings.redisSentinelMaster) ?? 'mymaster';
@@ -234,6 +237,7 @@ export function loadConfig(env: Env): Config {
     autoLoginIgnorePaths,
     requireTokenPaths,
     forwardAuth,
+    csrfCheck,
     store: sentinels
       ? { kind: 'sentinel', sentinels, master: sentinelMaster, url: redisUrl }
       : clusterNodes

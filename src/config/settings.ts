@@ -285,6 +285,15 @@ export const settings = {
     example: 'true',
     parse: bool,
   } satisfies Setting<boolean>,
+  csrfCheck: {
+    env: 'VESTIBULE_CSRF_CHECK',
+    group: 'Routing',
+    description:
+      'Refuse (403) POST, PUT, PATCH and DELETE that carry a session and come from another site: by Fetch Metadata (only Sec-Fetch-Site same-origin or none pass, so a sibling subdomain is refused) or, without it, by an Origin that is not an ingress origin. Requests without either (curl, servers) pass. For apps behind the bearer token that have no CSRF defence of their own.',
+    default: 'false',
+    example: 'true',
+    parse: bool,
+  } satisfies Setting<boolean>,
   redisUrl: {
     env: 'VESTIBULE_REDIS_URL',
     group: 'Sessions',

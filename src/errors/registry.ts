@@ -1,5 +1,3 @@
-import { LOGIN_WINDOW_SEC } from '../login/login-rate-limit.js';
-
 /**
  * The one registry of vestibule's errors: every error answer vestibule sends, and every failure that crosses a
  * module boundary as a {@link VestibuleError}, has an entry here. An entry fixes the HTTP status, the wire
@@ -155,8 +153,7 @@ export const ErrorCodes = {
     message:
       "This browser started many logins in a short time, which usually means the application keeps sending you back to log in. Wait a minute, then open the front page. If it happens again, tell the application's team (and quote the correlation ID below).",
     cache: 'private',
-    retryAfterSec: LOGIN_WINDOW_SEC,
-    where: 'login: the login-loop limit of this browser was reached (page)',
+    where: 'login: the login-loop limit of this browser was reached (page, with `Retry-After`: the window)',
   },
 
   // GET /oauth2/callback (pages; "Try again" starts a new login)

@@ -19,6 +19,13 @@ export async function answerVerdict(
     case 'bad_request':
       await sendError(reply, 'PROXY_BAD_REQUEST', { detail: verdict.reason });
       return;
+    case 'forbidden':
+      // Before the app: a page of another site never gets to use the session (nor a websocket at all).
+      await reply
+        .code(403)
+        .header('cache-control', 'no-store')
+        .send({ error: 'forbidden', error_description: verdict.reason });
+      return;
     case 'store_unavailable':
       await sendError(reply, 'PROXY_STORE_UNAVAILABLE');
       return;

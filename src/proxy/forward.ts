@@ -4,6 +4,7 @@ import Pool from 'undici/lib/dispatcher/pool.js';
 import type { PoolCore } from 'undici/lib/dispatcher/pool.js';
 import { announcesBody } from './body-stall.js';
 import { connectionListed, isHopByHop } from './hop-by-hop.js';
+import { privateAnswer } from './private-answer.js';
 
 export interface ForwarderOptions {
   /** The app's origin (http or https). */
@@ -145,7 +146,8 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
 
 /**
  * The app's response headers as a flat [name, value, …] list for writeHead: hop-by-hop ones and those its
- * Connection header names dropped, original spelling and order kept, our Set-Cookie values appended.
+ * Connection header names dropped, original spelling and order kept, our Set-Cookie values appended (and then
+ * the answer kept out of shared caches, see {@link privateAnswer}).
  */
 export function responseHeaders(raw: readonly (Buffer | string)[], setCookies?: readonly string[]): string[] {
   const out: string[] = [];
@@ -162,8 +164,9 @@ export function responseHeaders(raw: readonly (Buffer | string)[], setCookies?: 
   if (listed !== undefined) {
     for (let i = out.length - 2; i >= 0; i -= 2) if (listed.has(out[i]?.toLowerCase() ?? '')) out.splice(i, 2);
   }
-  if (setCookies) for (const c of setCookies) out.push('set-cookie', c);
-  return out;
+  if (!setCookies || setCookies.length === 0) return out;
+  for (const c of setCookies) out.push('set-cookie', c);
+  return privateAnswer(out);
 }
 
 /** undici hands raw headers as Buffers, node:http as strings. */

@@ -23,7 +23,7 @@ describe('hop-by-hop headers', () => {
     assert.equal(connectionListed('keep-alive'), undefined);
     assert.equal(connectionListed(undefined), undefined);
   });
-  it('drops them on the way back, keeping spelling, order and every Set-Cookie, ours last', () => {
+  it('drops them on the way back, keeping spelling, order and every Set-Cookie, ours last (then private)', () => {
     const raw = [
       'Content-Type',
       'text/plain',
@@ -45,6 +45,11 @@ describe('hop-by-hop headers', () => {
       'b=2',
       'set-cookie',
       'vestibule.session=v',
+      // Our cookie on the answer keeps it out of shared caches (private-answer.ts).
+      'cache-control',
+      'private',
+      'vary',
+      'Cookie',
     ]);
   });
 });

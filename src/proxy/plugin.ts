@@ -7,6 +7,7 @@ import { cookieOptions, SESSION_COOKIE } from '../cookies/our-cookies.js';
 import { isVestibuleError } from '../errors/registry.js';
 import type { Metrics } from '../observability/metrics.js';
 import { compilePathGlobs, normalizePath } from '../paths/path-match.js';
+import { isCrossSite } from '../request/cross-site.js';
 import { loginResponseKind } from '../request/navigation.js';
 import { ingressOf } from '../request/request-facts.js';
 import { hostProblem, pathOf, requestTargetProblem } from '../request/request-target.js';
@@ -32,6 +33,8 @@ export interface ProxyDeps {
   readonly metrics: Metrics;
   /** Open websocket tunnels; they are cut when the shutdown grace period ends. */
   readonly tunnels: Tunnels;
+  /** VESTIBULE_CSRF_CHECK: refuse cross-site POST/PUT/PATCH/DELETE that would carry a session's token. */
+  readonly csrfCheck: boolean;
 }
 
 /** Per-request result of the access decision, set by the pre-handler and read when the upstream headers are built. */
@@ -49,6 +52,10 @@ declare module 'fastify' {
 // The methods passed on. TRACE is not among them: an app echoing it would hand the injected bearer token to
 // the page (cross-site tracing).
 const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
+const UNSAFE = new Set(['DELETE', 'PATCH', 'POST', 'PUT']);
+
+/** The facts of a request that need no I/O: read from its method and headers. */
+type RequestFacts = Pick<AccessFacts, 'targetProblem' | 'upgrade' | 'crossSite' | 'unsafeMethod' | 'csrfCheck'>;
 
 /**
  * Everything outside /oauth2 goes to the app, streamed both ways (bodies are never buffered) and websockets
@@ -58,6 +65,7 @@ const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
 export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Error) => void): void {
   app.decorateRequest('proxyAuth', null);
   const exempt = compilePathGlobs(['/favicon.ico', '/robots.txt', ...d.autoLoginIgnorePaths]);
+  const origins = new Set(d.ingresses.map((i) => i.origin));
   const forwarder = new Forwarder({ upstream: d.upstream, timeoutMs: d.upstreamTimeoutMs, connections: 256 });
   app.addHook('onClose', async () => forwarder.close());
   // Bodies are streamed to the app as they arrive; nothing here parses them.
@@ -92,12 +100,19 @@ export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Err
     preHandler: (request, reply, done) => {
       const targetProblem = hostProblem(request.headers.host) ?? requestTargetProblem(request.url);
       const cookies = targetProblem === undefined ? cookieValues(request.headers.cookie, SESSION_COOKIE) : [];
+      const facts: RequestFacts = {
+        targetProblem,
+        upgrade: upgradeOf(request),
+        crossSite: isCrossSite(request.headers, origins),
+        unsafeMethod: UNSAFE.has(request.method),
+        csrfCheck: d.csrfCheck,
+      };
       // A busy session is usually in the in-process cache: decided without a promise (see authenticateCached).
       if (targetProblem === undefined && d.requireToken === undefined) {
         const active = d.manager.authenticateCached(cookies);
         if (active) {
           const verdict = decideAccess({
-            targetProblem,
+            ...facts,
             session: { kind: 'active', accessToken: active.accessToken },
             token: NOT_PROTECTED,
             autoLogin: d.autoLogin,
@@ -111,7 +126,7 @@ export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Err
           }
         }
       }
-      decide(request, reply, d, exempt, { targetProblem, cookies }).then(() => done(), done);
+      decide(request, reply, d, exempt, facts, cookies).then(() => done(), done);
     },
     handler: (request, reply) => {
       const auth = request.proxyAuth ?? { accessToken: undefined, ingress: ingressOf(request, d.ingresses) };
@@ -153,14 +168,15 @@ async function decide(
   reply: FastifyReply,
   d: ProxyDeps,
   exempt: (path: string | null) => boolean,
-  /** What the pre-handler already read: the target's problem and the session cookie's values. */
-  seen: { targetProblem: string | undefined; cookies: readonly string[] },
+  /** What the pre-handler already read: the facts of the request itself, and the session cookie's values. */
+  seen: RequestFacts,
+  cookies: readonly string[],
 ): Promise<void> {
   const ingress = ingressOf(request, d.ingresses);
   let session: AccessFacts['session'] = { kind: 'none' };
   if (seen.targetProblem === undefined) {
     try {
-      const active = await d.manager.authenticate(seen.cookies);
+      const active = await d.manager.authenticate(cookies);
       if (active) session = { kind: 'active', accessToken: active.accessToken };
       // A plain header (not reply.setCookie, which only onSend applies), so the forwarder can pass it on too.
       if (active?.renewedCookie) {
@@ -179,7 +195,7 @@ async function decide(
       ? await d.requireToken(request.url, request.headers.authorization, accessToken)
       : NOT_PROTECTED;
   const verdict = decideAccess({
-    targetProblem: seen.targetProblem,
+    ...seen,
     session,
     token,
     autoLogin: d.autoLogin,
@@ -192,6 +208,19 @@ async function decide(
     return;
   }
   await answerVerdict(request, reply, verdict, ingress);
+}
+
+/**
+ * What a request upgrade asks for. Only a GET with `Upgrade: websocket` may become a tunnel: any other
+ * protocol (`h2c` above all: once switched, the client speaks HTTP/2 straight to the app, every later request
+ * past our checks) or method is refused.
+ */
+function upgradeOf(request: FastifyRequest): AccessFacts['upgrade'] {
+  if (!pendingUpgrade(request)) return 'none';
+  const to = request.headers.upgrade;
+  return request.method === 'GET' && typeof to === 'string' && to.trim().toLowerCase() === 'websocket'
+    ? 'websocket'
+    : 'other';
 }
 
 /** Set-Cookie values already on the reply. */

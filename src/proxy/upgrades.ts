@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Metrics } from '../observability/metrics.js';
 import { responseHeaders, type ForwardFailure } from './forward.js';
+import { privateAnswer } from './private-answer.js';
 import type { Tunnels } from './tunnel.js';
 
 /** An upgrade request (websocket) waiting for its route: the client socket and the bytes after the head. */
@@ -51,8 +52,10 @@ export function openTunnel(
       },
       onClose: () => d.metrics.websockets.dec(),
       onRefused: (response) => {
-        // The app's own answer, filtered like any proxied answer (responseHeaders), sent through Fastify.
-        const h = responseHeaders(response.rawHeaders);
+        // The app's own answer, filtered like any proxied answer (responseHeaders), sent through Fastify; kept
+        // out of shared caches when the pre-handler put a re-issued session cookie on the reply.
+        const filtered = responseHeaders(response.rawHeaders);
+        const h = reply.hasHeader('set-cookie') ? privateAnswer(filtered) : filtered;
         reply.code(response.statusCode ?? 502);
         for (let i = 0; i + 1 < h.length; i += 2) reply.header(h[i] ?? '', h[i + 1]);
         void reply.send(response);

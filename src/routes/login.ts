@@ -5,7 +5,7 @@ import { cookieOptions, loginCookieName, SESSION_COOKIE } from '../cookies/our-c
 import { cookieValues } from '../cookies/cookie-header.js';
 import { resolveRedirectTarget } from '../login/redirect-target.js';
 import type { RouteDeps } from './deps.js';
-import { overLoginLimit } from '../login/login-rate-limit.js';
+import { LOGIN_WINDOW_SEC, overLoginLimit } from '../login/login-rate-limit.js';
 import { ingressOf, single } from '../request/request-facts.js';
 import { noStore, sendError } from '../errors/answers.js';
 import { rejectNonNavigation } from './interactive.js';
@@ -28,7 +28,10 @@ export function loginRoute(app: FastifyInstance, prefix: string, d: RouteDeps): 
       const redirect = resolveRedirectTarget(single(q, 'redirect'), ingress.path);
       if (overLoginLimit(request, reply, ingress, d.now())) {
         request.log.warn('login loop detected; answering 429');
-        return sendError(reply, 'LOGIN_RATE_LIMITED', { ingress });
+        return sendError(reply, 'LOGIN_RATE_LIMITED', {
+          ingress,
+          headers: { 'retry-after': String(LOGIN_WINDOW_SEC) },
+        });
       }
       const extra: Record<string, string> = {};
       const prompt = single(q, 'prompt');

@@ -13,7 +13,8 @@ export interface SeenRequest {
 /**
  * A real upstream app for tests: `/echo*` answers JSON with what it received, `/upload` streams the body
  * through a hash and answers its size and sha256, `/download?bytes=N` streams N bytes, `/slow?ms=N` answers
- * after N ms, `/hop` answers with hop-by-hop headers, and websockets echo messages back prefixed with the
+ * after N ms, `/hop` answers with hop-by-hop headers, `/cacheable` answers as shared-cacheable
+ * (`Cache-Control: public, max-age=60, s-maxage=600`, `Vary: Accept-Encoding`), and websockets echo messages back prefixed with the
  * Authorization header they were opened with (on `/ws-refused` the app refuses the upgrade with 403).
  */
 export interface Upstream {
@@ -82,6 +83,13 @@ export async function startUpstream(): Promise<Upstream> {
       res.setHeader('x-public', 'yes');
       res.setHeader('set-cookie', ['app-a=1; Path=/', 'app-b=2; Path=/']);
       res.end('hop');
+      return;
+    }
+    if (u.pathname === '/cacheable') {
+      // A page a shared cache may keep: only safe to keep when it carries nothing user-specific.
+      res.setHeader('cache-control', 'public, max-age=60, s-maxage=600');
+      res.setHeader('vary', 'Accept-Encoding');
+      res.end('cacheable');
       return;
     }
     if (u.pathname === '/slow') {
