@@ -26,10 +26,9 @@ describe('IdP slower than the client timeout (scenarios run concurrently)', { co
   before(async () => {
     h = await startHarness({ logLevel: 'silent' });
     r = await startHarness({ logLevel: 'silent', now: clock.now });
-    api = await tokenApi(h);
+    api = tokenApi(h);
   });
   after(async () => {
-    await api.app.close();
     await Promise.all([h.close(), r.close()]);
   });
 

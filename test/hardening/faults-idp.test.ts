@@ -20,10 +20,9 @@ describe('IdP failures answered at once', () => {
   let api: { app: FastifyInstance; url: string };
   before(async () => {
     h = await startHarness({ logLevel: 'silent' });
-    api = await tokenApi(h);
+    api = tokenApi(h);
   });
   after(async () => {
-    await api.app.close();
     await h.close();
   });
 
@@ -110,7 +109,7 @@ describe('IdP process gone (connection refused)', () => {
   let token: string | undefined;
   before(async () => {
     h = await startHarness({ logLevel: 'silent', now: clock.now });
-    api = await tokenApi(h);
+    api = tokenApi(h);
     ({ cookie } = await loggedIn(h));
     token = await bearer(h, cookie);
     pending = new TestClient();
@@ -118,7 +117,6 @@ describe('IdP process gone (connection refused)', () => {
     await h.mock.close();
   });
   after(async () => {
-    await api.app.close();
     // The harness closes the mock too, which is already closed: close the rest by hand when that throws.
     await h.close().catch(async () => {
       await h.upstream.close();

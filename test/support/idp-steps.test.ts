@@ -9,10 +9,9 @@ describe('IdP step helpers', () => {
   let api: Awaited<ReturnType<typeof tokenApi>>;
   before(async () => {
     h = await startHarness({ logLevel: 'silent' });
-    api = await tokenApi(h);
+    api = tokenApi(h);
   });
   after(async () => {
-    await api.app.close();
     await h.close();
   });
 

@@ -1,6 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
-import { buildTokenApi } from '../../src/token-api/server.js';
 import type { Harness } from './harness.js';
 import { boundedGet } from './bounded-get.js';
 
@@ -13,10 +11,11 @@ export async function bearer(h: Pick<Harness, 'ingress'>, cookie: string, limitM
   return (JSON.parse(a.body) as { headers: Record<string, string | undefined> }).headers.authorization;
 }
 
-/** The harness' token API (built by buildApps but not listening there) on a free loopback port. */
-export async function tokenApi(h: Harness): Promise<{ app: FastifyInstance; url: string }> {
-  const app = await buildTokenApi({ provider: h.provider, clientId: h.clientId, logger: pino({ level: 'silent' }) });
-  return { app, url: await app.listen({ host: '127.0.0.1', port: 0 }) };
+/** The harness' token API, listening on a free loopback port, and its base URL. */
+export function tokenApi(h: Pick<Harness, 'tokenApi'>): { app: FastifyInstance; url: string } {
+  const address = h.tokenApi.server.address();
+  if (address === null || typeof address === 'string') throw new Error('the harness token API is not listening');
+  return { app: h.tokenApi, url: `http://${address.address}:${address.port}` };
 }
 
 /** A client-credentials token request for the app itself (always allowed by the mock), never from the cache. */
