@@ -130,6 +130,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
       keyring,
       now,
       metrics,
+      isTrustedPeer: trustedPeers(config.trustedProxies),
     },
     proxy: {
       tunnels,

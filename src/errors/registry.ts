@@ -153,7 +153,9 @@ export const ErrorCodes = {
     message:
       "This browser started many logins in a short time, which usually means the application keeps sending you back to log in. Wait a minute, then open the front page. If it happens again, tell the application's team (and quote the correlation ID below).",
     cache: 'private',
-    where: 'login: the login-loop limit of this browser was reached (page, with `Retry-After`: the window)',
+    // LOGIN_WINDOW_SEC (login/login-rate-limit.ts; a leaf imports nothing): src/login/login-limits.test.ts checks.
+    retryAfterSec: 60,
+    where: 'login: the login-loop limit of this browser was reached (page)',
   },
 
   // GET /oauth2/callback (pages; "Try again" starts a new login)
@@ -237,6 +239,18 @@ export const ErrorCodes = {
     message: 'The identity provider could not be reached. Please try again in a moment.',
     cache: 'private',
     where: 'callback: the token endpoint could not be reached to redeem the code (page)',
+  },
+  CALLBACK_THROTTLED: {
+    status: 429,
+    shapes: ['page'],
+    error: 'too_many_callbacks',
+    title: 'Too many logins',
+    message:
+      'Too many logins were attempted from your network in a short time. Please wait a few seconds and try again.',
+    cache: 'private',
+    retryAfterSec: 10,
+    where:
+      'callback: the per-address (10 a minute, burst 10) or process-wide (20 a second, burst 100) bound on callbacks that did not complete a login was reached; answered before the token endpoint is called (page)',
   },
   CALLBACK_EXCHANGE_FAILED: {
     status: 502,

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as client from 'openid-client';
 import type { Ingress } from '../config/ingress.js';
 import { cookieValues } from '../cookies/cookie-header.js';
-import { cookieOptions, LOGOUT_COOKIE, SESSION_COOKIE } from '../cookies/our-cookies.js';
+import { cookieOptions, logoutCookieName, sessionCookieName } from '../cookies/our-cookies.js';
 import { LOGOUT_COOKIE_TTL_SEC, openLogoutState, sealLogoutState } from '../login/logout-state.js';
 import { resolveRedirectTarget } from '../login/redirect-target.js';
 import type { RouteDeps } from './deps.js';
@@ -24,8 +24,8 @@ export function logoutRoutes(app: FastifyInstance, prefix: string, d: RouteDeps)
     kind: 'self_initiated' | 'local',
   ): Promise<string | undefined> {
     // The cookie goes first: even if the store is down, this browser is logged out.
-    reply.clearCookie(SESSION_COOKIE, cookieOptions(ingress, 'session'));
-    const session = await d.manager.find(cookieValues(request.headers.cookie, SESSION_COOKIE));
+    reply.clearCookie(sessionCookieName(ingress), cookieOptions(ingress, 'session'));
+    const session = await d.manager.find(cookieValues(request.headers.cookie, sessionCookieName(ingress)));
     if (!session) return undefined;
     await d.sessions.destroy(session);
     d.metrics.logouts.inc({ kind });
@@ -61,7 +61,7 @@ export function logoutRoutes(app: FastifyInstance, prefix: string, d: RouteDeps)
       const endSession = d.provider.endSessionUrl(params);
       if (!endSession) return noStore(reply).redirect(redirect, 302);
       reply.setCookie(
-        LOGOUT_COOKIE,
+        logoutCookieName(ingress),
         sealLogoutState(d.keyring, { state, redirect }, d.now()),
         cookieOptions(ingress, 'logout', LOGOUT_COOKIE_TTL_SEC),
       );
@@ -72,8 +72,12 @@ export function logoutRoutes(app: FastifyInstance, prefix: string, d: RouteDeps)
   app.get(`${prefix}/oauth2/logout/callback`, { config: { routeClass: 'logout' } }, async (request, reply) => {
     rejectNonNavigation(request);
     const ingress = ingressOf(request, d.ingresses);
-    reply.clearCookie(LOGOUT_COOKIE, cookieOptions(ingress, 'logout'));
-    const saved = openLogoutState(d.keyring, cookieValues(request.headers.cookie, LOGOUT_COOKIE)[0], d.now());
+    reply.clearCookie(logoutCookieName(ingress), cookieOptions(ingress, 'logout'));
+    const saved = openLogoutState(
+      d.keyring,
+      cookieValues(request.headers.cookie, logoutCookieName(ingress))[0],
+      d.now(),
+    );
     const target = saved && saved.state === single(request.query, 'state') ? saved.redirect : ingress.path;
     return noStore(reply).redirect(resolveRedirectTarget(target, ingress.path), 302);
   });

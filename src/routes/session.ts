@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { cookieValues } from '../cookies/cookie-header.js';
-import { SESSION_COOKIE } from '../cookies/our-cookies.js';
+import { sessionCookieName } from '../cookies/our-cookies.js';
+import { ingressOf } from '../request/request-facts.js';
 import { isActive } from '../session/policy.js';
 import type { RouteDeps } from './deps.js';
 import { noStore, sendError } from '../errors/answers.js';
@@ -12,7 +13,9 @@ import { noStore, sendError } from '../errors/answers.js';
  */
 export function sessionRoutes(app: FastifyInstance, prefix: string, d: RouteDeps, forwardAuth: boolean): void {
   const unauthorized = (reply: FastifyReply): FastifyReply => sendError(reply, 'SESSION_UNAUTHENTICATED');
-  const find = (request: FastifyRequest) => d.manager.find(cookieValues(request.headers.cookie, SESSION_COOKIE));
+  const values = (request: FastifyRequest) =>
+    cookieValues(request.headers.cookie, sessionCookieName(ingressOf(request, d.ingresses)));
+  const find = (request: FastifyRequest) => d.manager.find(values(request));
 
   app.get(`${prefix}/oauth2/session`, { config: { routeClass: 'session' } }, async (request, reply) => {
     const session = await find(request);
@@ -39,7 +42,7 @@ export function sessionRoutes(app: FastifyInstance, prefix: string, d: RouteDeps
 
   if (!forwardAuth) return;
   app.get(`${prefix}/oauth2/session/forwardauth`, { config: { routeClass: 'session' } }, async (request, reply) => {
-    const active = await d.manager.authenticate(cookieValues(request.headers.cookie, SESSION_COOKIE));
+    const active = await d.manager.authenticate(values(request));
     if (!active) return unauthorized(reply);
     return noStore(reply).code(204).header('authorization', `Bearer ${active.accessToken}`).send();
   });

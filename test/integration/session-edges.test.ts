@@ -130,11 +130,11 @@ describe('login parameters and loops', () => {
   });
   after(() => h.close());
 
-  it('prompt=login ends the current session first and passes prompt, max_age=0, domain_hint, ui_locales and acr_values', async () => {
+  it('prompt=login (same-origin) ends the current session first and passes prompt, max_age=0, domain_hint, ui_locales and acr_values', async () => {
     const s = await loggedIn(h);
     const res = await s.browser.get(
       `${h.ingress}/oauth2/login?prompt=login&domain_hint=nav.no&locale=nb&level=urn:mock:mfa`,
-      NAVIGATION,
+      { ...NAVIGATION, 'sec-fetch-site': 'same-origin' },
     );
     assert.equal(res.status, 302);
     const u = new URL(res.location ?? '');
