@@ -35,6 +35,8 @@ export interface Config {
   readonly autoLoginIgnorePaths: readonly string[];
   readonly requireTokenPaths: readonly TokenRule[];
   readonly forwardAuth: boolean;
+  /** The forward-auth listener (answers with the token), or null when there is none. */
+  readonly forwardAuthBind: Address | null;
   readonly store: StoreConfig;
   readonly encryptionKey: Buffer;
   /** Keys still accepted for reading (rotation); never used to seal. */
@@ -179,11 +181,17 @@ export function loadConfig(env: Env): Config {
   const bind = read(settings.bindAddress);
   const adminBind = read(settings.adminBindAddress);
   const tokenBind = read(settings.tokenBindAddress);
-  const ports = [bind, adminBind, tokenBind].map((a) => a?.port).filter((p) => p !== undefined && p !== 0);
+  const forwardAuthBind = read(settings.forwardAuthBindAddress) ?? null;
+  if (forwardAuthBind && !forwardAuth) {
+    complain(settings.forwardAuthBindAddress, `needs ${settings.forwardAuth.env}=true`);
+  }
+  const ports = [bind, adminBind, tokenBind, forwardAuthBind]
+    .map((a) => a?.port)
+    .filter((p) => p !== undefined && p !== 0);
   if (new Set(ports).size !== ports.length) {
     complain(
       settings.adminBindAddress,
-      'VESTIBULE_BIND_ADDRESS, VESTIBULE_ADMIN_BIND_ADDRESS and VESTIBULE_TOKEN_BIND_ADDRESS must use different ports',
+      'VESTIBULE_BIND_ADDRESS, VESTIBULE_ADMIN_BIND_ADDRESS, VESTIBULE_TOKEN_BIND_ADDRESS and VESTIBULE_FORWARD_AUTH_BIND_ADDRESS must use different ports',
     );
   }
   if (tokenBind && !isLoopbackHostname(tokenBind.host) && tokenBind.host !== '::1') {
@@ -234,6 +242,7 @@ export function loadConfig(env: Env): Config {
     autoLoginIgnorePaths,
     requireTokenPaths,
     forwardAuth,
+    forwardAuthBind,
     store: sentinels
       ? { kind: 'sentinel', sentinels, master: sentinelMaster, url: redisUrl }
       : clusterNodes

@@ -280,11 +280,19 @@ export const settings = {
     env: 'VESTIBULE_FORWARD_AUTH',
     group: 'Routing',
     description:
-      'Serve /oauth2/session/forwardauth for nginx auth_request, Traefik ForwardAuth and similar: 204 with Authorization: Bearer, or 401.',
+      'Serve /oauth2/session/forwardauth for nginx auth_request, Traefik ForwardAuth and similar: 204 or 401. The token (Authorization: Bearer) is only answered on VESTIBULE_FORWARD_AUTH_BIND_ADDRESS, never on the public port.',
     default: 'false',
     example: 'true',
     parse: bool,
   } satisfies Setting<boolean>,
+  forwardAuthBindAddress: {
+    env: 'VESTIBULE_FORWARD_AUTH_BIND_ADDRESS',
+    group: 'Listeners',
+    description:
+      "Forward-auth listener for the ingress controller's subrequest (needs VESTIBULE_FORWARD_AUTH=true): GET /oauth2/session/forwardauth answers 204 with Authorization: Bearer here, and only here. Unset: no such listener, and the public path answers a bare 204 (never a token). Never route it through the ingress: the browser must not reach it.",
+    example: '0.0.0.0:7566',
+    parse: address,
+  } satisfies Setting<Address>,
   redisUrl: {
     env: 'VESTIBULE_REDIS_URL',
     group: 'Sessions',
