@@ -159,6 +159,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     store,
     sessions,
     isAccepting: () => accepting,
+    operatorToken: config.adminToken,
   });
   const token = await buildTokenApi({
     provider,

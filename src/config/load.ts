@@ -54,6 +54,8 @@ export interface Config {
   readonly tokenLeewayMs: number;
   readonly bind: Address;
   readonly adminBind: Address;
+  /** Bearer secret of the operator endpoints; null: they are off. Never logged. */
+  readonly adminToken: string | null;
   readonly tokenBind: Address;
   readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
@@ -180,6 +182,7 @@ export function loadConfig(env: Env): Config {
   const tokenLeewayMs = read(settings.tokenLeeway);
   const bind = read(settings.bindAddress);
   const adminBind = read(settings.adminBindAddress);
+  const adminToken = read(settings.adminToken) ?? null;
   const tokenBind = read(settings.tokenBindAddress);
   const forwardAuthBind = read(settings.forwardAuthBindAddress) ?? null;
   if (forwardAuthBind && !forwardAuth) {
@@ -261,6 +264,7 @@ export function loadConfig(env: Env): Config {
     tokenLeewayMs,
     bind,
     adminBind,
+    adminToken,
     tokenBind,
     shutdownTimeoutMs,
     logLevel,

@@ -413,11 +413,26 @@ export const settings = {
   adminBindAddress: {
     env: 'VESTIBULE_ADMIN_BIND_ADDRESS',
     group: 'Listeners',
-    description: 'Admin listener: /healthz and /readyz. Never exposed through the ingress.',
+    description:
+      'Admin listener: /healthz, /readyz and /metrics (open), and the operator endpoints (only with VESTIBULE_ADMIN_TOKEN). Never exposed through the ingress.',
     default: '0.0.0.0:7565',
     example: '0.0.0.0:7565',
     parse: address,
   } satisfies Setting<Address>,
+  adminToken: {
+    env: 'VESTIBULE_ADMIN_TOKEN',
+    group: 'Listeners',
+    description:
+      'Bearer secret of the operator endpoints on the admin listener (DELETE /admin/users/:oid/sessions): callers send Authorization: Bearer <token>. Unset: the operator endpoints are off (404). At least 32 characters (openssl rand -base64 32); /healthz, /readyz and /metrics stay open.',
+    example: 'Zk9rM2xQdVh0c0NqVzF5bkJhR2VIZkRpTW9RdlJ6',
+    secret: true,
+    parse: (raw) => {
+      const v = raw.trim();
+      if (v.length < 32) return bad('must be at least 32 characters (openssl rand -base64 32)');
+      if (!/^[\x21-\x7e]+$/.test(v)) return bad('must be printable ASCII without spaces');
+      return ok(v);
+    },
+  } satisfies Setting<string>,
   tokenBindAddress: {
     env: 'VESTIBULE_TOKEN_BIND_ADDRESS',
     group: 'Listeners',

@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { NAVIGATION, login, startHarness, type Harness } from '../support/harness.js';
+
+/** VESTIBULE_ADMIN_TOKEN: the operator endpoint is off without it (admin-auth.test.ts). */
+const OPERATOR_TOKEN = 'operator-token-for-session-edges-0123456789';
 import { TestClient } from '../support/http-client.js';
 import { Keyring } from '../../src/crypto/keyring.js';
 import { sidHash } from '../../src/login/sid-hash.js';
@@ -42,7 +45,7 @@ async function loggedIn(
 describe('logout by the identity provider and by operators', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({ env: { VESTIBULE_ADMIN_TOKEN: OPERATOR_TOKEN } });
   });
   after(() => h.close());
 
@@ -108,7 +111,11 @@ describe('logout by the identity provider and by operators', () => {
     const other = await loggedIn(h, 'bob');
     assert.equal(a1.claims.oid, a2.claims.oid);
     assert.notEqual(a1.claims.oid, other.claims.oid);
-    const res = await h.admin.inject({ method: 'DELETE', url: `/admin/users/${String(a1.claims.oid)}/sessions` });
+    const res = await h.admin.inject({
+      method: 'DELETE',
+      url: `/admin/users/${String(a1.claims.oid)}/sessions`,
+      headers: { authorization: `Bearer ${OPERATOR_TOKEN}` },
+    });
     assert.equal(res.statusCode, 200);
     assert.ok((JSON.parse(res.body) as { ended: number }).ended >= 2);
     assert.equal(await bearer(h, a1.cookie), undefined);
