@@ -197,10 +197,10 @@ export function loadConfig(env: Env): Config {
       'VESTIBULE_BIND_ADDRESS, VESTIBULE_ADMIN_BIND_ADDRESS, VESTIBULE_TOKEN_BIND_ADDRESS and VESTIBULE_FORWARD_AUTH_BIND_ADDRESS must use different ports',
     );
   }
-  if (tokenBind && !isLoopbackHostname(tokenBind.host) && tokenBind.host !== '::1') {
+  if (tokenBind && !isLoopbackBindHost(tokenBind.host)) {
     complain(
       settings.tokenBindAddress,
-      'must be a loopback address: the token API mints tokens for anyone who can reach it',
+      'must be a loopback address (127.x.x.x, [::1] or localhost): the token API mints tokens for anyone who can reach it',
     );
   }
   const shutdownTimeoutMs = read(settings.shutdownTimeout);
@@ -269,6 +269,16 @@ export function loadConfig(env: Env): Config {
     shutdownTimeoutMs,
     logLevel,
   });
+}
+
+/**
+ * A loopback address to listen on, without asking a resolver: an IPv4 127/8 or IPv6 ::1 literal, or
+ * `localhost`, which every resolver maps to loopback. `*.localhost` names are loopback to browsers only; the
+ * system resolver (or DNS) may map `foo.localhost` anywhere, so they are refused here.
+ */
+function isLoopbackBindHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(h);
 }
 
 function deepFreeze<T>(value: T): T {
