@@ -11,6 +11,7 @@ import { Metrics } from './observability/metrics.js';
 import { Tunnels } from './proxy/tunnel.js';
 import { trustedPeers } from './proxy/trusted-peers.js';
 import { buildAdminServer } from './servers/admin-server.js';
+import { buildForwardAuthServer } from './servers/forward-auth-server.js';
 import { buildPublicServer } from './servers/public-server.js';
 import { createStore } from './session/create-store.js';
 import { storeKeys } from './session/keys.js';
@@ -47,6 +48,8 @@ export interface Vestibule {
   readonly admin: FastifyInstance;
   /** The Texas-compatible token API, on the loopback VESTIBULE_TOKEN_BIND_ADDRESS. */
   readonly token: FastifyInstance;
+  /** The forward-auth listener (VESTIBULE_FORWARD_AUTH_BIND_ADDRESS), or undefined; closes with `public`. */
+  readonly forwardAuth: FastifyInstance | undefined;
   /** Cuts open websocket tunnels (they outlive a listener's close until the shutdown grace period ends). */
   readonly cutTunnels: () => void;
   /**
@@ -158,6 +161,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     store,
     sessions,
     isAccepting: () => accepting,
+    operatorToken: config.adminToken,
   });
   const token = await buildTokenApi({
     provider,
@@ -167,9 +171,23 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     metrics,
   });
 
-  const servers = [publicServer, token, admin];
+  const forwardAuth = config.forwardAuthBind
+    ? buildForwardAuthServer({
+        log: log.child({ listener: 'forward-auth' }),
+        metrics,
+        manager,
+        ingresses: config.ingresses,
+      })
+    : undefined;
+  // It lives and drains with the public listener (whoever closes that one closes this one too).
+  if (forwardAuth) publicServer.addHook('preClose', async () => forwardAuth.close());
+
+  const servers = [publicServer, token, admin, ...(forwardAuth ? [forwardAuth] : [])];
   try {
     await admin.listen({ host: config.adminBind.host, port: config.adminBind.port });
+    if (forwardAuth && config.forwardAuthBind) {
+      await forwardAuth.listen({ host: config.forwardAuthBind.host, port: config.forwardAuthBind.port });
+    }
     await token.listen({ host: config.tokenBind.host, port: config.tokenBind.port });
     await publicServer.listen({ host: config.bind.host, port: config.bind.port });
   } catch (err) {
@@ -185,6 +203,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     public: publicServer,
     admin,
     token,
+    forwardAuth,
     cutTunnels: () => {
       tunnels.destroyAll();
     },

@@ -37,6 +37,8 @@ export interface Config {
   readonly forwardAuth: boolean;
   /** VESTIBULE_CSRF_CHECK: cross-site unsafe requests with a session are refused. */
   readonly csrfCheck: boolean;
+  /** The forward-auth listener (answers with the token), or null when there is none. */
+  readonly forwardAuthBind: Address | null;
   readonly store: StoreConfig;
   readonly encryptionKey: Buffer;
   /** Keys still accepted for reading (rotation); never used to seal. */
@@ -54,6 +56,8 @@ export interface Config {
   readonly tokenLeewayMs: number;
   readonly bind: Address;
   readonly adminBind: Address;
+  /** Bearer secret of the operator endpoints; null: they are off. Never logged. */
+  readonly adminToken: string | null;
   readonly tokenBind: Address;
   readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
@@ -181,18 +185,25 @@ export function loadConfig(env: Env): Config {
   const tokenLeewayMs = read(settings.tokenLeeway);
   const bind = read(settings.bindAddress);
   const adminBind = read(settings.adminBindAddress);
+  const adminToken = read(settings.adminToken) ?? null;
   const tokenBind = read(settings.tokenBindAddress);
-  const ports = [bind, adminBind, tokenBind].map((a) => a?.port).filter((p) => p !== undefined && p !== 0);
+  const forwardAuthBind = read(settings.forwardAuthBindAddress) ?? null;
+  if (forwardAuthBind && !forwardAuth) {
+    complain(settings.forwardAuthBindAddress, `needs ${settings.forwardAuth.env}=true`);
+  }
+  const ports = [bind, adminBind, tokenBind, forwardAuthBind]
+    .map((a) => a?.port)
+    .filter((p) => p !== undefined && p !== 0);
   if (new Set(ports).size !== ports.length) {
     complain(
       settings.adminBindAddress,
-      'VESTIBULE_BIND_ADDRESS, VESTIBULE_ADMIN_BIND_ADDRESS and VESTIBULE_TOKEN_BIND_ADDRESS must use different ports',
+      'VESTIBULE_BIND_ADDRESS, VESTIBULE_ADMIN_BIND_ADDRESS, VESTIBULE_TOKEN_BIND_ADDRESS and VESTIBULE_FORWARD_AUTH_BIND_ADDRESS must use different ports',
     );
   }
-  if (tokenBind && !isLoopbackHostname(tokenBind.host) && tokenBind.host !== '::1') {
+  if (tokenBind && !isLoopbackBindHost(tokenBind.host)) {
     complain(
       settings.tokenBindAddress,
-      'must be a loopback address: the token API mints tokens for anyone who can reach it',
+      'must be a loopback address (127.x.x.x, [::1] or localhost): the token API mints tokens for anyone who can reach it',
     );
   }
   const shutdownTimeoutMs = read(settings.shutdownTimeout);
@@ -238,6 +249,7 @@ export function loadConfig(env: Env): Config {
     requireTokenPaths,
     forwardAuth,
     csrfCheck,
+    forwardAuthBind,
     store: sentinels
       ? { kind: 'sentinel', sentinels, master: sentinelMaster, url: redisUrl }
       : clusterNodes
@@ -256,10 +268,21 @@ export function loadConfig(env: Env): Config {
     tokenLeewayMs,
     bind,
     adminBind,
+    adminToken,
     tokenBind,
     shutdownTimeoutMs,
     logLevel,
   });
+}
+
+/**
+ * A loopback address to listen on, without asking a resolver: an IPv4 127/8 or IPv6 ::1 literal, or
+ * `localhost`, which every resolver maps to loopback. `*.localhost` names are loopback to browsers only; the
+ * system resolver (or DNS) may map `foo.localhost` anywhere, so they are refused here.
+ */
+function isLoopbackBindHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(h);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -280,7 +280,7 @@ export const settings = {
     env: 'VESTIBULE_FORWARD_AUTH',
     group: 'Routing',
     description:
-      'Serve /oauth2/session/forwardauth for nginx auth_request, Traefik ForwardAuth and similar: 204 with Authorization: Bearer, or 401.',
+      'Serve /oauth2/session/forwardauth for nginx auth_request, Traefik ForwardAuth and similar: 204 or 401. The token (Authorization: Bearer) is only answered on VESTIBULE_FORWARD_AUTH_BIND_ADDRESS, never on the public port.',
     default: 'false',
     example: 'true',
     parse: bool,
@@ -294,6 +294,14 @@ export const settings = {
     example: 'true',
     parse: bool,
   } satisfies Setting<boolean>,
+  forwardAuthBindAddress: {
+    env: 'VESTIBULE_FORWARD_AUTH_BIND_ADDRESS',
+    group: 'Listeners',
+    description:
+      "Forward-auth listener for the ingress controller's subrequest (needs VESTIBULE_FORWARD_AUTH=true): GET /oauth2/session/forwardauth answers 204 with Authorization: Bearer here, and only here. Unset: no such listener, and the public path answers a bare 204 (never a token). Never route it through the ingress: the browser must not reach it.",
+    example: '0.0.0.0:7566',
+    parse: address,
+  } satisfies Setting<Address>,
   redisUrl: {
     env: 'VESTIBULE_REDIS_URL',
     group: 'Sessions',
@@ -414,11 +422,26 @@ export const settings = {
   adminBindAddress: {
     env: 'VESTIBULE_ADMIN_BIND_ADDRESS',
     group: 'Listeners',
-    description: 'Admin listener: /healthz and /readyz. Never exposed through the ingress.',
+    description:
+      'Admin listener: /healthz, /readyz and /metrics (open), and the operator endpoints (only with VESTIBULE_ADMIN_TOKEN). Never exposed through the ingress.',
     default: '0.0.0.0:7565',
     example: '0.0.0.0:7565',
     parse: address,
   } satisfies Setting<Address>,
+  adminToken: {
+    env: 'VESTIBULE_ADMIN_TOKEN',
+    group: 'Listeners',
+    description:
+      'Bearer secret of the operator endpoints on the admin listener (DELETE /admin/users/:oid/sessions): callers send Authorization: Bearer <token>. Unset: the operator endpoints are off (404). At least 32 characters (openssl rand -base64 32); /healthz, /readyz and /metrics stay open.',
+    example: 'Zk9rM2xQdVh0c0NqVzF5bkJhR2VIZkRpTW9RdlJ6',
+    secret: true,
+    parse: (raw) => {
+      const v = raw.trim();
+      if (v.length < 32) return bad('must be at least 32 characters (openssl rand -base64 32)');
+      if (!/^[\x21-\x7e]+$/.test(v)) return bad('must be printable ASCII without spaces');
+      return ok(v);
+    },
+  } satisfies Setting<string>,
   tokenBindAddress: {
     env: 'VESTIBULE_TOKEN_BIND_ADDRESS',
     group: 'Listeners',

@@ -10,10 +10,36 @@ import { ingressOf, single } from '../request/request-facts.js';
 import { noStore, sendError } from '../errors/answers.js';
 import { sidHash } from '../login/sid-hash.js';
 import { rejectNonNavigation } from './interactive.js';
+import { fetchSite } from '../request/fetch-metadata.js';
+
+/** Sec-Fetch-Site values of a request our own origin made, or the user made by typing or a bookmark. */
+const OWN_SITE = new Set(['same-origin', 'none']);
+
+/**
+ * Whether `/oauth2/logout/local` may end the session (logout CSRF): another site's link, image, redirect or
+ * form must not log users out. Fetch Metadata, when sent, must say same-origin or none, and an `Origin`, when
+ * sent, must be the ingress's. A GET must carry Fetch Metadata (a GET without it cannot be told from another
+ * site's link in an older browser); a POST without either comes from a script or server, not a browser
+ * (browsers send `Origin` on every POST, and SameSite=Lax keeps our cookie off cross-site ones anyway).
+ */
+function localLogoutAllowed(request: FastifyRequest, ingress: Ingress): boolean {
+  const site = fetchSite(request.headers);
+  if (site !== undefined && !OWN_SITE.has(site)) return false;
+  const origin = request.headers.origin;
+  if (origin !== undefined && origin !== ingress.origin) return false;
+  return request.method === 'POST' || site !== undefined;
+}
+
+/** A navigation another site started (`/oauth2/logout`): asked to confirm instead of logged out. */
+function fromAnotherSite(request: FastifyRequest): boolean {
+  const site = fetchSite(request.headers);
+  return site === 'cross-site' || site === 'same-site';
+}
 
 /**
  * `/oauth2/logout` (here and at the identity provider), `/oauth2/logout/callback` (back from it) and
- * `/oauth2/logout/local` (here only, 204 for scripts).
+ * `/oauth2/logout/local` (here only, 204 for scripts). Neither ends a session at another site's request: see
+ * {@link localLogoutAllowed} and {@link fromAnotherSite}.
  */
 export function logoutRoutes(app: FastifyInstance, prefix: string, d: RouteDeps): void {
   /** Ends the local session; returns its ID token (for id_token_hint). Throws when the store is down. */
@@ -40,6 +66,19 @@ export function logoutRoutes(app: FastifyInstance, prefix: string, d: RouteDeps)
     handler: async (request, reply) => {
       rejectNonNavigation(request);
       const ingress = ingressOf(request, d.ingresses);
+      if (fromAnotherSite(request)) {
+        // A cross-site link logging users out is a nuisance CSRF: confirm with a button on our own origin.
+        const again = new URLSearchParams();
+        for (const name of ['redirect', 'logout_hint']) {
+          const value = single(request.query, name);
+          if (value !== undefined) again.set(name, value);
+        }
+        const query = again.toString();
+        return sendError(reply, 'LOGOUT_CONFIRM', {
+          ingress,
+          retryUrl: `${ingress.routePrefix}/oauth2/logout${query ? `?${query}` : ''}`,
+        });
+      }
       const redirect = resolveRedirectTarget(single(request.query, 'redirect'), ingress.path);
       let idToken: string | undefined;
       try {
@@ -88,6 +127,7 @@ export function logoutRoutes(app: FastifyInstance, prefix: string, d: RouteDeps)
     config: { routeClass: 'logout' },
     handler: async (request, reply) => {
       const ingress = ingressOf(request, d.ingresses);
+      if (!localLogoutAllowed(request, ingress)) return sendError(reply, 'LOGOUT_CROSS_SITE');
       await endLocal(request, reply, ingress, 'local');
       return noStore(reply).code(204).send();
     },

@@ -4,11 +4,12 @@ import { sessionCookieName } from '../cookies/our-cookies.js';
 import { ingressOf } from '../request/request-facts.js';
 import { isActive } from '../session/policy.js';
 import type { RouteDeps } from './deps.js';
+import { forwardAuthRoute } from './forward-auth.js';
 import { noStore, sendError } from '../errors/answers.js';
 
 /**
  * `GET /oauth2/session` (metadata, never refreshes), `GET|POST /oauth2/session/refresh` (refresh now, subject to
- * the cooldown) and, when enabled, `GET /oauth2/session/forwardauth` (204 + Authorization, or 401) — the
+ * the cooldown) and, when enabled, `GET /oauth2/session/forwardauth` (204 or 401, without the token) — the
  * shapes Wonderwall answers with, so frontends and ingress set-ups can switch without change.
  */
 export function sessionRoutes(app: FastifyInstance, prefix: string, d: RouteDeps, forwardAuth: boolean): void {
@@ -40,10 +41,6 @@ export function sessionRoutes(app: FastifyInstance, prefix: string, d: RouteDeps
     },
   });
 
-  if (!forwardAuth) return;
-  app.get(`${prefix}/oauth2/session/forwardauth`, { config: { routeClass: 'session' } }, async (request, reply) => {
-    const active = await d.manager.authenticate(values(request));
-    if (!active) return unauthorized(reply);
-    return noStore(reply).code(204).header('authorization', `Bearer ${active.accessToken}`).send();
-  });
+  // The public port never answers the token: page script could read it (see forward-auth.ts).
+  if (forwardAuth) forwardAuthRoute(app, `${prefix}/oauth2/session/forwardauth`, d, 'browser');
 }
