@@ -11,6 +11,7 @@ import { Metrics } from './observability/metrics.js';
 import { Tunnels } from './proxy/tunnel.js';
 import { trustedPeers } from './proxy/trusted-peers.js';
 import { buildAdminServer } from './servers/admin-server.js';
+import { buildProbeServer } from './servers/probe-server.js';
 import { buildPublicServer } from './servers/public-server.js';
 import { createStore } from './session/create-store.js';
 import { storeKeys } from './session/keys.js';
@@ -47,6 +48,10 @@ export interface Vestibule {
   readonly admin: FastifyInstance;
   /** The Texas-compatible token API, on the loopback VESTIBULE_TOKEN_BIND_ADDRESS. */
   readonly token: FastifyInstance;
+  /** Wonderwall's probe listener (VESTIBULE_PROBE_BIND_ADDRESS); not listening when that is off. */
+  readonly probe: FastifyInstance;
+  /** Texas's probe listener (VESTIBULE_TOKEN_PROBE_BIND_ADDRESS); not listening when that is off. */
+  readonly tokenProbe: FastifyInstance;
   /** Cuts open websocket tunnels (they outlive a listener's close until the shutdown grace period ends). */
   readonly cutTunnels: () => void;
   /**
@@ -165,11 +170,21 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     metrics,
   });
 
-  const servers = [publicServer, token, admin];
+  const probe = buildProbeServer(log.child({ listener: 'probe' }), { store, isAccepting: () => accepting });
+  const tokenProbe = buildProbeServer(log.child({ listener: 'token-probe' }), { isAccepting: () => accepting });
+
+  const servers = [publicServer, token, admin, probe, tokenProbe];
+  // A listener that is off is built but never listens. Each probe listener starts after the listeners it
+  // vouches for, so its first 200 (naiserator's startupProbe) means they all accept connections.
+  const listen = async (server: FastifyInstance, at: Config['bind'] | null): Promise<void> => {
+    if (at) await server.listen({ host: at.host, port: at.port });
+  };
   try {
-    await admin.listen({ host: config.adminBind.host, port: config.adminBind.port });
-    await token.listen({ host: config.tokenBind.host, port: config.tokenBind.port });
-    await publicServer.listen({ host: config.bind.host, port: config.bind.port });
+    await listen(admin, config.adminBind);
+    await listen(token, config.tokenBind);
+    await listen(tokenProbe, config.tokenProbeBind);
+    await listen(publicServer, config.bind);
+    await listen(probe, config.probeBind);
   } catch (err) {
     for (const s of servers) await s.close();
     await store.close();
@@ -183,6 +198,8 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     public: publicServer,
     admin,
     token,
+    probe,
+    tokenProbe,
     cutTunnels: () => {
       tunnels.destroyAll();
     },
@@ -197,6 +214,8 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
         await drained;
       }
       await admin.close();
+      await probe.close();
+      await tokenProbe.close();
       await store.close();
     },
   };

@@ -3,6 +3,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { normaliseOid } from '../session/keys.js';
 import type { Sessions } from '../session/sessions.js';
 import type { SessionStore } from '../session/store.js';
+import { notReadyBecause } from './probes.js';
 
 export interface AdminDeps {
   readonly metrics: Metrics;
@@ -22,13 +23,8 @@ export function adminRoutes(admin: FastifyInstance, d: AdminDeps): void {
     reply.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics()),
   );
   admin.get('/readyz', async (_request, reply) => {
-    if (!d.isAccepting()) return reply.code(503).send('not ready: shutting down\n');
-    try {
-      await d.store.ping();
-    } catch {
-      return reply.code(503).send('not ready: session store unreachable\n');
-    }
-    return 'ready\n';
+    const problem = await notReadyBecause(d);
+    return problem ? reply.code(503).send(`not ready: ${problem}\n`) : 'ready\n';
   });
   admin.delete<{ Params: { oid: string } }>('/admin/users/:oid/sessions', async (request, reply) => {
     // Entra object ids are GUIDs in any case; the index holds the lower-case form.
