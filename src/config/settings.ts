@@ -16,7 +16,7 @@ export interface Setting<T> {
   /** Secrets are never echoed back, not even in error messages. */
   readonly secret?: boolean;
   readonly parse: (raw: string) => Parsed<T>;
-  /** The peers that read this variable under the same name (it is injected by NAIS as it is). */
+  /** The peers whose container NAIS injects this variable into under the same name (read here as it is). */
   readonly sameAs?: readonly Peer[];
   /** Other names this setting is read from (the peers' own variables); see {@link Alias}. */
   readonly aliases?: readonly (Alias | CompositeAlias)[];
@@ -431,6 +431,7 @@ export const settings = {
   } satisfies Setting<string>,
   tenantId: {
     env: 'AZURE_APP_TENANT_ID',
+    sameAs: ['Texas'],
     group: 'Identity provider',
     description: 'Tenant id of the app registration (injected by NAIS); kept in the configuration.',
     example: '77678b69-1daf-47b6-9072-771d270ac800',
@@ -438,6 +439,7 @@ export const settings = {
   } satisfies Setting<string>,
   preAuthorizedApps: {
     env: 'AZURE_APP_PRE_AUTHORIZED_APPS',
+    sameAs: ['Texas'],
     group: 'Identity provider',
     description:
       'The apps allowed to call this one (injected by NAIS from accessPolicy.inbound): a JSON array of {"name":"<cluster>:<namespace>:<app>","clientId":"<guid>"}.',
@@ -584,7 +586,7 @@ export const settings = {
       {
         env: 'WONDERWALL_ENCRYPTION_KEY',
         from: 'Wonderwall',
-        note: 'same format (naiserator generates 32 random bytes, standard base64); sessions made by Wonderwall are not readable, users log in again',
+        note: 'naiserator generates 32 random bytes, standard base64; sessions made by Wonderwall are not readable, users log in again',
       },
     ],
     group: 'Sessions',
@@ -1043,3 +1045,7 @@ export const ignoredVariables: readonly IgnoredVariable[] = [
 
 /** Prefixes of the peers' own variables: an unknown one is reported at start-up (a typo must not pass silently). */
 export const peerPrefixes: readonly string[] = ['WONDERWALL_', 'TEXAS_'];
+
+/** A setting's aliases as text, e.g. `WONDERWALL_UPSTREAM_IP + WONDERWALL_UPSTREAM_PORT (Wonderwall)`. */
+export const aliasNames = (s: Setting<unknown>): string[] =>
+  (s.aliases ?? []).map((a) => `${isComposite(a) ? a.envs.join(' + ') : a.env} (${a.from})`);
