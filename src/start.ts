@@ -12,6 +12,7 @@ import { Tunnels } from './proxy/tunnel.js';
 import { trustedPeers } from './proxy/trusted-peers.js';
 import { buildAdminServer } from './servers/admin-server.js';
 import { buildForwardAuthServer } from './servers/forward-auth-server.js';
+import { buildProbeServer } from './servers/probe-server.js';
 import { buildPublicServer } from './servers/public-server.js';
 import { createStore } from './session/create-store.js';
 import { storeKeys } from './session/keys.js';
@@ -50,6 +51,10 @@ export interface Vestibule {
   readonly token: FastifyInstance;
   /** The forward-auth listener (VESTIBULE_FORWARD_AUTH_BIND_ADDRESS), or undefined; closes with `public`. */
   readonly forwardAuth: FastifyInstance | undefined;
+  /** Wonderwall's probe listener (VESTIBULE_PROBE_BIND_ADDRESS); not listening when that is off. */
+  readonly probe: FastifyInstance;
+  /** Texas's probe listener (VESTIBULE_TOKEN_PROBE_BIND_ADDRESS); not listening when that is off. */
+  readonly tokenProbe: FastifyInstance;
   /** Cuts open websocket tunnels (they outlive a listener's close until the shutdown grace period ends). */
   readonly cutTunnels: () => void;
   /**
@@ -181,15 +186,22 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     : undefined;
   // It lives and drains with the public listener (whoever closes that one closes this one too).
   if (forwardAuth) publicServer.addHook('preClose', async () => forwardAuth.close());
+  const probe = buildProbeServer(log.child({ listener: 'probe' }), { store, isAccepting: () => accepting });
+  const tokenProbe = buildProbeServer(log.child({ listener: 'token-probe' }), { isAccepting: () => accepting });
 
-  const servers = [publicServer, token, admin, ...(forwardAuth ? [forwardAuth] : [])];
+  const servers = [publicServer, token, admin, probe, tokenProbe, ...(forwardAuth ? [forwardAuth] : [])];
+  // A listener that is off is built but never listens. Each probe listener starts after the listeners it
+  // vouches for, so its first 200 (naiserator's startupProbe) means they all accept connections.
+  const listen = async (server: FastifyInstance, at: Config['bind'] | null): Promise<void> => {
+    if (at) await server.listen({ host: at.host, port: at.port });
+  };
   try {
-    await admin.listen({ host: config.adminBind.host, port: config.adminBind.port });
-    if (forwardAuth && config.forwardAuthBind) {
-      await forwardAuth.listen({ host: config.forwardAuthBind.host, port: config.forwardAuthBind.port });
-    }
-    await token.listen({ host: config.tokenBind.host, port: config.tokenBind.port });
-    await publicServer.listen({ host: config.bind.host, port: config.bind.port });
+    await listen(admin, config.adminBind);
+    if (forwardAuth) await listen(forwardAuth, config.forwardAuthBind);
+    await listen(token, config.tokenBind);
+    await listen(tokenProbe, config.tokenProbeBind);
+    await listen(publicServer, config.bind);
+    await listen(probe, config.probeBind);
   } catch (err) {
     for (const s of servers) await s.close();
     await store.close();
@@ -204,6 +216,8 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     admin,
     token,
     forwardAuth,
+    probe,
+    tokenProbe,
     cutTunnels: () => {
       tunnels.destroyAll();
     },
@@ -218,6 +232,8 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
         await drained;
       }
       await admin.close();
+      await probe.close();
+      await tokenProbe.close();
       await store.close();
     },
   };

@@ -5,6 +5,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { normaliseOid } from '../session/keys.js';
 import type { Sessions } from '../session/sessions.js';
 import type { SessionStore } from '../session/store.js';
+import { notReadyBecause } from './probes.js';
 
 export interface AdminDeps {
   readonly metrics: Metrics;
@@ -42,13 +43,8 @@ export function adminRoutes(admin: FastifyInstance, d: AdminDeps): void {
     reply.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics()),
   );
   admin.get('/readyz', async (_request, reply) => {
-    if (!d.isAccepting()) return reply.code(503).send('not ready: shutting down\n');
-    try {
-      await d.store.ping();
-    } catch {
-      return reply.code(503).send('not ready: session store unreachable\n');
-    }
-    return 'ready\n';
+    const problem = await notReadyBecause(d);
+    return problem ? reply.code(503).send(`not ready: ${problem}\n`) : 'ready\n';
   });
   admin.setNotFoundHandler((_request, reply) => sendError(reply, 'ADMIN_NOT_FOUND'));
   // The operator endpoints are destructive: off (404, like any unknown path) until they have a secret.
