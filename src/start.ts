@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createRequireToken } from './access/require-token.js';
+import { CallbackThrottle } from './login/callback-throttle.js';
 import type { Config } from './config/load.js';
 import { Keyring } from './crypto/keyring.js';
 import { discoverWithRetry } from './oidc/discover-with-retry.js';
@@ -139,6 +140,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
       now,
       metrics,
       isTrustedPeer: trustedPeers(config.trustedProxies),
+      callbackThrottle: new CallbackThrottle({ now }),
     },
     proxy: {
       tunnels,

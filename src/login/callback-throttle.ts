@@ -7,8 +7,11 @@
  * never throttled by their own logins, only by failures).
  */
 
-/** Per client address: a burst of this many callbacks that do not complete a login… */
-export const CALLBACK_ADDRESS_BURST = 10;
+/**
+ * Per client address: a burst of this many callbacks in flight or refused by the IdP… (an office behind one NAT
+ * address logs in together at nine: completed logins give their token back, but they are in flight at once).
+ */
+export const CALLBACK_ADDRESS_BURST = 30;
 /** …refilled at this many per minute. */
 export const CALLBACK_ADDRESS_PER_MINUTE = 10;
 /** The whole process (every address): a burst of this many… */

@@ -134,7 +134,15 @@ export async function completeLogin(req: CallbackRequest, d: CompleteLoginDeps):
   if (!slot.ok) return { ok: false, outcome: 'throttled', code: 'CALLBACK_THROTTLED', redirect, throttled: slot.scope };
 
   // A login response is good once: the state is spent before the code is redeemed.
-  if (!(await d.store.setIfAbsent(d.keys.spentState(state), '1', 600_000))) {
+  // Only a code the IdP refuses keeps its charge: our own outages (store, IdP unreachable) are no client's doing.
+  let fresh: boolean;
+  try {
+    fresh = await d.store.setIfAbsent(d.keys.spentState(state), '1', 600_000);
+  } catch (err) {
+    slot.giveBack();
+    throw err;
+  }
+  if (!fresh) {
     slot.giveBack();
     return { ok: false, outcome: 'replayed', code: 'LOGIN_REPLAYED', redirect };
   }
@@ -146,6 +154,7 @@ export async function completeLogin(req: CallbackRequest, d: CompleteLoginDeps):
   } catch (err) {
     if (!isVestibuleError(err)) throw err;
     req.log.warn({ failure: { errorCode: err.code, message: err.message } }, 'login failed');
+    if (err.code === 'IDP_UNAVAILABLE') slot.giveBack();
     return err.code === 'IDP_UNAVAILABLE'
       ? { ok: false, outcome: 'idp_unavailable', code: 'CALLBACK_IDP_UNAVAILABLE', redirect }
       : { ok: false, outcome: 'exchange_failed', code: 'CALLBACK_EXCHANGE_FAILED', redirect };

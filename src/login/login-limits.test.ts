@@ -8,8 +8,8 @@ describe('CallbackThrottle (token-endpoint flood, issue 15 item 9)', () => {
   it('token-endpoint flood: per address, a burst then the refill rate; other addresses unaffected', () => {
     const clock = { t: 0 };
     const throttle = new CallbackThrottle({ now: () => clock.t });
-    const taken = Array.from({ length: 12 }, () => throttle.take('192.0.2.1').ok);
-    assert.deepEqual(taken, [...Array<boolean>(10).fill(true), false, false]);
+    const taken = Array.from({ length: 32 }, () => throttle.take('192.0.2.1').ok);
+    assert.deepEqual(taken, [...Array<boolean>(30).fill(true), false, false]);
     assert.deepEqual(throttle.take('192.0.2.1'), { ok: false, scope: 'address' });
     assert.equal(throttle.take('192.0.2.2').ok, true);
     clock.t += 6_000; // 10 a minute: one more after 6 s

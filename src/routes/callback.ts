@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { cookieOptions, sessionCookieName } from '../cookies/our-cookies.js';
 import { noStore, sendError } from '../errors/answers.js';
-import { CallbackThrottle } from '../login/callback-throttle.js';
 import { completeLogin } from '../login/complete-login.js';
 import { resolveRedirectTarget } from '../login/redirect-target.js';
 import { sidHash } from '../login/sid-hash.js';
@@ -15,7 +14,6 @@ import { rejectNonNavigation } from './interactive.js';
  * cookie cleared, and the outcome answered: the new session's cookie and a redirect, or the registry's page.
  */
 export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps): void {
-  const throttle = throttleOf(d);
   app.get(`${prefix}/oauth2/callback`, { config: { routeClass: 'callback' } }, async (request, reply) => {
     rejectNonNavigation(request);
     const ingress = ingressOf(request, d.ingresses);
@@ -26,7 +24,7 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
         ingress,
         callbackUrl: () => new URL(`${ingress.url}/oauth2/callback?${queryOf(request.url)}`),
         log: request.log,
-        takeRedeemSlot: () => throttle.take(clientAddress(request, d)),
+        takeRedeemSlot: () => d.callbackThrottle.take(clientAddress(request, d)),
         spendLoginCookie: (name) => {
           reply.clearCookie(name, cookieOptions(ingress, 'login'));
         },
@@ -50,18 +48,6 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
     request.log.info({ sidHash: sidHash(d.keyring, result.claims.sid), oid: result.claims.oid }, 'login completed');
     return noStore(reply).redirect(resolveRedirectTarget(result.redirect, ingress.path), 302);
   });
-}
-
-/** One throttle per process: every ingress prefix registers this route with the same deps. */
-const throttles = new WeakMap<RouteDeps, CallbackThrottle>();
-
-function throttleOf(d: RouteDeps): CallbackThrottle {
-  let throttle = throttles.get(d);
-  if (!throttle) {
-    throttle = new CallbackThrottle({ now: d.now });
-    throttles.set(d, throttle);
-  }
-  return throttle;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { CallbackThrottle } from '../login/callback-throttle.js';
 import type { Ingress } from '../config/ingress.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { IdentityProvider } from '../oidc/provider.js';
@@ -26,5 +27,7 @@ export interface RouteDeps {
    * Whether the TCP peer is a trusted proxy (VESTIBULE_TRUSTED_PROXIES), whose `X-Forwarded-For` then names the
    * client; the callback throttle counts per client address. Without it the socket peer is the client.
    */
+  /** One per process, shared by every ingress prefix's callback route. */
+  readonly callbackThrottle: CallbackThrottle;
   readonly isTrustedPeer?: ((address: string | undefined) => boolean) | undefined;
 }

@@ -8,7 +8,7 @@ import { TestClock } from '../support/clock.js';
 
 // Issue 15, item 9: /oauth2/login is stateless and its loop limit lives in a cookie the client controls, so
 // every fresh client bought one token-endpoint call at the callback with a junk code: a lever to make Entra
-// throttle our client id. Now callbacks that do not complete a login are bounded per client address (10, then
+// throttle our client id. Now callbacks that do not complete a login are bounded per client address (30, then
 // 10 a minute) and for the whole process, answered 429 with Retry-After before the token endpoint is called.
 
 /** A fresh client starts a login and brings a junk code back to the callback with its genuine login cookie. */
@@ -33,11 +33,11 @@ describe('callback throttle', () => {
   it('token-endpoint flood: junk codes from one address get 429 after the bound, and Entra sees no more', async () => {
     const before = h.mock.grantCount('authorization_code');
     const statuses: number[] = [];
-    for (let i = 0; i < 25; i++) statuses.push(await junkCallback(h));
+    for (let i = 0; i < 45; i++) statuses.push(await junkCallback(h));
     const redeemed = h.mock.grantCount('authorization_code') - before;
-    assert.deepEqual(statuses.slice(0, 10), Array<number>(10).fill(502), 'the first ten reach the token endpoint');
-    assert.deepEqual(statuses.slice(10), Array<number>(15).fill(429), 'then 429, before the token endpoint');
-    assert.equal(redeemed, 10, 'the identity provider saw ten token requests, not 25');
+    assert.deepEqual(statuses.slice(0, 30), Array<number>(30).fill(502), 'the first 30 reach the token endpoint');
+    assert.deepEqual(statuses.slice(30), Array<number>(15).fill(429), 'then 429, before the token endpoint');
+    assert.equal(redeemed, 30, 'the identity provider saw 30 token requests, not 45');
     const metrics = await h.metrics.registry.metrics();
     assert.match(metrics, /vestibule_callback_throttled_total\{scope="address"\} 15/);
   });
