@@ -130,6 +130,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
       keyring,
       now,
       metrics,
+      forwardAuthSetHeaders: config.forwardAuthSetHeaders,
     },
     proxy: {
       tunnels,
@@ -140,6 +141,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
       autoLogin: config.autoLogin,
       autoLoginIgnorePaths: config.autoLoginIgnorePaths,
       csrfCheck: config.csrfCheck,
+      upstreamIncludeIdToken: config.upstreamIncludeIdToken,
       isTrustedPeer: trustedPeers(config.trustedProxies),
       metrics,
       requireToken:

@@ -285,6 +285,24 @@ export const settings = {
     example: 'true',
     parse: bool,
   } satisfies Setting<boolean>,
+  forwardAuthSetHeaders: {
+    env: 'VESTIBULE_FORWARD_AUTH_SET_HEADERS',
+    group: 'Routing',
+    description:
+      "With VESTIBULE_FORWARD_AUTH: the 204 also carries the session's ID token as X-Wonderwall-Forward-Auth-Token (Wonderwall's session.forward-auth-set-headers), for ingress set-ups that copy it to the app.",
+    default: 'false',
+    example: 'true',
+    parse: bool,
+  } satisfies Setting<boolean>,
+  upstreamIncludeIdToken: {
+    env: 'VESTIBULE_UPSTREAM_INCLUDE_ID_TOKEN',
+    group: 'Routing',
+    description:
+      "Send the session's ID token to the app as X-Wonderwall-Id-Token with every authenticated request (Wonderwall's upstream-include-id-token). A client's own X-Wonderwall-* headers are always dropped.",
+    default: 'false',
+    example: 'true',
+    parse: bool,
+  } satisfies Setting<boolean>,
   csrfCheck: {
     env: 'VESTIBULE_CSRF_CHECK',
     group: 'Routing',

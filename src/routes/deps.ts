@@ -22,4 +22,6 @@ export interface RouteDeps {
   readonly keyring: Keyring;
   readonly now: () => number;
   readonly metrics: Metrics;
+  /** VESTIBULE_FORWARD_AUTH_SET_HEADERS: forward-auth's 204 carries the ID token (`forward-auth-headers.ts`). */
+  readonly forwardAuthSetHeaders?: boolean;
 }
