@@ -41,8 +41,24 @@ async function main(argv: readonly string[]): Promise<number> {
     );
   }
   if (config.allowInsecureIdp) log.warn('the identity provider is reached over plain http (loopback development only)');
+  for (const warning of config.warnings) log.warn(warning);
+  if (Object.keys(config.readFrom).length > 0) {
+    log.info({ readFrom: config.readFrom }, 'settings read from the Wonderwall and Texas variables NAIS injects');
+  }
 
   const vestibule = await start(config, { logger: log, accessLogger: access });
+  const discovered = vestibule.provider.metadata;
+  for (const [variable, injected, found] of [
+    ['AZURE_OPENID_CONFIG_ISSUER', config.openidConfig.issuer, discovered.issuer],
+    ['AZURE_OPENID_CONFIG_TOKEN_ENDPOINT', config.openidConfig.tokenEndpoint, discovered.tokenEndpoint],
+  ] as const) {
+    if (injected !== undefined && injected !== found) {
+      log.warn(
+        { variable, injected, discovered: found },
+        `${variable} differs from the discovery document; discovery is used`,
+      );
+    }
+  }
   log.info(
     {
       issuer: vestibule.provider.metadata.issuer,
@@ -53,6 +69,8 @@ async function main(argv: readonly string[]): Promise<number> {
         public: vestibule.public.addresses(),
         admin: vestibule.admin.addresses(),
         token: vestibule.token.addresses(),
+        probe: vestibule.probe.addresses(),
+        tokenProbe: vestibule.tokenProbe.addresses(),
       },
     },
     'vestibule started',

@@ -11,6 +11,8 @@ import { Metrics } from './observability/metrics.js';
 import { Tunnels } from './proxy/tunnel.js';
 import { trustedPeers } from './proxy/trusted-peers.js';
 import { buildAdminServer } from './servers/admin-server.js';
+import { buildForwardAuthServer } from './servers/forward-auth-server.js';
+import { buildProbeServer } from './servers/probe-server.js';
 import { buildPublicServer } from './servers/public-server.js';
 import { createStore } from './session/create-store.js';
 import { storeKeys } from './session/keys.js';
@@ -47,6 +49,12 @@ export interface Vestibule {
   readonly admin: FastifyInstance;
   /** The Texas-compatible token API, on the loopback VESTIBULE_TOKEN_BIND_ADDRESS. */
   readonly token: FastifyInstance;
+  /** The forward-auth listener (VESTIBULE_FORWARD_AUTH_BIND_ADDRESS), or undefined; closes with `public`. */
+  readonly forwardAuth: FastifyInstance | undefined;
+  /** Wonderwall's probe listener (VESTIBULE_PROBE_BIND_ADDRESS); not listening when that is off. */
+  readonly probe: FastifyInstance;
+  /** Texas's probe listener (VESTIBULE_TOKEN_PROBE_BIND_ADDRESS); not listening when that is off. */
+  readonly tokenProbe: FastifyInstance;
   /** Cuts open websocket tunnels (they outlive a listener's close until the shutdown grace period ends). */
   readonly cutTunnels: () => void;
   /**
@@ -130,7 +138,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
       keyring,
       now,
       metrics,
-      forwardAuthSetHeaders: config.forwardAuthSetHeaders,
+      isTrustedPeer: trustedPeers(config.trustedProxies),
     },
     proxy: {
       tunnels,
@@ -159,6 +167,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     store,
     sessions,
     isAccepting: () => accepting,
+    operatorToken: config.adminToken,
   });
   const token = await buildTokenApi({
     provider,
@@ -168,11 +177,33 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     metrics,
   });
 
-  const servers = [publicServer, token, admin];
+  const forwardAuth = config.forwardAuthBind
+    ? buildForwardAuthServer({
+        log: log.child({ listener: 'forward-auth' }),
+        metrics,
+        manager,
+        ingresses: config.ingresses,
+        setHeaders: config.forwardAuthSetHeaders,
+      })
+    : undefined;
+  // It lives and drains with the public listener (whoever closes that one closes this one too).
+  if (forwardAuth) publicServer.addHook('preClose', async () => forwardAuth.close());
+  const probe = buildProbeServer(log.child({ listener: 'probe' }), { store, isAccepting: () => accepting });
+  const tokenProbe = buildProbeServer(log.child({ listener: 'token-probe' }), { isAccepting: () => accepting });
+
+  const servers = [publicServer, token, admin, probe, tokenProbe, ...(forwardAuth ? [forwardAuth] : [])];
+  // A listener that is off is built but never listens. Each probe listener starts after the listeners it
+  // vouches for, so its first 200 (naiserator's startupProbe) means they all accept connections.
+  const listen = async (server: FastifyInstance, at: Config['bind'] | null): Promise<void> => {
+    if (at) await server.listen({ host: at.host, port: at.port });
+  };
   try {
-    await admin.listen({ host: config.adminBind.host, port: config.adminBind.port });
-    await token.listen({ host: config.tokenBind.host, port: config.tokenBind.port });
-    await publicServer.listen({ host: config.bind.host, port: config.bind.port });
+    await listen(admin, config.adminBind);
+    if (forwardAuth) await listen(forwardAuth, config.forwardAuthBind);
+    await listen(token, config.tokenBind);
+    await listen(tokenProbe, config.tokenProbeBind);
+    await listen(publicServer, config.bind);
+    await listen(probe, config.probeBind);
   } catch (err) {
     for (const s of servers) await s.close();
     await store.close();
@@ -186,6 +217,9 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     public: publicServer,
     admin,
     token,
+    forwardAuth,
+    probe,
+    tokenProbe,
     cutTunnels: () => {
       tunnels.destroyAll();
     },
@@ -200,6 +234,8 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
         await drained;
       }
       await admin.close();
+      await probe.close();
+      await tokenProbe.close();
       await store.close();
     },
   };

@@ -1,4 +1,4 @@
-import { allSettings } from './settings.js';
+import { aliasNames, allSettings } from './settings.js';
 
 /** The --help text, built from the same table that validates the settings, so the two never disagree. */
 export function helpText(): string {
@@ -20,6 +20,8 @@ export function helpText(): string {
     lines.push(`  ${s.env}${s.default !== undefined ? ` (default: ${s.default})` : ''}`);
     lines.push(`      ${s.description}`);
     lines.push(`      Example: ${s.env}=${s.example}`);
+    const aliases = aliasNames(s);
+    if (aliases.length > 0) lines.push(`      Also read from: ${aliases.join(', ')}`);
   }
   lines.push('', 'Documentation: docs/configuration.md');
   return lines.join('\n');

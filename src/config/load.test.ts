@@ -142,6 +142,19 @@ describe('loadConfig()', () => {
     assert.ok(problems({ ...base, VESTIBULE_ADMIN_BIND_ADDRESS: '0.0.0.0:7564' }).length > 0);
   });
 
+  it('token API bind to a *.localhost name attack: a name the resolver may send off the machine is refused at start-up', () => {
+    for (const host of ['foo.localhost', 'localhost.evil.example', 'app.localhost']) {
+      assert.equal(
+        problems({ ...base, VESTIBULE_TOKEN_BIND_ADDRESS: `${host}:7164` })[0]?.variable,
+        'VESTIBULE_TOKEN_BIND_ADDRESS',
+        host,
+      );
+    }
+    for (const host of ['127.0.0.1', '127.0.0.2', '[::1]', 'localhost']) {
+      assert.doesNotThrow(() => loadConfig({ ...base, VESTIBULE_TOKEN_BIND_ADDRESS: `${host}:7164` }), host);
+    }
+  });
+
   it('validates globs and protected-path rules at start-up', () => {
     const c = loadConfig({
       ...base,

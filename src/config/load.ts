@@ -1,7 +1,17 @@
 import type { JWK } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { isLoopbackHostname, parseIngress, type Ingress } from './ingress.js';
-import { settings, type Address, type Setting, type TokenRule } from './settings.js';
+import {
+  allSettings,
+  ignoredVariables,
+  isComposite,
+  peerPrefixes,
+  settings,
+  type Address,
+  type PreAuthorizedApp,
+  type Setting,
+  type TokenRule,
+} from './settings.js';
 
 export type ClientAuthConfig =
   | { readonly method: 'private_key_jwt'; readonly jwk: JWK & { kid: string; alg: string } }
@@ -41,6 +51,8 @@ export interface Config {
   readonly upstreamIncludeIdToken: boolean;
   /** VESTIBULE_CSRF_CHECK: cross-site unsafe requests with a session are refused. */
   readonly csrfCheck: boolean;
+  /** The forward-auth listener (answers with the token), or null when there is none. */
+  readonly forwardAuthBind: Address | null;
   readonly store: StoreConfig;
   readonly encryptionKey: Buffer;
   /** Keys still accepted for reading (rotation); never used to seal. */
@@ -57,16 +69,47 @@ export interface Config {
   /** Clock skew tolerated on exp, nbf and iat. */
   readonly tokenLeewayMs: number;
   readonly bind: Address;
-  readonly adminBind: Address;
-  readonly tokenBind: Address;
+  /** null: the listener is off (`off`). */
+  readonly adminBind: Address | null;
+  /** Bearer secret of the operator endpoints; null: they are off. Never logged. */
+  readonly adminToken: string | null;
+  readonly tokenBind: Address | null;
+  /** Wonderwall's probe listener (7566 on NAIS); null when off. */
+  readonly probeBind: Address | null;
+  /** Texas's probe listener (7165 on NAIS); null when off. */
+  readonly tokenProbeBind: Address | null;
   readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
+  /** The tenant's endpoints as NAIS injects them (AZURE_OPENID_CONFIG_*), to check against discovery. */
+  readonly openidConfig: {
+    readonly issuer?: string | undefined;
+    readonly jwksUri?: string | undefined;
+    readonly tokenEndpoint?: string | undefined;
+  };
+  readonly tenantId: string | undefined;
+  /** AZURE_APP_PRE_AUTHORIZED_APPS: the apps allowed to call this one (empty when unset). */
+  readonly preAuthorizedApps: readonly PreAuthorizedApp[];
+  /** OTEL_* as injected: kept for the tracing exporter to come. */
+  readonly otel: {
+    readonly serviceName?: string | undefined;
+    readonly endpoint?: string | undefined;
+    readonly protocol?: string | undefined;
+    readonly insecure?: boolean | undefined;
+    readonly resourceAttributes: Readonly<Record<string, string>>;
+    readonly podName?: string | undefined;
+  };
+  /** For each setting read from a peer's variable(s) instead of its own: setting → what was read. */
+  readonly readFrom: Readonly<Record<string, string>>;
+  /** Said once at start-up: unknown WONDERWALL_ and TEXAS_ variables, accepted values that are ignored. */
+  readonly warnings: readonly string[];
 }
 
 export interface ConfigProblem {
   readonly variable: string;
   readonly problem: string;
   readonly example: string;
+  /** The whole line, when `variable problem. Example: variable=example` does not fit (several variables). */
+  readonly line?: string;
 }
 
 /** Thrown with every problem found, so an operator fixes them all in one go. */
@@ -75,7 +118,9 @@ export class ConfigError extends Error {
   constructor(problems: readonly ConfigProblem[]) {
     super(
       `invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
-        problems.map((p) => `  ${p.variable} ${p.problem}. Example: ${p.variable}=${p.example}`).join('\n'),
+        problems
+          .map((p) => `  ${p.line ?? `${p.variable} ${p.problem}. Example: ${p.variable}=${p.example}`}`)
+          .join('\n'),
     );
     this.name = 'ConfigError';
     this.problems = problems;
@@ -90,39 +135,146 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 export function loadConfig(env: Env): Config {
   const problems: ConfigProblem[] = [];
+  const warnings: string[] = [];
+  const readFrom: Record<string, string> = {};
   const complain = (s: Setting<unknown>, problem: string): void => {
     problems.push({ variable: s.env, problem, example: s.example });
   };
+  const present = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v;
+  };
+
+  /**
+   * The text of a setting and where it came from: its own variable, else its aliases (the peers' variables,
+   * converted). Two aliases that disagree are a problem naming both.
+   */
+  interface Found {
+    readonly raw: string;
+    readonly from: string;
+    readonly example: string;
+    readonly composite: boolean;
+  }
+  const resolved = new Map<Setting<unknown>, Found | null>();
+  function resolve(s: Setting<unknown>): Found | null {
+    const cached = resolved.get(s);
+    if (cached !== undefined) return cached;
+    const own = present(s.env);
+    let result: Found | null =
+      own !== undefined ? { raw: own, from: s.env, example: s.example, composite: false } : null;
+    if (result === null) {
+      const found: Found[] = [];
+      for (const a of s.aliases ?? []) {
+        if (isComposite(a)) {
+          const r = a.compose(present);
+          if (r === undefined) continue;
+          const from = a.envs.filter((e) => present(e) !== undefined).join(' + ');
+          if (!r.ok)
+            problems.push({
+              variable: from,
+              problem: r.problem,
+              example: a.example,
+              line: `${r.problem}. Example: ${a.example}`,
+            });
+          else found.push({ raw: r.value, from, example: a.example, composite: true });
+        } else {
+          const v = present(a.env);
+          if (v === undefined) continue;
+          const example = a.example ?? s.example;
+          const r = a.convert ? a.convert(v) : { ok: true as const, value: v };
+          if (!r.ok) problems.push({ variable: a.env, problem: r.problem, example });
+          else found.push({ raw: r.value, from: a.env, example: `${a.env}=${example}`, composite: false });
+        }
+      }
+      const distinct = found.filter((f, i) => found.findIndex((g) => g.raw.trim() === f.raw.trim()) === i);
+      if (distinct.length > 1) {
+        const names = distinct.map((f) => f.from);
+        problems.push({
+          variable: names.join(' and '),
+          problem: 'disagree',
+          example: s.example,
+          line: `${names.join(' and ')} are both read as ${s.env} and disagree: set one of them, or ${s.env}. Example: ${s.env}=${s.secret ? '…' : s.example}`,
+        });
+      }
+      if (found[0] !== undefined) {
+        result = found[0];
+        readFrom[s.env] = found.map((f) => f.from).join(', ');
+      }
+    }
+    resolved.set(s, result);
+    return result;
+  }
+  /** Whether the setting was given at all (its own variable or an alias). */
+  const given = (s: Setting<unknown>): boolean => resolve(s) !== null;
+
   function read<T>(s: Setting<T>, required: true): T | undefined;
   function read<T>(s: Setting<T>, required?: false): T | undefined;
   function read<T>(s: Setting<T>, required = false): T | undefined {
-    const raw = env[s.env] ?? s.default;
+    const found = resolve(s);
+    const raw = found?.raw ?? s.default;
     if (raw === undefined || raw.trim() === '') {
       if (required) complain(s, 'is required');
       return undefined;
     }
     const r = s.parse(raw);
     if (r.ok) return r.value;
-    complain(s, r.problem);
+    if (found === null || found.from === s.env) complain(s, r.problem);
+    else
+      problems.push({
+        variable: found.from,
+        problem: r.problem,
+        example: found.example,
+        line: `${found.from} (read as ${s.env}) ${r.problem}. Example: ${found.example}`,
+      });
     return undefined;
   }
 
+  // The peers' variables nothing reads: refused when ignoring them would weaken the app's protection, else a
+  // warning when their value asks for something vestibule does not do; unknown WONDERWALL_ and TEXAS_ names
+  // (a typo) are reported.
+  const known = new Set<string>();
+  for (const s of allSettings) {
+    known.add(s.env);
+    for (const a of s.aliases ?? []) for (const e of isComposite(a) ? a.envs : [a.env]) known.add(e);
+  }
+  for (const ignored of ignoredVariables) {
+    known.add(ignored.env);
+    const v = env[ignored.env];
+    if (v === undefined) continue;
+    const verdict = ignored.check?.(v);
+    if (verdict?.level === 'refuse') {
+      problems.push({
+        variable: ignored.env,
+        problem: verdict.problem,
+        example: '',
+        line: `${ignored.env} ${verdict.problem}. Remove it (docs/migrating.md lists what vestibule reads)`,
+      });
+    } else if (verdict) warnings.push(`${ignored.env} ${verdict.problem}`);
+  }
+  for (const name of Object.keys(env).sort()) {
+    if (peerPrefixes.some((p) => name.startsWith(p)) && !known.has(name)) {
+      warnings.push(`${name} is not a variable vestibule knows (a typo?); it is ignored. docs/migrating.md lists them`);
+    }
+  }
+
   const clientId = read(settings.clientId, true);
-  const wellKnownUrl = read(settings.wellKnownUrl, true);
+  const wellKnownUrl = read(settings.wellKnownUrl);
+  if (!given(settings.wellKnownUrl)) {
+    complain(settings.wellKnownUrl, `is required (or ${settings.issuer.env}, from which it is derived)`);
+  }
   const jwk = read(settings.jwk);
-  const secret = env[settings.jwk.env] ? undefined : read(settings.clientSecret);
-  if (env[settings.jwk.env] === undefined && env[settings.clientSecret.env] === undefined) {
+  const secret = given(settings.jwk) ? undefined : read(settings.clientSecret);
+  if (!given(settings.jwk) && !given(settings.clientSecret)) {
     complain(settings.jwk, 'or AZURE_APP_CLIENT_SECRET is required for client authentication');
   }
   const assertionAudience = read(settings.assertionAudience) ?? 'issuer';
-  const scopes =
-    env[settings.scopes.env] !== undefined
-      ? read(settings.scopes)
-      : ['openid', 'offline_access', `api://${clientId ?? '<client id>'}/.default`];
+  const scopes = given(settings.scopes)
+    ? read(settings.scopes)
+    : ['openid', 'offline_access', `api://${clientId ?? '<client id>'}/.default`];
 
   const ingressList = read(settings.ingress, true) ?? [];
   const ingresses: Ingress[] = [];
-  if (env[settings.ingress.env] !== undefined && ingressList.length === 0) complain(settings.ingress, 'is required');
+  if (given(settings.ingress) && ingressList.length === 0) complain(settings.ingress, 'is required');
   for (const raw of ingressList) {
     const parsed = parseIngress(raw);
     if (typeof parsed === 'string') complain(settings.ingress, `entry ${JSON.stringify(raw)} ${parsed}`);
@@ -168,7 +320,7 @@ export function loadConfig(env: Env): Config {
   }
   let encryptionKey = read(settings.encryptionKey);
   let ephemeralKey = false;
-  if (encryptionKey === undefined && env[settings.encryptionKey.env] === undefined) {
+  if (encryptionKey === undefined && !given(settings.encryptionKey)) {
     if (sharedStore) {
       complain(settings.encryptionKey, 'is required with Redis (all replicas must share it)');
     } else if (developmentMode) {
@@ -191,22 +343,53 @@ export function loadConfig(env: Env): Config {
   const tokenLeewayMs = read(settings.tokenLeeway);
   const bind = read(settings.bindAddress);
   const adminBind = read(settings.adminBindAddress);
+  const adminToken = read(settings.adminToken) ?? null;
   const tokenBind = read(settings.tokenBindAddress);
-  const ports = [bind, adminBind, tokenBind].map((a) => a?.port).filter((p) => p !== undefined && p !== 0);
-  if (new Set(ports).size !== ports.length) {
-    complain(
-      settings.adminBindAddress,
-      'VESTIBULE_BIND_ADDRESS, VESTIBULE_ADMIN_BIND_ADDRESS and VESTIBULE_TOKEN_BIND_ADDRESS must use different ports',
-    );
+  const forwardAuthBind = read(settings.forwardAuthBindAddress) ?? null;
+  if (forwardAuthBind && !forwardAuth) {
+    complain(settings.forwardAuthBindAddress, `needs ${settings.forwardAuth.env}=true`);
   }
-  if (tokenBind && !isLoopbackHostname(tokenBind.host) && tokenBind.host !== '::1') {
+  const probeBind = read(settings.probeBindAddress) ?? null;
+  const tokenProbeBind = read(settings.tokenProbeBindAddress) ?? null;
+  const listeners = [
+    [settings.bindAddress, bind],
+    [settings.adminBindAddress, adminBind],
+    [settings.tokenBindAddress, tokenBind],
+    [settings.probeBindAddress, probeBind],
+    [settings.tokenProbeBindAddress, tokenProbeBind],
+    [settings.forwardAuthBindAddress, forwardAuthBind],
+  ] as const;
+  for (const [i, [s, a]] of listeners.entries()) {
+    if (!a || a.port === 0) continue;
+    const other = listeners.slice(0, i).find(([, b]) => b?.port === a.port);
+    if (other) {
+      const name = (x: Setting<unknown>): string => (readFrom[x.env] ? `${x.env} (${readFrom[x.env]})` : x.env);
+      complain(s, `uses port ${a.port}, as ${name(other[0])} does: every listener needs its own port`);
+    }
+  }
+  if (tokenBind && !isLoopbackBindHost(tokenBind.host)) {
     complain(
       settings.tokenBindAddress,
-      'must be a loopback address: the token API mints tokens for anyone who can reach it',
+      'must be a loopback address (127.x.x.x, [::1] or localhost): the token API mints tokens for anyone who can reach it',
     );
   }
   const shutdownTimeoutMs = read(settings.shutdownTimeout);
   const logLevel = read(settings.logLevel) ?? 'info';
+  const openidConfig = {
+    issuer: read(settings.issuer),
+    jwksUri: read(settings.jwksUri),
+    tokenEndpoint: read(settings.tokenEndpoint),
+  };
+  const tenantId = read(settings.tenantId);
+  const preAuthorizedApps = read(settings.preAuthorizedApps) ?? [];
+  const otel = {
+    serviceName: read(settings.otelServiceName),
+    endpoint: read(settings.otelEndpoint),
+    protocol: read(settings.otelProtocol),
+    insecure: read(settings.otelInsecure),
+    resourceAttributes: read(settings.otelResourceAttributes) ?? {},
+    podName: read(settings.podName),
+  };
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -250,6 +433,7 @@ export function loadConfig(env: Env): Config {
     forwardAuthSetHeaders,
     upstreamIncludeIdToken,
     csrfCheck,
+    forwardAuthBind,
     store: sentinels
       ? { kind: 'sentinel', sentinels, master: sentinelMaster, url: redisUrl }
       : clusterNodes
@@ -268,10 +452,29 @@ export function loadConfig(env: Env): Config {
     tokenLeewayMs,
     bind,
     adminBind,
+    adminToken,
     tokenBind,
+    probeBind,
+    tokenProbeBind,
     shutdownTimeoutMs,
     logLevel,
+    openidConfig,
+    tenantId,
+    preAuthorizedApps,
+    otel,
+    readFrom,
+    warnings,
   });
+}
+
+/**
+ * A loopback address to listen on, without asking a resolver: an IPv4 127/8 or IPv6 ::1 literal, or
+ * `localhost`, which every resolver maps to loopback. `*.localhost` names are loopback to browsers only; the
+ * system resolver (or DNS) may map `foo.localhost` anywhere, so they are refused here.
+ */
+function isLoopbackBindHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(h);
 }
 
 function deepFreeze<T>(value: T): T {

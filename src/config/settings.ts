@@ -16,7 +16,42 @@ export interface Setting<T> {
   /** Secrets are never echoed back, not even in error messages. */
   readonly secret?: boolean;
   readonly parse: (raw: string) => Parsed<T>;
+  /** The peers whose container NAIS injects this variable into under the same name (read here as it is). */
+  readonly sameAs?: readonly Peer[];
+  /** Other names this setting is read from (the peers' own variables); see {@link Alias}. */
+  readonly aliases?: readonly (Alias | CompositeAlias)[];
 }
+
+/** The programs vestibule replaces, whose variables NAIS injects. */
+export type Peer = 'Wonderwall' | 'Texas';
+
+/**
+ * Another name of a setting: a peer's variable, read when the setting's own variable is unset. `convert`
+ * turns the peer's format into the setting's (absent when the format is the same). The setting's own
+ * variable wins over every alias; two aliases that disagree stop start-up.
+ */
+export interface Alias {
+  readonly env: string;
+  readonly from: Peer;
+  readonly convert?: (raw: string) => Parsed<string>;
+  /** A valid value in the alias's format (the setting's example when absent). */
+  readonly example?: string;
+  readonly note?: string;
+}
+
+/**
+ * Several peer variables that together make one setting (e.g. WONDERWALL_UPSTREAM_IP + _PORT → a URL).
+ * `compose` gets the non-empty values and answers the setting's text, or undefined when none of them is set.
+ */
+export interface CompositeAlias {
+  readonly envs: readonly string[];
+  readonly from: Peer;
+  readonly compose: (get: (env: string) => string | undefined) => Parsed<string> | undefined;
+  readonly example: string;
+  readonly note: string;
+}
+
+export const isComposite = (a: Alias | CompositeAlias): a is CompositeAlias => 'envs' in a;
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const bad = (problem: string): Parsed<never> => ({ ok: false, problem });
@@ -123,9 +158,198 @@ export const address = (raw: string): Parsed<Address> => {
   return ok({ host, port });
 };
 
+/** A listener's address, or `off` (`null`): the listener is not started. */
+export const addressOrOff = (raw: string): Parsed<Address | null> => {
+  if (raw.trim().toLowerCase() === 'off') return ok(null);
+  const a = address(raw);
+  return a.ok ? a : bad('must be host:port, or off');
+};
+
+/** An absolute https:// URL of the identity provider; http:// only for a loopback host (development, tests). */
+export const idpUrl = (raw: string): Parsed<string> => {
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    return bad('is not an absolute URL');
+  }
+  if (u.protocol === 'https:') return ok(u.href);
+  if (u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname)) return ok(u.href);
+  return bad('must use https:// (http:// is accepted only for localhost or 127.0.0.1)');
+};
+
+/** One entry of AZURE_APP_PRE_AUTHORIZED_APPS: an app allowed to call this one. */
+export interface PreAuthorizedApp {
+  /** `<cluster>:<namespace>:<app>` */
+  readonly name: string;
+  readonly clientId: string;
+}
+
+export const preAuthorizedApps = (raw: string): Parsed<PreAuthorizedApp[]> => {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return bad('is not valid JSON');
+  }
+  if (!Array.isArray(v)) return bad('must be a JSON array of {"name","clientId"}');
+  const apps: PreAuthorizedApp[] = [];
+  for (const [i, e] of (v as unknown[]).entries()) {
+    const entry = (typeof e === 'object' && e !== null ? e : {}) as Record<string, unknown>;
+    if (typeof entry.name !== 'string' || typeof entry.clientId !== 'string' || entry.clientId === '') {
+      return bad(`entry ${i} must have a string "name" and "clientId"`);
+    }
+    apps.push({ name: entry.name, clientId: entry.clientId });
+  }
+  return ok(apps);
+};
+
+/** OTEL_RESOURCE_ATTRIBUTES: `key=value` pairs, comma-separated (W3C Baggage-like, values may be %-encoded). */
+export const keyValues = (raw: string): Parsed<Record<string, string>> => {
+  const out: Record<string, string> = {};
+  for (const part of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) return bad(`entry ${JSON.stringify(part)} must be key=value`);
+    out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  return ok(out);
+};
+
+/** Go's strconv.ParseBool, which Wonderwall's flags use: 1, t, T, TRUE, true, True and their false forms. */
+const goBool = (raw: string): boolean | undefined => {
+  const v = raw.trim();
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  return undefined;
+};
+const wonderwallBool = (raw: string): Parsed<string> => {
+  const b = goBool(raw);
+  return b === undefined ? bad('must be true or false') : ok(String(b));
+};
+
+/** Wonderwall: WONDERWALL_UPSTREAM_IP + _PORT (naiserator sets both) win over WONDERWALL_UPSTREAM_HOST; always http. */
+const upstreamFromWonderwall: CompositeAlias = {
+  envs: ['WONDERWALL_UPSTREAM_IP', 'WONDERWALL_UPSTREAM_PORT', 'WONDERWALL_UPSTREAM_HOST'],
+  from: 'Wonderwall',
+  example: 'WONDERWALL_UPSTREAM_IP=10.0.3.17 WONDERWALL_UPSTREAM_PORT=8080',
+  note: 'IP + PORT (or HOST as host:port) become http://IP:PORT, as Wonderwall builds it',
+  compose: (get) => {
+    const ip = get('WONDERWALL_UPSTREAM_IP');
+    const port = get('WONDERWALL_UPSTREAM_PORT');
+    const host = get('WONDERWALL_UPSTREAM_HOST');
+    if (ip !== undefined || port !== undefined) {
+      if (ip === undefined) return bad('WONDERWALL_UPSTREAM_IP must be set when WONDERWALL_UPSTREAM_PORT is');
+      if (port === undefined) return bad('WONDERWALL_UPSTREAM_PORT must be set when WONDERWALL_UPSTREAM_IP is');
+      const n = /^\d{1,5}$/.test(port) ? Number(port) : NaN;
+      if (!(n >= 1 && n <= 65535)) return bad('WONDERWALL_UPSTREAM_PORT must be between 1 and 65535');
+      return ok(`http://${ip.includes(':') ? `[${ip}]` : ip}:${n}`);
+    }
+    if (host !== undefined) return ok(`http://${host}`);
+    return undefined;
+  },
+};
+
+/**
+ * Wonderwall: WONDERWALL_REDIS_URI with WONDERWALL_REDIS_USERNAME / _PASSWORD overriding the URI's own
+ * credentials (go-redis semantics; the wonderwall-azure-config secret sets all three). The deprecated
+ * WONDERWALL_REDIS_ADDRESS (host:port) is read when the URI is unset, with TLS unless WONDERWALL_REDIS_TLS=false.
+ */
+const redisFromWonderwall: CompositeAlias = {
+  envs: [
+    'WONDERWALL_REDIS_URI',
+    'WONDERWALL_REDIS_USERNAME',
+    'WONDERWALL_REDIS_PASSWORD',
+    'WONDERWALL_REDIS_ADDRESS',
+    'WONDERWALL_REDIS_TLS',
+  ],
+  from: 'Wonderwall',
+  example:
+    'WONDERWALL_REDIS_URI=rediss://redis.example.com:26483 WONDERWALL_REDIS_USERNAME=app WONDERWALL_REDIS_PASSWORD=…',
+  note: "combined into one URL; USERNAME and PASSWORD override the URI's, as in go-redis",
+  compose: (get) => {
+    const uri = get('WONDERWALL_REDIS_URI');
+    const addr = get('WONDERWALL_REDIS_ADDRESS');
+    let base: string;
+    if (uri !== undefined) base = uri;
+    else if (addr !== undefined) {
+      const tls = goBool(get('WONDERWALL_REDIS_TLS') ?? 'true');
+      if (tls === undefined) return bad('WONDERWALL_REDIS_TLS must be true or false');
+      base = `${tls ? 'rediss' : 'redis'}://${addr}`;
+    } else return undefined;
+    let u: URL;
+    try {
+      u = new URL(base);
+    } catch {
+      return bad(`${uri !== undefined ? 'WONDERWALL_REDIS_URI' : 'WONDERWALL_REDIS_ADDRESS'} is not a valid address`);
+    }
+    const username = get('WONDERWALL_REDIS_USERNAME');
+    const password = get('WONDERWALL_REDIS_PASSWORD');
+    if (username !== undefined) u.username = encodeURIComponent(username);
+    if (password !== undefined) u.password = encodeURIComponent(password);
+    return ok(u.href);
+  },
+};
+
+/** Wonderwall: the timeout counts only with WONDERWALL_SESSION_INACTIVITY=true, and is then 30m unless set. */
+const inactivityFromWonderwall: CompositeAlias = {
+  envs: ['WONDERWALL_SESSION_INACTIVITY', 'WONDERWALL_SESSION_INACTIVITY_TIMEOUT'],
+  from: 'Wonderwall',
+  example: 'WONDERWALL_SESSION_INACTIVITY=true WONDERWALL_SESSION_INACTIVITY_TIMEOUT=30m',
+  note: 'on only with WONDERWALL_SESSION_INACTIVITY=true; the timeout then defaults to 30m, as in Wonderwall',
+  compose: (get) => {
+    const enabled = get('WONDERWALL_SESSION_INACTIVITY');
+    if (enabled === undefined) return undefined;
+    const on = goBool(enabled);
+    if (on === undefined) return bad('WONDERWALL_SESSION_INACTIVITY must be true or false');
+    return on ? ok(get('WONDERWALL_SESSION_INACTIVITY_TIMEOUT') ?? '30m') : undefined;
+  },
+};
+
+/** Wonderwall's WONDERWALL_OPENID_SCOPES are extra scopes on top of its Entra defaults (comma-separated). */
+const scopesFromWonderwall: CompositeAlias = {
+  envs: ['WONDERWALL_OPENID_SCOPES'],
+  from: 'Wonderwall',
+  example: 'WONDERWALL_OPENID_SCOPES=User.Read',
+  note: "extra scopes, added to Wonderwall's Entra defaults (openid offline_access api://<client id>/.default)",
+  compose: (get) => {
+    const extra = get('WONDERWALL_OPENID_SCOPES');
+    if (extra === undefined) return undefined;
+    const clientId = get('AZURE_APP_CLIENT_ID') ?? get('WONDERWALL_OPENID_CLIENT_ID') ?? '<client id>';
+    const scopes = ['openid', 'offline_access', `api://${clientId}/.default`];
+    for (const s of extra.split(/[,\s]+/).filter(Boolean)) if (!scopes.includes(s)) scopes.push(s);
+    return ok(scopes.join(' '));
+  },
+};
+
+/** Texas: without AZURE_APP_WELL_KNOWN_URL the metadata is found from the issuer (OpenID Connect Discovery §4). */
+const wellKnownFromIssuer: CompositeAlias = {
+  envs: ['AZURE_OPENID_CONFIG_ISSUER'],
+  from: 'Texas',
+  example: 'AZURE_OPENID_CONFIG_ISSUER=https://login.microsoftonline.com/77678b69-1daf-47b6-9072-771d270ac800/v2.0',
+  note: 'derived as <issuer>/.well-known/openid-configuration when AZURE_APP_WELL_KNOWN_URL is unset',
+  compose: (get) => {
+    const issuer = get('AZURE_OPENID_CONFIG_ISSUER');
+    return issuer === undefined ? undefined : ok(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`);
+  },
+};
+
+/** logrus levels (Wonderwall) in pino's names. */
+const logLevelFromLogrus = (raw: string): Parsed<string> => {
+  const v = raw.trim().toLowerCase();
+  const mapped = { panic: 'fatal', warning: 'warn' }[v] ?? v;
+  return ['fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(mapped)
+    ? ok(mapped)
+    : bad('must be one of panic, fatal, error, warn, warning, info, debug, trace');
+};
+
 export const settings = {
   clientId: {
     env: 'AZURE_APP_CLIENT_ID',
+    sameAs: ['Wonderwall', 'Texas'],
+    aliases: [{ env: 'WONDERWALL_OPENID_CLIENT_ID', from: 'Wonderwall' }],
     group: 'Identity provider',
     description: 'Client id of the Entra ID app registration (injected by NAIS).',
     example: 'e89006c5-7193-4ca3-8e26-d0990d9d981f',
@@ -133,25 +357,19 @@ export const settings = {
   } satisfies Setting<string>,
   wellKnownUrl: {
     env: 'AZURE_APP_WELL_KNOWN_URL',
+    sameAs: ['Wonderwall', 'Texas'],
+    aliases: [{ env: 'WONDERWALL_OPENID_WELL_KNOWN_URL', from: 'Wonderwall' }, wellKnownFromIssuer],
     group: 'Identity provider',
     description:
       'OpenID Connect discovery document of the tenant. https is required; http only for a loopback host (local development and tests).',
     example:
       'https://login.microsoftonline.com/77678b69-1daf-47b6-9072-771d270ac800/v2.0/.well-known/openid-configuration',
-    parse: (raw) => {
-      let u: URL;
-      try {
-        u = new URL(raw.trim());
-      } catch {
-        return bad('is not an absolute URL');
-      }
-      if (u.protocol === 'https:') return ok(u.href);
-      if (u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname)) return ok(u.href);
-      return bad('must use https:// (http:// is accepted only for localhost or 127.0.0.1)');
-    },
+    parse: idpUrl,
   } satisfies Setting<string>,
   jwk: {
     env: 'AZURE_APP_JWK',
+    sameAs: ['Wonderwall', 'Texas'],
+    aliases: [{ env: 'WONDERWALL_OPENID_CLIENT_JWK', from: 'Wonderwall' }],
     group: 'Identity provider',
     description:
       'Private JWK (JSON) used for private_key_jwt client authentication. Needs kid; alg defaults to RS256. Takes precedence over AZURE_APP_CLIENT_SECRET.',
@@ -177,12 +395,57 @@ export const settings = {
   } satisfies Setting<JWK & { kid: string; alg: string }>,
   clientSecret: {
     env: 'AZURE_APP_CLIENT_SECRET',
+    aliases: [{ env: 'WONDERWALL_OPENID_CLIENT_SECRET', from: 'Wonderwall' }],
     group: 'Identity provider',
     description: 'Client secret for client_secret_post, used only when AZURE_APP_JWK is not set.',
     example: 'a-secret-from-the-app-registration',
     secret: true,
     parse: text,
   } satisfies Setting<string>,
+  issuer: {
+    env: 'AZURE_OPENID_CONFIG_ISSUER',
+    sameAs: ['Texas'],
+    group: 'Identity provider',
+    description:
+      "The tenant's issuer (injected by NAIS). Without AZURE_APP_WELL_KNOWN_URL the metadata is fetched from <issuer>/.well-known/openid-configuration; with both, start-up warns when discovery names another issuer.",
+    example: 'https://login.microsoftonline.com/77678b69-1daf-47b6-9072-771d270ac800/v2.0',
+    parse: idpUrl,
+  } satisfies Setting<string>,
+  jwksUri: {
+    env: 'AZURE_OPENID_CONFIG_JWKS_URI',
+    sameAs: ['Texas'],
+    group: 'Identity provider',
+    description:
+      "The tenant's signing keys (injected by NAIS). Kept to check against discovery; the keys are fetched from the discovered jwks_uri.",
+    example: 'https://login.microsoftonline.com/77678b69-1daf-47b6-9072-771d270ac800/discovery/v2.0/keys',
+    parse: idpUrl,
+  } satisfies Setting<string>,
+  tokenEndpoint: {
+    env: 'AZURE_OPENID_CONFIG_TOKEN_ENDPOINT',
+    sameAs: ['Texas'],
+    group: 'Identity provider',
+    description:
+      "The tenant's token endpoint (injected by NAIS). Kept to check against discovery, which also supplies the authorization and logout endpoints the login needs.",
+    example: 'https://login.microsoftonline.com/77678b69-1daf-47b6-9072-771d270ac800/oauth2/v2.0/token',
+    parse: idpUrl,
+  } satisfies Setting<string>,
+  tenantId: {
+    env: 'AZURE_APP_TENANT_ID',
+    sameAs: ['Texas'],
+    group: 'Identity provider',
+    description: 'Tenant id of the app registration (injected by NAIS); kept in the configuration.',
+    example: '77678b69-1daf-47b6-9072-771d270ac800',
+    parse: text,
+  } satisfies Setting<string>,
+  preAuthorizedApps: {
+    env: 'AZURE_APP_PRE_AUTHORIZED_APPS',
+    sameAs: ['Texas'],
+    group: 'Identity provider',
+    description:
+      'The apps allowed to call this one (injected by NAIS from accessPolicy.inbound): a JSON array of {"name":"<cluster>:<namespace>:<app>","clientId":"<guid>"}.',
+    example: '[{"name":"dev-gcp:team:caller","clientId":"0b3b5d2e-8a57-4a43-9a8d-6c1b0b5b0f1e"}]',
+    parse: preAuthorizedApps,
+  } satisfies Setting<PreAuthorizedApp[]>,
   assertionAudience: {
     env: 'VESTIBULE_CLIENT_ASSERTION_AUDIENCE',
     group: 'Identity provider',
@@ -197,6 +460,7 @@ export const settings = {
   } satisfies Setting<'issuer' | 'token_endpoint'>,
   scopes: {
     env: 'VESTIBULE_SCOPES',
+    aliases: [scopesFromWonderwall],
     group: 'Identity provider',
     description:
       'Space-separated scopes requested at login. The default asks for an access token whose audience is the app itself.',
@@ -210,6 +474,7 @@ export const settings = {
   } satisfies Setting<string[]>,
   ingress: {
     env: 'VESTIBULE_INGRESS',
+    aliases: [{ env: 'WONDERWALL_INGRESS', from: 'Wonderwall', note: 'a trailing / is dropped, as by Wonderwall' }],
     group: 'Routing',
     description:
       "Comma-separated public base URLs of the app. The redirect URI is <ingress>/oauth2/callback and vestibule's routes live under each ingress path.",
@@ -218,6 +483,7 @@ export const settings = {
   } satisfies Setting<string[]>,
   upstream: {
     env: 'VESTIBULE_UPSTREAM',
+    aliases: [upstreamFromWonderwall],
     group: 'Routing',
     description: 'Base URL of the app that requests are forwarded to.',
     default: 'http://127.0.0.1:8080',
@@ -253,6 +519,7 @@ export const settings = {
   } satisfies Setting<string[]>,
   autoLogin: {
     env: 'VESTIBULE_AUTO_LOGIN',
+    aliases: [{ env: 'WONDERWALL_AUTO_LOGIN', from: 'Wonderwall', convert: wonderwallBool }],
     group: 'Routing',
     description:
       'Require a session for every proxied request: browser navigations are redirected to login, other requests get 401 JSON with a login_url.',
@@ -262,6 +529,13 @@ export const settings = {
   } satisfies Setting<boolean>,
   autoLoginIgnorePaths: {
     env: 'VESTIBULE_AUTO_LOGIN_IGNORE_PATHS',
+    aliases: [
+      {
+        env: 'WONDERWALL_AUTO_LOGIN_IGNORE_PATHS',
+        from: 'Wonderwall',
+        note: 'naiserator adds the prometheus, liveness and readiness paths',
+      },
+    ],
     group: 'Routing',
     description:
       'Comma-separated globs of paths that auto-login leaves alone (matched on the normalised path, never the query). * matches within a segment, /** any depth. /favicon.ico and /robots.txt are always ignored.',
@@ -278,24 +552,27 @@ export const settings = {
   } satisfies Setting<TokenRule[]>,
   forwardAuth: {
     env: 'VESTIBULE_FORWARD_AUTH',
+    aliases: [{ env: 'WONDERWALL_SESSION_FORWARD_AUTH', from: 'Wonderwall', convert: wonderwallBool }],
     group: 'Routing',
     description:
-      'Serve /oauth2/session/forwardauth for nginx auth_request, Traefik ForwardAuth and similar: 204 with Authorization: Bearer, or 401.',
+      'Serve /oauth2/session/forwardauth for nginx auth_request, Traefik ForwardAuth and similar: 204 or 401. The token (Authorization: Bearer) is only answered on VESTIBULE_FORWARD_AUTH_BIND_ADDRESS, never on the public port.',
     default: 'false',
     example: 'true',
     parse: bool,
   } satisfies Setting<boolean>,
   forwardAuthSetHeaders: {
     env: 'VESTIBULE_FORWARD_AUTH_SET_HEADERS',
+    aliases: [{ env: 'WONDERWALL_SESSION_FORWARD_AUTH_SET_HEADERS', from: 'Wonderwall', convert: wonderwallBool }],
     group: 'Routing',
     description:
-      "With VESTIBULE_FORWARD_AUTH: the 204 also carries the session's ID token as X-Wonderwall-Forward-Auth-Token (Wonderwall's session.forward-auth-set-headers), for ingress set-ups that copy it to the app.",
+      "With VESTIBULE_FORWARD_AUTH: the forward-auth listener's 204 also carries the session's ID token as X-Wonderwall-Forward-Auth-Token (Wonderwall's session.forward-auth-set-headers), for ingress set-ups that copy it to the app. Never on the public port, where a page script could read it.",
     default: 'false',
     example: 'true',
     parse: bool,
   } satisfies Setting<boolean>,
   upstreamIncludeIdToken: {
     env: 'VESTIBULE_UPSTREAM_INCLUDE_ID_TOKEN',
+    aliases: [{ env: 'WONDERWALL_UPSTREAM_INCLUDE_ID_TOKEN', from: 'Wonderwall', convert: wonderwallBool }],
     group: 'Routing',
     description:
       "Send the session's ID token to the app as X-Wonderwall-Id-Token with every authenticated request (Wonderwall's upstream-include-id-token). A client's own X-Wonderwall-* headers are always dropped.",
@@ -312,8 +589,17 @@ export const settings = {
     example: 'true',
     parse: bool,
   } satisfies Setting<boolean>,
+  forwardAuthBindAddress: {
+    env: 'VESTIBULE_FORWARD_AUTH_BIND_ADDRESS',
+    group: 'Listeners',
+    description:
+      "Forward-auth listener for the ingress controller's subrequest (needs VESTIBULE_FORWARD_AUTH=true): GET /oauth2/session/forwardauth answers 204 with Authorization: Bearer here, and only here. Unset: no such listener, and the public path answers a bare 204 (never a token). Never route it through the ingress: the browser must not reach it.",
+    example: '0.0.0.0:7567',
+    parse: address,
+  } satisfies Setting<Address>,
   redisUrl: {
     env: 'VESTIBULE_REDIS_URL',
+    aliases: [redisFromWonderwall],
     group: 'Sessions',
     description:
       'redis:// or rediss:// URL of the session store. Required unless VESTIBULE_DEVELOPMENT_MODE=true (then unset means an in-memory store, valid for a single replica only).',
@@ -333,6 +619,13 @@ export const settings = {
   } satisfies Setting<string>,
   encryptionKey: {
     env: 'VESTIBULE_ENCRYPTION_KEY',
+    aliases: [
+      {
+        env: 'WONDERWALL_ENCRYPTION_KEY',
+        from: 'Wonderwall',
+        note: 'naiserator generates 32 random bytes, standard base64; sessions made by Wonderwall are not readable, users log in again',
+      },
+    ],
     group: 'Sessions',
     description:
       'Base64 of 32 random bytes (openssl rand -base64 32). Encrypts sessions and cookies; all replicas share it. Required unless VESTIBULE_DEVELOPMENT_MODE=true.',
@@ -367,6 +660,7 @@ export const settings = {
   } satisfies Setting<Buffer[]>,
   sessionMaxLifetime: {
     env: 'VESTIBULE_SESSION_MAX_LIFETIME',
+    aliases: [{ env: 'WONDERWALL_SESSION_MAX_LIFETIME', from: 'Wonderwall' }],
     group: 'Sessions',
     description: 'Absolute lifetime of a session, whatever the activity.',
     default: '10h',
@@ -375,6 +669,7 @@ export const settings = {
   } satisfies Setting<number>,
   sessionInactivityTimeout: {
     env: 'VESTIBULE_SESSION_INACTIVITY_TIMEOUT',
+    aliases: [inactivityFromWonderwall],
     group: 'Sessions',
     description:
       'Off by default. When set, a session unused for this long becomes inactive (no token is forwarded); activity extends it, the max lifetime stays a hard limit.',
@@ -423,6 +718,7 @@ export const settings = {
   } satisfies Setting<Address[]>,
   bindAddress: {
     env: 'VESTIBULE_BIND_ADDRESS',
+    aliases: [{ env: 'WONDERWALL_BIND_ADDRESS', from: 'Wonderwall' }],
     group: 'Listeners',
     description: 'Public listener: the login routes and the proxy.',
     default: '0.0.0.0:7564',
@@ -431,21 +727,62 @@ export const settings = {
   } satisfies Setting<Address>,
   adminBindAddress: {
     env: 'VESTIBULE_ADMIN_BIND_ADDRESS',
-    group: 'Listeners',
-    description: 'Admin listener: /healthz and /readyz. Never exposed through the ingress.',
-    default: '0.0.0.0:7565',
-    example: '0.0.0.0:7565',
-    parse: address,
-  } satisfies Setting<Address>,
-  tokenBindAddress: {
-    env: 'VESTIBULE_TOKEN_BIND_ADDRESS',
+    aliases: [
+      {
+        env: 'WONDERWALL_METRICS_BIND_ADDRESS',
+        from: 'Wonderwall',
+        note: 'the metrics are at /metrics of this listener',
+      },
+    ],
     group: 'Listeners',
     description:
-      'Token API (Texas-compatible: token, token exchange, introspection). Loopback only: the app in the same pod calls it; never the public port.',
+      'Admin listener: /healthz, /readyz and /metrics (open), and the operator endpoints (only with VESTIBULE_ADMIN_TOKEN). Never exposed through the ingress. off turns it off.',
+    default: '0.0.0.0:7565',
+    example: '0.0.0.0:7565',
+    parse: addressOrOff,
+  } satisfies Setting<Address | null>,
+  adminToken: {
+    env: 'VESTIBULE_ADMIN_TOKEN',
+    group: 'Listeners',
+    description:
+      'Bearer secret of the operator endpoints on the admin listener (DELETE /admin/users/:oid/sessions): callers send Authorization: Bearer <token>. Unset: the operator endpoints are off (404). At least 32 characters (openssl rand -base64 32); /healthz, /readyz and /metrics stay open.',
+    example: 'Zk9rM2xQdVh0c0NqVzF5bkJhR2VIZkRpTW9RdlJ6',
+    secret: true,
+    parse: (raw) => {
+      const v = raw.trim();
+      if (v.length < 32) return bad('must be at least 32 characters (openssl rand -base64 32)');
+      if (!/^[\x21-\x7e]+$/.test(v)) return bad('must be printable ASCII without spaces');
+      return ok(v);
+    },
+  } satisfies Setting<string>,
+  tokenBindAddress: {
+    env: 'VESTIBULE_TOKEN_BIND_ADDRESS',
+    aliases: [{ env: 'BIND_ADDRESS', from: 'Texas' }],
+    group: 'Listeners',
+    description:
+      'Token API (Texas-compatible: token, token exchange, introspection). Loopback only: the app in the same pod calls it; never the public port. off turns it off.',
     default: '127.0.0.1:7164',
     example: '127.0.0.1:7164',
-    parse: address,
-  } satisfies Setting<Address>,
+    parse: addressOrOff,
+  } satisfies Setting<Address | null>,
+  probeBindAddress: {
+    env: 'VESTIBULE_PROBE_BIND_ADDRESS',
+    aliases: [{ env: 'WONDERWALL_PROBE_BIND_ADDRESS', from: 'Wonderwall' }],
+    group: 'Listeners',
+    description:
+      "Probe listener of the login proxy, as Wonderwall's: / and /healthz answer 200 once every listener is up (naiserator's startupProbe is GET /healthz on 7566), /readyz as on the admin listener. Off unless set (NAIS sets 0.0.0.0:7566).",
+    example: '0.0.0.0:7566',
+    parse: addressOrOff,
+  } satisfies Setting<Address | null>,
+  tokenProbeBindAddress: {
+    env: 'VESTIBULE_TOKEN_PROBE_BIND_ADDRESS',
+    aliases: [{ env: 'PROBE_BIND_ADDRESS', from: 'Texas' }],
+    group: 'Listeners',
+    description:
+      "Probe listener of the token API, as Texas's: / and /healthz answer 200 once the token API is up (naiserator's startupProbe is GET /healthz on 7165), /readyz turns 503 on shutdown. Off unless set (NAIS sets 0.0.0.0:7165).",
+    example: '0.0.0.0:7165',
+    parse: addressOrOff,
+  } satisfies Setting<Address | null>,
   tokenLeeway: {
     env: 'VESTIBULE_TOKEN_LEEWAY',
     group: 'Identity provider',
@@ -456,6 +793,7 @@ export const settings = {
   } satisfies Setting<number>,
   shutdownTimeout: {
     env: 'VESTIBULE_SHUTDOWN_TIMEOUT',
+    aliases: [{ env: 'WONDERWALL_SHUTDOWN_GRACEFUL_PERIOD', from: 'Wonderwall' }],
     group: 'Operations',
     description:
       'On SIGTERM readiness turns 503 and the listeners stop accepting; in-flight requests and websockets get this long to finish before they are cut. Keep the pod terminationGracePeriodSeconds above it.',
@@ -474,6 +812,7 @@ export const settings = {
   } satisfies Setting<boolean>,
   logLevel: {
     env: 'VESTIBULE_LOG_LEVEL',
+    aliases: [{ env: 'WONDERWALL_LOG_LEVEL', from: 'Wonderwall', convert: logLevelFromLogrus, example: 'warning' }],
     group: 'Operations',
     description: 'pino log level: fatal, error, warn, info, debug, trace or silent.',
     default: 'info',
@@ -485,7 +824,267 @@ export const settings = {
         : bad('must be one of fatal, error, warn, info, debug, trace, silent');
     },
   } satisfies Setting<string>,
+  otelServiceName: {
+    env: 'OTEL_SERVICE_NAME',
+    sameAs: ['Wonderwall', 'Texas'],
+    aliases: [{ env: 'WONDERWALL_OTEL_SERVICE_NAME', from: 'Wonderwall' }],
+    group: 'Operations',
+    description:
+      'OpenTelemetry service name (injected by NAIS). Read and kept; vestibule exports no traces yet, it propagates traceparent.',
+    example: 'wonderwall',
+    parse: text,
+  } satisfies Setting<string>,
+  otelEndpoint: {
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    sameAs: ['Wonderwall', 'Texas'],
+    group: 'Operations',
+    description: 'OpenTelemetry collector (injected by NAIS). Read and kept for the tracing exporter to come.',
+    example: 'http://opentelemetry-collector.nais-system:4317',
+    parse: text,
+  } satisfies Setting<string>,
+  otelProtocol: {
+    env: 'OTEL_EXPORTER_OTLP_PROTOCOL',
+    sameAs: ['Wonderwall', 'Texas'],
+    group: 'Operations',
+    description: 'OTLP protocol (injected by NAIS): grpc, http/protobuf or http/json. Read and kept.',
+    example: 'grpc',
+    parse: (raw) => {
+      const v = raw.trim();
+      return ['grpc', 'http/protobuf', 'http/json'].includes(v)
+        ? ok(v)
+        : bad('must be grpc, http/protobuf or http/json');
+    },
+  } satisfies Setting<string>,
+  otelInsecure: {
+    env: 'OTEL_EXPORTER_OTLP_INSECURE',
+    sameAs: ['Wonderwall', 'Texas'],
+    group: 'Operations',
+    description: 'Whether the collector is reached without TLS (injected by NAIS). Read and kept.',
+    example: 'true',
+    parse: bool,
+  } satisfies Setting<boolean>,
+  otelResourceAttributes: {
+    env: 'OTEL_RESOURCE_ATTRIBUTES',
+    sameAs: ['Wonderwall', 'Texas'],
+    group: 'Operations',
+    description: 'OpenTelemetry resource attributes, key=value pairs (injected by NAIS). Read and kept.',
+    example: 'service.name=wonderwall,service.namespace=team,wonderwall.upstream.name=app',
+    parse: keyValues,
+  } satisfies Setting<Record<string, string>>,
+  podName: {
+    env: 'NAIS_POD_NAME',
+    sameAs: ['Texas'],
+    group: 'Operations',
+    description: 'Name of the pod (injected by NAIS for Texas); kept for the OpenTelemetry resource.',
+    example: 'app-7d9f8b6c5-x2x9q',
+    parse: text,
+  } satisfies Setting<string>,
 };
 
 export type SettingKey = keyof typeof settings;
 export const allSettings: readonly Setting<unknown>[] = Object.values(settings);
+
+/**
+ * A peer's variable that vestibule accepts and ignores, with the reason. `check` answers for the values that
+ * ask for something vestibule does not do: a start-up warning, or a refusal when ignoring it would weaken
+ * the protection the app relies on.
+ */
+export interface IgnoredVariable {
+  readonly env: string;
+  readonly from: Peer;
+  readonly reason: string;
+  readonly check?: (raw: string) => { readonly level: 'warn' | 'refuse'; readonly problem: string } | undefined;
+}
+
+const whenTrue =
+  (problem: string) =>
+  (raw: string): { level: 'warn'; problem: string } | undefined =>
+    goBool(raw) === true ? { level: 'warn', problem } : undefined;
+const whenSet =
+  (problem: string) =>
+  (raw: string): { level: 'warn'; problem: string } | undefined =>
+    raw.trim() !== '' ? { level: 'warn', problem } : undefined;
+
+/** Variables of the peers' that no setting reads, each with why (docs/migrating.md lists them as dropped). */
+export const ignoredVariables: readonly IgnoredVariable[] = [
+  {
+    env: 'WONDERWALL_OPENID_PROVIDER',
+    from: 'Wonderwall',
+    reason: 'vestibule logs in with Entra ID only: azure is the one value accepted',
+    check: (raw) =>
+      raw.trim() === 'azure'
+        ? undefined
+        : { level: 'refuse', problem: 'must be azure: vestibule logs in with Entra ID only' },
+  },
+  {
+    env: 'WONDERWALL_OPENID_ACR_VALUES',
+    from: 'Wonderwall',
+    reason: 'not supported: a default acr_values that Wonderwall would enforce on every request (ID-porten only)',
+    check: (raw) =>
+      raw.trim() === ''
+        ? undefined
+        : {
+            level: 'refuse',
+            problem: 'is not supported: Wonderwall enforces this level on every request and vestibule would not',
+          },
+  },
+  {
+    env: 'WONDERWALL_OPENID_UI_LOCALES',
+    from: 'Wonderwall',
+    reason: 'no default ui_locales; /oauth2/login?locale= still passes one (ID-porten only)',
+    check: whenSet('is ignored: no default ui_locales (use /oauth2/login?locale=)'),
+  },
+  {
+    env: 'WONDERWALL_OPENID_AUDIENCES',
+    from: 'Wonderwall',
+    reason: 'the ID token must be for this client id alone',
+    check: whenSet('is ignored: the ID token must be for AZURE_APP_CLIENT_ID alone'),
+  },
+  {
+    env: 'WONDERWALL_OPENID_DOMAIN_HINT',
+    from: 'Wonderwall',
+    reason: 'no default domain_hint; /oauth2/login?domain_hint= still passes one',
+    check: whenSet('is ignored: no default domain_hint (use /oauth2/login?domain_hint=)'),
+  },
+  {
+    env: 'WONDERWALL_OPENID_RESOURCE_INDICATOR',
+    from: 'Wonderwall',
+    reason: 'not supported (ID-porten)',
+    check: whenSet('is ignored: no resource indicator is sent'),
+  },
+  {
+    env: 'WONDERWALL_OPENID_POST_LOGOUT_REDIRECT_URI',
+    from: 'Wonderwall',
+    reason: 'logout ends at /oauth2/logout/callback on the ingress',
+    check: whenSet('is ignored: logout returns to the ingress'),
+  },
+  {
+    env: 'WONDERWALL_OPENID_JWKS_FALLBACK_ALG',
+    from: 'Wonderwall',
+    reason: "Entra's keys are used with RS256, as its tokens are signed",
+  },
+  {
+    env: 'WONDERWALL_OPENID_NEW_CLIENT_AUTH_JWT_TYPE',
+    from: 'Wonderwall',
+    reason: 'client assertions are typed JWT, as Entra expects',
+  },
+  {
+    env: 'WONDERWALL_UPSTREAM_ACCESS_LOGS',
+    from: 'Wonderwall',
+    reason: 'vestibule always writes one access line per request',
+  },
+  {
+    env: 'WONDERWALL_LOG_FORMAT',
+    from: 'Wonderwall',
+    reason: 'logs are always JSON lines',
+    check: (raw) =>
+      raw.trim() === 'json' ? undefined : { level: 'warn', problem: 'is ignored: logs are always JSON lines' },
+  },
+  {
+    env: 'WONDERWALL_SHUTDOWN_WAIT_BEFORE_PERIOD',
+    from: 'Wonderwall',
+    reason: 'on SIGTERM readiness turns 503 at once and in-flight requests drain for VESTIBULE_SHUTDOWN_TIMEOUT',
+    check: (raw) =>
+      ['', '0', '0s'].includes(raw.trim())
+        ? undefined
+        : { level: 'warn', problem: 'is ignored: there is no wait before draining' },
+  },
+  {
+    env: 'WONDERWALL_PPROF_ENABLED',
+    from: 'Wonderwall',
+    reason: 'no profiler endpoints',
+    check: whenTrue('is ignored: no profiler endpoints'),
+  },
+  { env: 'WONDERWALL_COOKIE_PREFIX', from: 'Wonderwall', reason: "vestibule's cookies have their own names" },
+  { env: 'WONDERWALL_COOKIE_SAME_SITE', from: 'Wonderwall', reason: 'the session cookie is always SameSite=Lax' },
+  {
+    env: 'WONDERWALL_COOKIE_SECURE',
+    from: 'Wonderwall',
+    reason: 'cookies are Secure on https ingresses (http only for localhost)',
+  },
+  {
+    env: 'WONDERWALL_REDIS_CONNECTION_IDLE_TIMEOUT',
+    from: 'Wonderwall',
+    reason: 'set by NAIS (299 s); ioredis reconnects when the server closes an idle connection',
+  },
+  { env: 'WONDERWALL_RATELIMIT_ENABLED', from: 'Wonderwall', reason: 'the login rate limit is built in' },
+  { env: 'WONDERWALL_RATELIMIT_LOGINS', from: 'Wonderwall', reason: 'the login rate limit is built in' },
+  { env: 'WONDERWALL_RATELIMIT_WINDOW', from: 'Wonderwall', reason: 'the login rate limit is built in' },
+  {
+    env: 'WONDERWALL_SSO_ENABLED',
+    from: 'Wonderwall',
+    reason: 'SSO server/proxy mode (ID-porten) is not supported',
+    check: (raw) =>
+      goBool(raw) === true
+        ? { level: 'refuse', problem: 'is not supported: vestibule runs standalone (one client per app)' }
+        : undefined,
+  },
+  ...[
+    'WONDERWALL_SSO_MODE',
+    'WONDERWALL_SSO_DOMAIN',
+    'WONDERWALL_SSO_SESSION_COOKIE_NAME',
+    'WONDERWALL_SSO_SERVER_URL',
+    'WONDERWALL_SSO_SERVER_DEFAULT_REDIRECT_URL',
+  ].map((env): IgnoredVariable => ({ env, from: 'Wonderwall', reason: 'SSO mode is not supported' })),
+  {
+    env: 'WONDERWALL_OTEL_ENABLED',
+    from: 'Wonderwall',
+    reason: 'no trace export yet; OTEL_* are read and kept',
+  },
+  {
+    env: 'WONDERWALL_ERROR_PATH',
+    from: 'Wonderwall',
+    reason: 'removed from Wonderwall; older naiserator set it. Errors are answered by vestibule',
+  },
+  {
+    env: 'AZURE_ENABLED',
+    from: 'Texas',
+    reason: 'the token API always serves entra_id',
+    check: (raw) =>
+      goBool(raw) === false
+        ? { level: 'warn', problem: 'is ignored: the token API always serves entra_id' }
+        : undefined,
+  },
+  ...['IDPORTEN_ENABLED', 'MASKINPORTEN_ENABLED', 'TOKEN_X_ENABLED'].map((env): IgnoredVariable => ({
+    env,
+    from: 'Texas',
+    reason: 'the token API serves entra_id only',
+    check: whenTrue('is ignored: the token API serves entra_id only'),
+  })),
+  ...[
+    'TEXAS_HTTP_MAX_RETRIES',
+    'TEXAS_HTTP_CONNECT_TIMEOUT_MILLIS',
+    'TEXAS_HTTP_READ_TIMEOUT_MILLIS',
+    'TEXAS_HTTP_OVERALL_TIMEOUT_MILLIS',
+    'TEXAS_HTTP_POOL_MAX_IDLE',
+  ].map((env): IgnoredVariable => ({
+    env,
+    from: 'Texas',
+    reason: "vestibule's calls to Entra have their own timeouts and retries",
+  })),
+  ...['DOWNSTREAM_APP_NAME', 'DOWNSTREAM_APP_NAMESPACE', 'DOWNSTREAM_APP_CLUSTER'].map((env): IgnoredVariable => ({
+    env,
+    from: 'Texas',
+    reason: 'set by older naiserator; not used',
+  })),
+  ...[
+    'AZURE_APP_JWKS',
+    'AZURE_APP_NEXT_JWK',
+    'AZURE_APP_NEXT_CLIENT_SECRET',
+    'AZURE_APP_CERTIFICATE_KEY_ID',
+    'AZURE_APP_NEXT_CERTIFICATE_KEY_ID',
+    'AZURE_APP_PASSWORD_KEY_ID',
+    'AZURE_APP_NEXT_PASSWORD_KEY_ID',
+  ].map((env): IgnoredVariable => ({
+    env,
+    from: 'Texas',
+    reason: 'in the azurerator secret; only the current AZURE_APP_JWK is used',
+  })),
+];
+
+/** Prefixes of the peers' own variables: an unknown one is reported at start-up (a typo must not pass silently). */
+export const peerPrefixes: readonly string[] = ['WONDERWALL_', 'TEXAS_'];
+
+/** A setting's aliases as text, e.g. `WONDERWALL_UPSTREAM_IP + WONDERWALL_UPSTREAM_PORT (Wonderwall)`. */
+export const aliasNames = (s: Setting<unknown>): string[] =>
+  (s.aliases ?? []).map((a) => `${isComposite(a) ? a.envs.join(' + ') : a.env} (${a.from})`);

@@ -47,6 +47,19 @@ describe('stripCookies', () => {
     ['array, all ours', ['vestibule.session=x', 'vestibule=y'], undefined],
     ['array, blank elements', ['', ' a=1 ', ';'], 'a=1'],
     ['empty array', [], undefined],
+    ['__Host- session is ours', 'a=1; __Host-vestibule.session=x', 'a=1'],
+    ['__Secure- login is ours', '__Secure-vestibule.login.abc=x; a=1', 'a=1'],
+    [
+      'prefixes in any case are ours (browsers match them so)',
+      '__HOST-vestibule.session=x; __secure-vestibule=y; a=1',
+      'a=1',
+    ],
+    [
+      'a prefix alone is not ours',
+      '__Host-=1; __Secure-x=2; __Host-vestibulex=3',
+      '__Host-=1; __Secure-x=2; __Host-vestibulex=3',
+    ],
+    ['a doubled prefix is ours', '__Host-__Secure-vestibule.session=1; a=1', 'a=1'],
   ];
   for (const [name, header, expected] of table) {
     it(`${name} → ${JSON.stringify(expected)}`, () => {

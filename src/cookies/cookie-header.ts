@@ -34,7 +34,19 @@ function pairName(pair: string): string {
   return trimOws(eq === -1 ? pair : pair.slice(0, eq));
 }
 
+/**
+ * The browser-enforced name prefixes. Browsers match them case-insensitively (RFC 6265bis), so `__host-` is
+ * stripped too: whatever a browser may treat as one of our prefixed cookies never reaches the app.
+ */
+const NAME_PREFIXES = ['__host-', '__secure-'];
+
 function isOurs(name: string, prefix: string): boolean {
+  if (name.startsWith('__')) {
+    const lower = name.toLowerCase();
+    for (const p of NAME_PREFIXES) {
+      if (lower.startsWith(p)) return isOurs(name.slice(p.length), prefix);
+    }
+  }
   return name === prefix || (name.length > prefix.length && name.startsWith(prefix) && name[prefix.length] === '.');
 }
 
@@ -62,7 +74,8 @@ function isBlank(header: string): boolean {
 /**
  * Removes vestibule's own cookies from a raw Cookie header before it is forwarded upstream, keeping every other
  * cookie pair byte-for-byte in its original order. A cookie is ours when its name equals `prefix` or starts
- * with `prefix + '.'` (names are case-sensitive: `Vestibule.session` and `vestibulex` are not ours). A pair
+ * with `prefix + '.'`, after an optional `__Host-` or `__Secure-` (any case): the https names of our cookies
+ * (names are otherwise case-sensitive: `Vestibule.session` and `vestibulex` are not ours). A pair
  * without `=` counts as a name, so a bare `vestibule.session` is removed too.
  *
  * Accepts one string or several (e.g. HTTP/2 sends one `cookie` header per pair); the result is one string with

@@ -1,17 +1,61 @@
 import type { Ingress } from '../config/ingress.js';
 
-/** Every cookie vestibule sets starts with this; {@link stripCookies} removes them before proxying. */
+/** Every cookie vestibule sets starts with this (after a `__Host-`/`__Secure-` prefix); see {@link stripCookies}. */
 export const COOKIE_PREFIX = 'vestibule';
+/**
+ * The session and logout cookie names of an http:// (localhost) ingress. On https ingresses the names carry a
+ * prefix: use {@link sessionCookieName} and {@link logoutCookieName}, which pick the name for the ingress.
+ */
 export const SESSION_COOKIE = `${COOKIE_PREFIX}.session`;
 export const LOGOUT_COOKIE = `${COOKIE_PREFIX}.logout`;
 const LOGIN_COOKIE_PREFIX = `${COOKIE_PREFIX}.login.`;
+const LOGINS_COOKIE = `${COOKIE_PREFIX}.logins`;
 
-/** A login cookie per login attempt, named from its state, so logins started in parallel tabs all complete. */
-export function loginCookieName(state: string): string {
-  return LOGIN_COOKIE_PREFIX + state.slice(0, 16);
+export type CookieScope = 'session' | 'login' | 'logout';
+
+/**
+ * The cookie-name prefix the browser enforces (RFC 6265bis §4.1.3) for one of our cookies on this ingress:
+ *
+ * - `__Host-` for the session cookie of an https ingress at the root path: the browser only keeps it when it was
+ *   set by this very host, Secure, with `Path=/` and no `Domain`, so a sibling subdomain (or the parent domain)
+ *   cannot plant one, and only one can exist per host;
+ * - `__Secure-` for every other cookie of an https ingress (a sub-path ingress's session, and the login and
+ *   logout state, which are scoped to their callback paths and so cannot be `__Host-`): only set over https;
+ * - none on an http:// ingress (localhost development), where the browser would refuse the prefixed names.
+ *
+ * On https ingresses only the prefixed names are read: a plain `vestibule.session` is someone else's cookie.
+ */
+export function cookieNamePrefix(ingress: Ingress, scope: CookieScope): '' | '__Host-' | '__Secure-' {
+  if (!ingress.secure) return '';
+  return scope === 'session' && ingress.path === '/' ? '__Host-' : '__Secure-';
 }
 
-/** The attributes of our cookies; fits both reply.setCookie and serializeCookie. */
+/** The session cookie's name on this ingress (`__Host-vestibule.session` on an https root ingress). */
+export function sessionCookieName(ingress: Ingress): string {
+  return cookieNamePrefix(ingress, 'session') + SESSION_COOKIE;
+}
+
+/** The logout state cookie's name on this ingress. */
+export function logoutCookieName(ingress: Ingress): string {
+  return cookieNamePrefix(ingress, 'logout') + LOGOUT_COOKIE;
+}
+
+/** What every login cookie's name starts with on this ingress. */
+export function loginCookieNamePrefix(ingress: Ingress): string {
+  return cookieNamePrefix(ingress, 'login') + LOGIN_COOKIE_PREFIX;
+}
+
+/** A login cookie per login attempt, named from its state, so logins started in parallel tabs all complete. */
+export function loginCookieName(ingress: Ingress, state: string): string {
+  return loginCookieNamePrefix(ingress) + state.slice(0, 16);
+}
+
+/** The per-browser login counter (and list of pending logins), scoped to the login path. */
+export function loginsCookieName(ingress: Ingress): string {
+  return cookieNamePrefix(ingress, 'login') + LOGINS_COOKIE;
+}
+
+/** The attributes of our cookies; fits both reply.setCookie and serializeCookie. Never a `Domain`. */
 export interface CookieAttributes {
   readonly path: string;
   readonly httpOnly: true;
@@ -20,16 +64,15 @@ export interface CookieAttributes {
   readonly maxAge?: number;
 }
 
-/** Where each cookie is sent: the session to the whole ingress, login and logout state only to their callbacks. */
-export function cookieOptions(
-  ingress: Ingress,
-  scope: 'session' | 'login' | 'logout',
-  maxAgeSec?: number,
-): CookieAttributes {
+/**
+ * Where each cookie is sent: the session to the whole ingress, login and logout state only to their callbacks.
+ * No `Domain` attribute ever (host-only cookies), as `__Host-` requires.
+ */
+export function cookieOptions(ingress: Ingress, scope: CookieScope | 'logins', maxAgeSec?: number): CookieAttributes {
   const path =
     scope === 'session'
       ? ingress.path
-      : `${ingress.routePrefix}/oauth2/${scope === 'login' ? 'callback' : 'logout/callback'}`;
+      : `${ingress.routePrefix}/oauth2/${scope === 'login' ? 'callback' : scope === 'logins' ? 'login' : 'logout/callback'}`;
   return {
     path,
     httpOnly: true,

@@ -21,6 +21,7 @@ export function sendErrorPage(
     message: string;
     ingress: { readonly path: string };
     retryUrl?: string | undefined;
+    retryLabel?: string | undefined;
   },
 ): FastifyReply {
   return noStore(reply)
@@ -35,6 +36,7 @@ export function sendErrorPage(
         message: o.message,
         correlationId: reply.request.id,
         retryUrl: o.retryUrl,
+        retryLabel: o.retryLabel,
         homeUrl: o.ingress.path,
       }),
     );
@@ -85,6 +87,7 @@ export function sendError(reply: FastifyReply, code: ErrorCode, o: SendErrorOpti
       message,
       ingress: o.ingress,
       retryUrl: o.retryUrl,
+      retryLabel: entry.retryLabel,
     });
   }
   withCache(reply, entry.cache).code(status);

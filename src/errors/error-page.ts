@@ -7,12 +7,16 @@ export interface ErrorPage {
   readonly correlationId: string;
   /** "Try again" target (a same-site path), when retrying can help. */
   readonly retryUrl?: string | undefined;
+  /** The retry button's label; "Try again" when omitted. */
+  readonly retryLabel?: string | undefined;
   readonly homeUrl: string;
 }
 
 /** A small self-contained HTML page for login errors: what happened, a correlation id, a way on; no internals. */
 export function renderErrorPage(p: ErrorPage): string {
-  const retry = p.retryUrl ? `<a class="button" href="${escapeHtml(p.retryUrl)}">Try again</a>` : '';
+  const retry = p.retryUrl
+    ? `<a class="button" href="${escapeHtml(p.retryUrl)}">${escapeHtml(p.retryLabel ?? 'Try again')}</a>`
+    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(p.title)}</title>

@@ -26,6 +26,8 @@ export interface ErrorEntry {
   readonly message: string;
   /** The HTML page's title, for answers to interactive (browser) requests. */
   readonly title?: string;
+  /** The label of the page's retry button ("Try again" when omitted). */
+  readonly retryLabel?: string;
   /** `false` when the JSON body is only `{error, ...fields}` without `error_description`. */
   readonly describe?: false;
   readonly cache: CachePolicy;
@@ -153,7 +155,9 @@ export const ErrorCodes = {
     message:
       "This browser started many logins in a short time, which usually means the application keeps sending you back to log in. Wait a minute, then open the front page. If it happens again, tell the application's team (and quote the correlation ID below).",
     cache: 'private',
-    where: 'login: the login-loop limit of this browser was reached (page, with `Retry-After`: the window)',
+    // LOGIN_WINDOW_SEC (login/login-rate-limit.ts; a leaf imports nothing): src/login/login-limits.test.ts checks.
+    retryAfterSec: 60,
+    where: 'login: the login-loop limit of this browser was reached (page)',
   },
 
   // GET /oauth2/callback (pages; "Try again" starts a new login)
@@ -238,6 +242,18 @@ export const ErrorCodes = {
     cache: 'private',
     where: 'callback: the token endpoint could not be reached to redeem the code (page)',
   },
+  CALLBACK_THROTTLED: {
+    status: 429,
+    shapes: ['page'],
+    error: 'too_many_callbacks',
+    title: 'Too many logins',
+    message:
+      'Too many logins were attempted from your network in a short time. Please wait a few seconds and try again.',
+    cache: 'private',
+    retryAfterSec: 10,
+    where:
+      'callback: the per-address (10 a minute, burst 10) or process-wide (20 a second, burst 100) bound on callbacks that did not complete a login was reached; answered before the token endpoint is called (page)',
+  },
   CALLBACK_EXCHANGE_FAILED: {
     status: 502,
     shapes: ['page'],
@@ -258,6 +274,27 @@ export const ErrorCodes = {
     cache: 'private',
     where:
       'logout: the session store is down, so the session could not be ended (page, "Try again" repeats the logout)',
+  },
+  LOGOUT_CROSS_SITE: {
+    status: 403,
+    shapes: ['json'],
+    error: 'forbidden',
+    message:
+      'logout/local ends a session only for a same-origin request: GET with Sec-Fetch-Site same-origin or none, or POST without a foreign Origin',
+    cache: 'private',
+    where:
+      "logout/local: another site (or no Fetch Metadata on a GET) asked to end the session (login CSRF's twin); the session is kept",
+  },
+  LOGOUT_CONFIRM: {
+    status: 403,
+    shapes: ['page'],
+    error: 'forbidden',
+    title: 'Log out?',
+    message: 'Another site sent you here to log you out. You are still logged in. To log out, use the button below.',
+    retryLabel: 'Log out',
+    cache: 'private',
+    where:
+      "logout: a navigation from another site (Sec-Fetch-Site cross-site or same-site); the page's button repeats the logout from our own origin",
   },
   FRONTCHANNEL_SID_MISSING: {
     status: 400,
@@ -284,6 +321,25 @@ export const ErrorCodes = {
     message: 'no active session',
     cache: 'private',
     where: 'session, session/refresh, session/forwardauth: no active session',
+  },
+  FORWARD_AUTH_BROWSER_REQUEST: {
+    status: 403,
+    shapes: ['json'],
+    error: 'forbidden',
+    message:
+      "the forward-auth listener answers the ingress subrequest only: this request carries browser Fetch Metadata or an Origin (do not copy the browser's headers into the subrequest; see docs/forward-auth.md)",
+    cache: 'private',
+    where:
+      'forward-auth listener: a request page script could read (an Origin, Sec-Fetch-Mode other than navigate, Sec-Fetch-Dest other than a document); no token is answered',
+  },
+  FORWARD_AUTH_NOT_FOUND: {
+    status: 404,
+    shapes: ['json'],
+    error: 'not_found',
+    message: 'Not found',
+    describe: false,
+    cache: 'private',
+    where: 'forward-auth listener: any path but /oauth2/session/forwardauth',
   },
   SESSION_REFRESH_UNAVAILABLE: {
     status: 503,
@@ -341,6 +397,52 @@ export const ErrorCodes = {
       'token API: our fault (identity provider unreachable: "The identity provider could not be reached"; a bug: "internal error")',
   },
 
+  TOKEN_MISDIRECTED: {
+    status: 421,
+    shapes: ['json'],
+    error: 'invalid_request',
+    message: 'the Host header must name this loopback listener: 127.0.0.1, [::1] or localhost, with its port',
+    cache: 'none',
+    where: "token API: a Host that is not a loopback name with the listener's port (DNS rebinding from a browser)",
+  },
+  TOKEN_BROWSER_REQUEST: {
+    status: 403,
+    shapes: ['json'],
+    error: 'access_denied',
+    message: 'the token API does not answer browsers: the request carries an Origin or cross-site Fetch Metadata',
+    cache: 'none',
+    where:
+      'token API: a request with an `Origin` header or `Sec-Fetch-Site` other than none/same-origin (a web page posting to the loopback API)',
+  },
+
+  // Admin listener
+  ADMIN_NOT_FOUND: {
+    status: 404,
+    shapes: ['json'],
+    error: 'not_found',
+    message: 'Not found',
+    describe: false,
+    cache: 'no-store',
+    where: 'admin listener: an unknown path, and the operator endpoints while VESTIBULE_ADMIN_TOKEN is unset',
+  },
+  ADMIN_UNAUTHORIZED: {
+    status: 401,
+    shapes: ['json'],
+    error: 'invalid_token',
+    message: 'the operator endpoints need Authorization: Bearer <VESTIBULE_ADMIN_TOKEN>',
+    cache: 'no-store',
+    where:
+      'admin listener, operator endpoints: no bearer token, or not the configured one; with `WWW-Authenticate: Bearer`',
+  },
+  ADMIN_BAD_OID: {
+    status: 400,
+    shapes: ['json'],
+    error: 'invalid_request',
+    message: 'oid must be an object id (GUID)',
+    cache: 'no-store',
+    where: 'admin listener, DELETE /admin/users/:oid/sessions: the oid is not a GUID',
+  },
+
   // Proxy (everything outside /oauth2)
   PROXY_BAD_REQUEST: {
     status: 400,
@@ -349,6 +451,15 @@ export const ErrorCodes = {
     message: 'the request target cannot be passed on',
     cache: 'none',
     where: 'proxy: request target or Host refused before anything is passed on; the description says why',
+  },
+  PROXY_FORBIDDEN: {
+    status: 403,
+    shapes: ['json'],
+    error: 'forbidden',
+    message: 'a page of another site may not use this session',
+    cache: 'no-store',
+    where:
+      'proxy: a websocket opened from another site, or (VESTIBULE_CSRF_CHECK) an unsafe method with a session from another site; never reaches the app',
   },
   PROXY_STORE_UNAVAILABLE: {
     status: 503,

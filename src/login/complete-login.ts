@@ -1,7 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Ingress } from '../config/ingress.js';
 import { cookieValues } from '../cookies/cookie-header.js';
-import { loginCookieName, SESSION_COOKIE } from '../cookies/our-cookies.js';
+import { loginCookieName, sessionCookieName } from '../cookies/our-cookies.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { isVestibuleError, VestibuleError, type ErrorCode } from '../errors/registry.js';
 import type { IdentityProvider, TokenResult } from '../oidc/provider.js';
@@ -30,9 +31,16 @@ export interface CompleteLoginDeps {
 export interface CallbackRequest {
   readonly query: Readonly<Record<string, unknown>>;
   readonly cookieHeader: string | undefined;
+  /** The ingress the callback came through: it names our cookies (prefixed on https). */
+  readonly ingress: Ingress;
   /** The URL the identity provider sent the browser to (our callback URL with the request's query). */
   readonly callbackUrl: () => URL;
   readonly log: FastifyBaseLogger;
+  /**
+   * Asks the callback throttle for a token-endpoint call: refused, the callback is answered 429 before the state
+   * is spent; granted, `giveBack` is called when the login completes.
+   */
+  readonly takeRedeemSlot: () => { ok: true; giveBack: () => void } | { ok: false; scope: 'address' | 'global' };
   /** Called as soon as the login cookie is known: it is single-use whatever happens next. */
   readonly spendLoginCookie: (name: string) => void;
 }
@@ -46,7 +54,8 @@ export type LoginOutcome =
   | 'idp_error'
   | 'replayed'
   | 'idp_unavailable'
-  | 'exchange_failed';
+  | 'exchange_failed'
+  | 'throttled';
 
 export type CompleteLoginResult =
   | {
@@ -69,6 +78,8 @@ export type CompleteLoginResult =
       readonly detail?: string;
       /** The login's redirect, once known, so "Try again" lands where the login was meant to. */
       readonly redirect?: string;
+      /** The throttle's bucket that refused (outcome `throttled`). */
+      readonly throttled?: 'address' | 'global';
     };
 
 const PROTOCOL_PARAMETERS = ['state', 'code', 'iss', 'error', 'session_state'];
@@ -91,7 +102,7 @@ export async function completeLogin(req: CallbackRequest, d: CompleteLoginDeps):
   if (!state || !/^[A-Za-z0-9_-]{16,128}$/.test(state)) {
     return { ok: false, outcome: 'bad_request', code: 'CALLBACK_STATE_MISSING' };
   }
-  const name = loginCookieName(state);
+  const name = loginCookieName(req.ingress, state);
   req.spendLoginCookie(name);
   const login = openLoginState(d.keyring, name, cookieValues(req.cookieHeader, name)[0], d.now());
   if (!login) return { ok: false, outcome: 'no_login_state', code: 'LOGIN_STATE_MISSING' };
@@ -120,8 +131,13 @@ export async function completeLogin(req: CallbackRequest, d: CompleteLoginDeps):
   }
   if (!one(q.code)) return { ok: false, outcome: 'bad_request', code: 'CALLBACK_CODE_MISSING', redirect };
 
+  // Bounded token-endpoint calls: refused before the state is spent, so the user can try again with it.
+  const slot = req.takeRedeemSlot();
+  if (!slot.ok) return { ok: false, outcome: 'throttled', code: 'CALLBACK_THROTTLED', redirect, throttled: slot.scope };
+
   // A login response is good once: the state is spent before the code is redeemed.
   if (!(await d.store.setIfAbsent(d.keys.spentState(state), '1', 600_000))) {
+    slot.giveBack();
     return { ok: false, outcome: 'replayed', code: 'LOGIN_REPLAYED', redirect };
   }
 
@@ -141,7 +157,10 @@ export async function completeLogin(req: CallbackRequest, d: CompleteLoginDeps):
     'callback: code redeemed and ID token validated',
   );
 
-  const previous = await d.manager.find(cookieValues(req.cookieHeader, SESSION_COOKIE)).catch(() => null);
+  slot.giveBack();
+  const previous = await d.manager
+    .find(cookieValues(req.cookieHeader, sessionCookieName(req.ingress)))
+    .catch(() => null);
   if (previous) await d.sessions.destroy(previous).catch(() => undefined);
   const record = newRecord(tokens, claims, d.now(), d.sessionMaxLifetimeMs, d.policy);
   const { cookieValue } = await d.sessions.create(record);

@@ -61,6 +61,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly callbackThrottled = new Counter({
+    name: 'vestibule_callback_throttled_total',
+    help: 'Login callbacks refused with 429 before the token endpoint was called, by the bucket that refused (address, global).',
+    labelNames: ['scope'] as const,
+    registers: [this.registry],
+  });
+
   readonly logouts = new Counter({
     name: 'vestibule_logouts_total',
     help: 'Logouts, by kind (self_initiated, local, front_channel, operator).',

@@ -10,6 +10,7 @@
  * Pure and linear-time: no regular expressions, no module-level state, one pass per path.
  */
 
+const HASH = 0x23;
 const SLASH = 0x2f;
 const DOT = 0x2e;
 const PERCENT = 0x25;
@@ -117,7 +118,8 @@ function normalizeSlowly(raw: string): string | null {
         if (byte === SLASH || byte === BACKSLASH || byte === 0) return null;
         if (!hasParameters) segment += isUnreserved(byte) ? String.fromCharCode(byte) : percentEncode(byte);
         i += 2;
-      } else if (code <= 0x20 || code >= 0x7f || code === BACKSLASH) {
+      } else if (code <= 0x20 || code >= 0x7f || code === BACKSLASH || code === HASH) {
+        // A raw '#' is where a router cuts the path (a fragment): no canonical form, so every rule matches it.
         return null;
       } else if (code === SEMICOLON) {
         hasParameters = true;

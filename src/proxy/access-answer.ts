@@ -21,10 +21,7 @@ export async function answerVerdict(
       return;
     case 'forbidden':
       // Before the app: a page of another site never gets to use the session (nor a websocket at all).
-      await reply
-        .code(403)
-        .header('cache-control', 'no-store')
-        .send({ error: 'forbidden', error_description: verdict.reason });
+      await sendError(reply, 'PROXY_FORBIDDEN', { detail: verdict.reason });
       return;
     case 'store_unavailable':
       await sendError(reply, 'PROXY_STORE_UNAVAILABLE');

@@ -3,7 +3,7 @@ import { decideAccess, NOT_PROTECTED, type AccessFacts } from '../access/decisio
 import type { RequireToken } from '../access/require-token.js';
 import type { Ingress } from '../config/ingress.js';
 import { cookieValues } from '../cookies/cookie-header.js';
-import { cookieOptions, SESSION_COOKIE } from '../cookies/our-cookies.js';
+import { cookieOptions, sessionCookieName } from '../cookies/our-cookies.js';
 import { isVestibuleError } from '../errors/registry.js';
 import type { Metrics } from '../observability/metrics.js';
 import { compilePathGlobs, normalizePath } from '../paths/path-match.js';
@@ -104,7 +104,10 @@ export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Err
     config: { routeClass: 'proxy' },
     preHandler: (request, reply, done) => {
       const targetProblem = hostProblem(request.headers.host) ?? requestTargetProblem(request.url);
-      const cookies = targetProblem === undefined ? cookieValues(request.headers.cookie, SESSION_COOKIE) : [];
+      // The ingress names the session cookie (__Host-/__Secure- on https) and is passed on to the app's headers.
+      const ingress = ingressOf(request, d.ingresses);
+      const cookies =
+        targetProblem === undefined ? cookieValues(request.headers.cookie, sessionCookieName(ingress)) : [];
       const facts: RequestFacts = {
         targetProblem,
         upgrade: upgradeOf(request),
@@ -128,14 +131,14 @@ export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Err
             request.proxyAuth = {
               accessToken: verdict.accessToken,
               idToken: idTokenFor(d, verdict.accessToken, active.session.record.idToken),
-              ingress: ingressOf(request, d.ingresses),
+              ingress,
             };
             done();
             return;
           }
         }
       }
-      decide(request, reply, d, exempt, facts, cookies).then(() => done(), done);
+      decide(request, reply, d, exempt, facts, cookies, ingress).then(() => done(), done);
     },
     handler: (request, reply) => {
       const auth = request.proxyAuth ?? { accessToken: undefined, ingress: ingressOf(request, d.ingresses) };
@@ -180,8 +183,8 @@ async function decide(
   /** What the pre-handler already read: the facts of the request itself, and the session cookie's values. */
   seen: RequestFacts,
   cookies: readonly string[],
+  ingress: Ingress,
 ): Promise<void> {
-  const ingress = ingressOf(request, d.ingresses);
   let session: AccessFacts['session'] = { kind: 'none' };
   let idToken: string | null = null;
   if (seen.targetProblem === undefined) {
@@ -194,7 +197,10 @@ async function decide(
       // A plain header (not reply.setCookie, which only onSend applies), so the forwarder can pass it on too.
       if (active?.renewedCookie) {
         const options = cookieOptions(ingress, 'session');
-        reply.header('set-cookie', reply.server.serializeCookie(SESSION_COOKIE, active.renewedCookie, options));
+        reply.header(
+          'set-cookie',
+          reply.server.serializeCookie(sessionCookieName(ingress), active.renewedCookie, options),
+        );
       }
     } catch (err) {
       if (!isVestibuleError(err) || err.code !== 'STORE_UNAVAILABLE') throw err;

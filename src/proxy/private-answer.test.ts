@@ -49,3 +49,26 @@ describe('privateAnswer: an answer with our Set-Cookie is kept out of shared cac
     });
   }
 });
+
+describe('privateAnswer: headers a CDN obeys over Cache-Control', () => {
+  it('drops CDN-Cache-Control (and vendor forms), Surrogate-Control and Edge-Control, keeps the rest', () => {
+    const out = privateAnswer([
+      'CDN-Cache-Control',
+      'public, max-age=600',
+      'Cloudflare-CDN-Cache-Control',
+      'max-age=600',
+      'Surrogate-Control',
+      'max-age=600',
+      'Edge-Control',
+      'cache-maxage=600s',
+      'Cache-Control',
+      'public, max-age=60',
+      'ETag',
+      '"v1"',
+    ]);
+    for (const name of ['cdn-cache-control', 'cloudflare-cdn-cache-control', 'surrogate-control', 'edge-control'])
+      assert.equal(field(out, name), undefined, name);
+    assert.equal(field(out, 'cache-control'), 'private, max-age=60');
+    assert.equal(field(out, 'etag'), '"v1"');
+  });
+});

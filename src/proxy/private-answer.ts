@@ -6,6 +6,15 @@
 const SHARED = new Set(['public', 's-maxage', 'private']);
 
 /**
+ * Headers that speak to shared caches over the head of Cache-Control (RFC 9213 `CDN-Cache-Control` and its
+ * vendor forms such as `Cloudflare-CDN-Cache-Control`, Akamai's `Edge-Control`, `Surrogate-Control`): a CDN
+ * obeys them even when Cache-Control says private, so they are dropped from an answer carrying our cookie.
+ */
+function speaksToSharedCaches(lowerName: string): boolean {
+  return lowerName.endsWith('cdn-cache-control') || lowerName === 'surrogate-control' || lowerName === 'edge-control';
+}
+
+/**
  * An app answer that carries our own Set-Cookie (a session cookie re-issued after a key rotation) made safe
  * from shared caches: with the app's `Cache-Control: public` a CDN would hand one user's session cookie to
  * everyone asking for the same URL. `Cache-Control` becomes `private` plus the app's other directives
@@ -28,7 +37,7 @@ export function privateAnswer(headers: readonly string[]): string[] {
     } else if (lower === 'vary') {
       if (varyAt === -1) varyAt = out.push(name, '') - 1;
       varied.push(...splitList(value));
-    } else out.push(name, value);
+    } else if (!speaksToSharedCaches(lower)) out.push(name, value);
   }
   const cacheControl = ['private', ...directives.filter((d) => !SHARED.has(directiveName(d)))].join(', ');
   if (cacheControlAt === -1) out.push('cache-control', cacheControl);

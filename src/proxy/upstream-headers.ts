@@ -75,6 +75,15 @@ const SPOOFABLE = new Set([
   'sm-user',
   'smuser',
   'sm-universalid',
+  // Identity asserted by API gateways and zero-trust proxies (found in review): Kong, WSO2, Google Cloud
+  // Endpoints and API Gateway, Envoy/Istio userinfo.
+  'x-credential-identifier',
+  'x-userinfo',
+  'x-jwt-assertion',
+  'x-endpoint-api-userinfo',
+  'x-apigateway-api-userinfo',
+  // IIS/ASP.NET read these as the request's real path (a path override past our rules).
+  'x-rewrite-url',
 ]);
 const SPOOFABLE_PREFIXES = [
   // Every X-Forwarded-* is a proxy's statement about the request (X-Forwarded-Client-Cert, -Tls-Client-Cert,
@@ -97,6 +106,14 @@ const SPOOFABLE_PREFIXES = [
   'x-remote-',
   'x-amzn-oidc-',
   'x-goog-authenticated-user-',
+  // Cloudflare Access, Pomerium, Kong consumers, authentik, Tailscale (found in review).
+  'cf-access-',
+  'x-pomerium-',
+  'x-consumer-',
+  'x-authentik-',
+  'tailscale-user-',
+  // X-Original-URL, -Forwarded-Host, -Forwarded-For …: a proxy's record of the request as it first came in.
+  'x-original-',
 ];
 
 function classify(name: string): boolean {

@@ -27,4 +27,8 @@ describe('requestTargetProblem', () => {
     assert.match(requestTargetProblem('/x/%zz') ?? '', /percent-encoding/);
     assert.match(requestTargetProblem('/x/%e2%82') ?? '', /percent-encoding/);
   });
+  it('refuses a raw # in the path (routers cut there), not an encoded one nor one in the query', () => {
+    for (const bad of ['/api#', '/api/admin#x', '/#']) assert.match(requestTargetProblem(bad) ?? '', /fragment/, bad);
+    for (const ok of ['/api%23', '/x?a=#b']) assert.equal(requestTargetProblem(ok), undefined, ok);
+  });
 });

@@ -20,6 +20,9 @@ export function queryOf(url: string): string {
 export function requestTargetProblem(url: string): string | undefined {
   const path = pathOf(url);
   if (path.charCodeAt(0) !== 0x2f) return 'the request target must be a path';
+  // A request target never carries a fragment (browsers do not send one); routers cut the path at a raw '#',
+  // so our rules and the app would disagree about which resource `/api/admin#x` names.
+  if (path.includes('#')) return 'the request target must not carry a fragment (#)';
   const second = path.charCodeAt(1);
   if (second === 0x2f || second === 0x5c) return 'the path must not start with // or /\\';
   // Most paths have nothing to decode: skip the work.

@@ -1,6 +1,7 @@
-import type { FastifyInstance } from 'fastify';
-import { cookieOptions, SESSION_COOKIE } from '../cookies/our-cookies.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { cookieOptions, sessionCookieName } from '../cookies/our-cookies.js';
 import { noStore, sendError } from '../errors/answers.js';
+import { CallbackThrottle } from '../login/callback-throttle.js';
 import { completeLogin } from '../login/complete-login.js';
 import { resolveRedirectTarget } from '../login/redirect-target.js';
 import { sidHash } from '../login/sid-hash.js';
@@ -14,6 +15,7 @@ import { rejectNonNavigation } from './interactive.js';
  * cookie cleared, and the outcome answered: the new session's cookie and a redirect, or the registry's page.
  */
 export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps): void {
+  const throttle = throttleOf(d);
   app.get(`${prefix}/oauth2/callback`, { config: { routeClass: 'callback' } }, async (request, reply) => {
     rejectNonNavigation(request);
     const ingress = ingressOf(request, d.ingresses);
@@ -21,8 +23,10 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
       {
         query: request.query as Record<string, unknown>,
         cookieHeader: request.headers.cookie,
+        ingress,
         callbackUrl: () => new URL(`${ingress.url}/oauth2/callback?${queryOf(request.url)}`),
         log: request.log,
+        takeRedeemSlot: () => throttle.take(clientAddress(request, d)),
         spendLoginCookie: (name) => {
           reply.clearCookie(name, cookieOptions(ingress, 'login'));
         },
@@ -31,6 +35,10 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
     );
     d.metrics.logins.inc({ outcome: result.outcome });
     if (!result.ok) {
+      if (result.throttled) {
+        d.metrics.callbackThrottled.inc({ scope: result.throttled });
+        request.log.warn({ scope: result.throttled }, 'callback throttled before the token endpoint');
+      }
       const retry = `${ingress.routePrefix}/oauth2/login`;
       return sendError(reply, result.code, {
         ingress,
@@ -39,8 +47,33 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
       });
     }
     d.metrics.observeWonderwallLogin(result.amr, result.redirect);
-    reply.setCookie(SESSION_COOKIE, result.cookieValue, cookieOptions(ingress, 'session'));
+    reply.setCookie(sessionCookieName(ingress), result.cookieValue, cookieOptions(ingress, 'session'));
     request.log.info({ sidHash: sidHash(d.keyring, result.claims.sid), oid: result.claims.oid }, 'login completed');
     return noStore(reply).redirect(resolveRedirectTarget(result.redirect, ingress.path), 302);
   });
+}
+
+/** One throttle per process: every ingress prefix registers this route with the same deps. */
+const throttles = new WeakMap<RouteDeps, CallbackThrottle>();
+
+function throttleOf(d: RouteDeps): CallbackThrottle {
+  let throttle = throttles.get(d);
+  if (!throttle) {
+    throttle = new CallbackThrottle({ now: d.now });
+    throttles.set(d, throttle);
+  }
+  return throttle;
+}
+
+/**
+ * The client the throttle counts: the socket peer, or, when that is a trusted proxy, the last address its
+ * `X-Forwarded-For` names (the one it appended itself).
+ */
+function clientAddress(request: FastifyRequest, d: RouteDeps): string {
+  const peer = request.socket.remoteAddress ?? '';
+  if (!d.isTrustedPeer?.(peer)) return peer;
+  const header = request.headers['x-forwarded-for'];
+  const joined = Array.isArray(header) ? header.join(',') : (header ?? '');
+  const last = joined.split(',').at(-1)?.trim();
+  return last === undefined || last === '' ? peer : last;
 }

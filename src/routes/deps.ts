@@ -22,6 +22,9 @@ export interface RouteDeps {
   readonly keyring: Keyring;
   readonly now: () => number;
   readonly metrics: Metrics;
-  /** VESTIBULE_FORWARD_AUTH_SET_HEADERS: forward-auth's 204 carries the ID token (`forward-auth-headers.ts`). */
-  readonly forwardAuthSetHeaders?: boolean;
+  /**
+   * Whether the TCP peer is a trusted proxy (VESTIBULE_TRUSTED_PROXIES), whose `X-Forwarded-For` then names the
+   * client; the callback throttle counts per client address. Without it the socket peer is the client.
+   */
+  readonly isTrustedPeer?: ((address: string | undefined) => boolean) | undefined;
 }

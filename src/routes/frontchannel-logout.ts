@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { cookieOptions, SESSION_COOKIE } from '../cookies/our-cookies.js';
+import { cookieOptions, sessionCookieName } from '../cookies/our-cookies.js';
 import type { RouteDeps } from './deps.js';
 import { ingressOf, single } from '../request/request-facts.js';
 import { sendError } from '../errors/answers.js';
@@ -14,7 +14,7 @@ export function frontchannelLogoutRoute(app: FastifyInstance, prefix: string, d:
   app.get(`${prefix}/oauth2/logout/frontchannel`, { config: { routeClass: 'logout' } }, async (request, reply) => {
     const ingress = ingressOf(request, d.ingresses);
     reply
-      .clearCookie(SESSION_COOKIE, cookieOptions(ingress, 'session'))
+      .clearCookie(sessionCookieName(ingress), cookieOptions(ingress, 'session'))
       .header('cache-control', 'no-store')
       .header('content-type', 'text/plain; charset=utf-8');
     const sid = single(request.query, 'sid');

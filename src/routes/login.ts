@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import * as client from 'openid-client';
 import { LOGIN_COOKIE_TTL_SEC, sealLoginState } from '../login/login-state.js';
-import { cookieOptions, loginCookieName, SESSION_COOKIE } from '../cookies/our-cookies.js';
+import { cookieOptions, loginCookieName, sessionCookieName } from '../cookies/our-cookies.js';
 import { cookieValues } from '../cookies/cookie-header.js';
 import { resolveRedirectTarget } from '../login/redirect-target.js';
 import type { RouteDeps } from './deps.js';
-import { LOGIN_WINDOW_SEC, overLoginLimit } from '../login/login-rate-limit.js';
+import { LoginLimit, MAX_LOGIN_REDIRECT_LENGTH } from '../login/login-rate-limit.js';
 import { ingressOf, single } from '../request/request-facts.js';
 import { noStore, sendError } from '../errors/answers.js';
 import { rejectNonNavigation } from './interactive.js';
@@ -25,23 +25,32 @@ export function loginRoute(app: FastifyInstance, prefix: string, d: RouteDeps): 
       rejectNonNavigation(request);
       const ingress = ingressOf(request, d.ingresses);
       const q = request.query;
-      const redirect = resolveRedirectTarget(single(q, 'redirect'), ingress.path);
-      if (overLoginLimit(request, reply, ingress, d.now())) {
+      // The target travels in the login cookie: a long one lands on the ingress root instead (cookie bomb).
+      const asked = single(q, 'redirect');
+      const redirect =
+        asked !== undefined && asked.length > MAX_LOGIN_REDIRECT_LENGTH
+          ? ingress.path
+          : resolveRedirectTarget(asked, ingress.path);
+      const limit = new LoginLimit(request, ingress, d.now());
+      if (limit.over) {
+        limit.save(reply);
         request.log.warn('login loop detected; answering 429');
-        return sendError(reply, 'LOGIN_RATE_LIMITED', {
-          ingress,
-          headers: { 'retry-after': String(LOGIN_WINDOW_SEC) },
-        });
+        return sendError(reply, 'LOGIN_RATE_LIMITED', { ingress });
       }
       const extra: Record<string, string> = {};
       const prompt = single(q, 'prompt');
       if (prompt !== undefined) {
-        // A forced login or account switch must not leave the old session usable.
         extra.prompt = PROMPTS.has(prompt) ? prompt : 'login';
         if (extra.prompt === 'login') extra.max_age = '0';
-        const current = await d.manager.find(cookieValues(request.headers.cookie, SESSION_COOKIE)).catch(() => null);
-        if (current) await d.sessions.destroy(current);
-        reply.clearCookie(SESSION_COOKIE, cookieOptions(ingress, 'session'));
+        // A forced login or account switch the user asked for here must not leave the old session usable. A link
+        // from another site (or a sibling subdomain) must not log the user out, though: then the session is kept
+        // until the new login completes, when the callback replaces it.
+        if (sameOriginNavigation(request.headers['sec-fetch-site'])) {
+          const name = sessionCookieName(ingress);
+          const current = await d.manager.find(cookieValues(request.headers.cookie, name)).catch(() => null);
+          if (current) await d.sessions.destroy(current);
+          reply.clearCookie(name, cookieOptions(ingress, 'session'));
+        }
       }
       const domainHint = single(q, 'domain_hint');
       if (domainHint && /^[A-Za-z0-9.-]{1,253}$/.test(domainHint)) extra.domain_hint = domainHint;
@@ -61,8 +70,9 @@ export function loginRoute(app: FastifyInstance, prefix: string, d: RouteDeps): 
         codeChallenge: await client.calculatePKCECodeChallenge(verifier),
         extra,
       });
-      const name = loginCookieName(state);
+      const name = loginCookieName(ingress, state);
       const sealed = sealLoginState(d.keyring, name, { state, nonce, verifier, redirect }, d.now());
+      limit.save(reply, state);
       reply.setCookie(name, sealed, cookieOptions(ingress, 'login', LOGIN_COOKIE_TTL_SEC));
       request.log.debug(
         { authorizationEndpoint: url.origin + url.pathname, ingress: ingress.url, extra: Object.keys(extra) },
@@ -71,4 +81,13 @@ export function loginRoute(app: FastifyInstance, prefix: string, d: RouteDeps): 
       return noStore(reply).redirect(url.href, 302);
     },
   });
+}
+
+/**
+ * Fetch Metadata: `same-origin` (a link or form on the ingress's own origin) or `none` (typed, bookmarked). A
+ * missing header counts as not same-origin: every current browser sends it, and a session is worth more than
+ * honouring `prompt` at once for a client that does not.
+ */
+function sameOriginNavigation(site: string | string[] | undefined): boolean {
+  return site === 'same-origin' || site === 'none';
 }

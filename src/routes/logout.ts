@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as client from 'openid-client';
 import type { Ingress } from '../config/ingress.js';
 import { cookieValues } from '../cookies/cookie-header.js';
-import { cookieOptions, LOGOUT_COOKIE, SESSION_COOKIE } from '../cookies/our-cookies.js';
+import { cookieOptions, logoutCookieName, sessionCookieName } from '../cookies/our-cookies.js';
 import { LOGOUT_COOKIE_TTL_SEC, openLogoutState, sealLogoutState } from '../login/logout-state.js';
 import { resolveRedirectTarget } from '../login/redirect-target.js';
 import type { RouteDeps } from './deps.js';
@@ -10,10 +10,36 @@ import { ingressOf, single } from '../request/request-facts.js';
 import { noStore, sendError } from '../errors/answers.js';
 import { sidHash } from '../login/sid-hash.js';
 import { rejectNonNavigation } from './interactive.js';
+import { fetchSite } from '../request/fetch-metadata.js';
+
+/** Sec-Fetch-Site values of a request our own origin made, or the user made by typing or a bookmark. */
+const OWN_SITE = new Set(['same-origin', 'none']);
+
+/**
+ * Whether `/oauth2/logout/local` may end the session (logout CSRF): another site's link, image, redirect or
+ * form must not log users out. Fetch Metadata, when sent, must say same-origin or none, and an `Origin`, when
+ * sent, must be the ingress's. A GET must carry Fetch Metadata (a GET without it cannot be told from another
+ * site's link in an older browser); a POST without either comes from a script or server, not a browser
+ * (browsers send `Origin` on every POST, and SameSite=Lax keeps our cookie off cross-site ones anyway).
+ */
+function localLogoutAllowed(request: FastifyRequest, ingress: Ingress): boolean {
+  const site = fetchSite(request.headers);
+  if (site !== undefined && !OWN_SITE.has(site)) return false;
+  const origin = request.headers.origin;
+  if (origin !== undefined && origin !== ingress.origin) return false;
+  return request.method === 'POST' || site !== undefined;
+}
+
+/** A navigation another site started (`/oauth2/logout`): asked to confirm instead of logged out. */
+function fromAnotherSite(request: FastifyRequest): boolean {
+  const site = fetchSite(request.headers);
+  return site === 'cross-site' || site === 'same-site';
+}
 
 /**
  * `/oauth2/logout` (here and at the identity provider), `/oauth2/logout/callback` (back from it) and
- * `/oauth2/logout/local` (here only, 204 for scripts).
+ * `/oauth2/logout/local` (here only, 204 for scripts). Neither ends a session at another site's request: see
+ * {@link localLogoutAllowed} and {@link fromAnotherSite}.
  */
 export function logoutRoutes(app: FastifyInstance, prefix: string, d: RouteDeps): void {
   /** Ends the local session; returns its ID token (for id_token_hint). Throws when the store is down. */
@@ -24,8 +50,8 @@ export function logoutRoutes(app: FastifyInstance, prefix: string, d: RouteDeps)
     kind: 'self_initiated' | 'local',
   ): Promise<string | undefined> {
     // The cookie goes first: even if the store is down, this browser is logged out.
-    reply.clearCookie(SESSION_COOKIE, cookieOptions(ingress, 'session'));
-    const session = await d.manager.find(cookieValues(request.headers.cookie, SESSION_COOKIE));
+    reply.clearCookie(sessionCookieName(ingress), cookieOptions(ingress, 'session'));
+    const session = await d.manager.find(cookieValues(request.headers.cookie, sessionCookieName(ingress)));
     if (!session) {
       // Wonderwall counts every logout that did not fail, with a session or without one.
       d.metrics.observeWonderwallLogout(kind);
@@ -45,6 +71,19 @@ export function logoutRoutes(app: FastifyInstance, prefix: string, d: RouteDeps)
     handler: async (request, reply) => {
       rejectNonNavigation(request);
       const ingress = ingressOf(request, d.ingresses);
+      if (fromAnotherSite(request)) {
+        // A cross-site link logging users out is a nuisance CSRF: confirm with a button on our own origin.
+        const again = new URLSearchParams();
+        for (const name of ['redirect', 'logout_hint']) {
+          const value = single(request.query, name);
+          if (value !== undefined) again.set(name, value);
+        }
+        const query = again.toString();
+        return sendError(reply, 'LOGOUT_CONFIRM', {
+          ingress,
+          retryUrl: `${ingress.routePrefix}/oauth2/logout${query ? `?${query}` : ''}`,
+        });
+      }
       const redirect = resolveRedirectTarget(single(request.query, 'redirect'), ingress.path);
       let idToken: string | undefined;
       try {
@@ -66,7 +105,7 @@ export function logoutRoutes(app: FastifyInstance, prefix: string, d: RouteDeps)
       const endSession = d.provider.endSessionUrl(params);
       if (!endSession) return noStore(reply).redirect(redirect, 302);
       reply.setCookie(
-        LOGOUT_COOKIE,
+        logoutCookieName(ingress),
         sealLogoutState(d.keyring, { state, redirect }, d.now()),
         cookieOptions(ingress, 'logout', LOGOUT_COOKIE_TTL_SEC),
       );
@@ -77,8 +116,12 @@ export function logoutRoutes(app: FastifyInstance, prefix: string, d: RouteDeps)
   app.get(`${prefix}/oauth2/logout/callback`, { config: { routeClass: 'logout' } }, async (request, reply) => {
     rejectNonNavigation(request);
     const ingress = ingressOf(request, d.ingresses);
-    reply.clearCookie(LOGOUT_COOKIE, cookieOptions(ingress, 'logout'));
-    const saved = openLogoutState(d.keyring, cookieValues(request.headers.cookie, LOGOUT_COOKIE)[0], d.now());
+    reply.clearCookie(logoutCookieName(ingress), cookieOptions(ingress, 'logout'));
+    const saved = openLogoutState(
+      d.keyring,
+      cookieValues(request.headers.cookie, logoutCookieName(ingress))[0],
+      d.now(),
+    );
     const target = saved && saved.state === single(request.query, 'state') ? saved.redirect : ingress.path;
     return noStore(reply).redirect(resolveRedirectTarget(target, ingress.path), 302);
   });
@@ -89,6 +132,7 @@ export function logoutRoutes(app: FastifyInstance, prefix: string, d: RouteDeps)
     config: { routeClass: 'logout' },
     handler: async (request, reply) => {
       const ingress = ingressOf(request, d.ingresses);
+      if (!localLogoutAllowed(request, ingress)) return sendError(reply, 'LOGOUT_CROSS_SITE');
       await endLocal(request, reply, ingress, 'local');
       return noStore(reply).code(204).send();
     },

@@ -1,18 +1,22 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { cookieValues } from '../cookies/cookie-header.js';
-import { SESSION_COOKIE } from '../cookies/our-cookies.js';
+import { sessionCookieName } from '../cookies/our-cookies.js';
+import { ingressOf } from '../request/request-facts.js';
 import { isActive } from '../session/policy.js';
 import type { RouteDeps } from './deps.js';
+import { forwardAuthRoute } from './forward-auth.js';
 import { noStore, sendError } from '../errors/answers.js';
 
 /**
  * `GET /oauth2/session` (metadata, never refreshes), `GET|POST /oauth2/session/refresh` (refresh now, subject to
- * the cooldown) and, when enabled, `GET /oauth2/session/forwardauth` (204 + Authorization, or 401) — the
+ * the cooldown) and, when enabled, `GET /oauth2/session/forwardauth` (204 or 401, without the token) — the
  * shapes Wonderwall answers with, so frontends and ingress set-ups can switch without change.
  */
 export function sessionRoutes(app: FastifyInstance, prefix: string, d: RouteDeps, forwardAuth: boolean): void {
   const unauthorized = (reply: FastifyReply): FastifyReply => sendError(reply, 'SESSION_UNAUTHENTICATED');
-  const find = (request: FastifyRequest) => d.manager.find(cookieValues(request.headers.cookie, SESSION_COOKIE));
+  const values = (request: FastifyRequest) =>
+    cookieValues(request.headers.cookie, sessionCookieName(ingressOf(request, d.ingresses)));
+  const find = (request: FastifyRequest) => d.manager.find(values(request));
 
   app.get(`${prefix}/oauth2/session`, { config: { routeClass: 'session' } }, async (request, reply) => {
     const session = await find(request);
@@ -37,10 +41,6 @@ export function sessionRoutes(app: FastifyInstance, prefix: string, d: RouteDeps
     },
   });
 
-  if (!forwardAuth) return;
-  app.get(`${prefix}/oauth2/session/forwardauth`, { config: { routeClass: 'session' } }, async (request, reply) => {
-    const active = await d.manager.authenticate(cookieValues(request.headers.cookie, SESSION_COOKIE));
-    if (!active) return unauthorized(reply);
-    return noStore(reply).code(204).header('authorization', `Bearer ${active.accessToken}`).send();
-  });
+  // The public port never answers the token: page script could read it (see forward-auth.ts).
+  if (forwardAuth) forwardAuthRoute(app, `${prefix}/oauth2/session/forwardauth`, d, 'browser');
 }

@@ -147,3 +147,38 @@ describe('Sessions with the in-process cache', () => {
     assert.ok(cached.cached(ticketOf(cached, cookieValue)), 'later reads are');
   });
 });
+
+describe('SessionManager: which session cookie value is used (cookie tossing, issue 15 item 1)', () => {
+  it('cookie tossing: two different valid session values are no session, in either order, cached or not', async () => {
+    const now = { t: Date.UTC(2026, 10, 26) };
+    const { sessions, manager, record } = setup(now);
+    const victim = (await sessions.create(record({ accessToken: 'victim' }))).cookieValue;
+    const attacker = (await sessions.create(record({ accessToken: 'attacker' }))).cookieValue;
+    // Warm the cache for both, so the fast path would have something to answer with.
+    for (let i = 0; i < 2; i++) {
+      await manager.authenticate([victim]);
+      await manager.authenticate([attacker]);
+    }
+    assert.equal(manager.authenticateCached([victim])?.accessToken, 'victim');
+    for (const values of [
+      [attacker, victim],
+      [victim, attacker],
+      ['garbage', attacker, 'x', victim],
+    ]) {
+      assert.equal(await manager.find(values), null, values.join(' '));
+      assert.equal(await manager.authenticate(values), null);
+      assert.equal(manager.authenticateCached(values), undefined);
+    }
+    // The same value twice (one cookie sent from two paths) is one session; garbage does not hide it.
+    assert.equal((await manager.authenticate([victim, 'garbage', victim]))?.accessToken, 'victim');
+  });
+
+  it('cookie tossing: a valid value that is not in the store still makes the choice ambiguous', async () => {
+    const now = { t: Date.UTC(2026, 10, 26) };
+    const { sessions, manager, record } = setup(now);
+    const live = (await sessions.create(record())).cookieValue;
+    const ended = await sessions.create(record());
+    await sessions.destroy(ended.session);
+    assert.equal(await manager.find([ended.cookieValue, live]), null);
+  });
+});

@@ -42,18 +42,13 @@ export class SessionManager {
   }
 
   /**
-   * The first session among the cookie values (a browser may send the cookie twice, e.g. from two paths); it
-   * may be inactive. Null when none is valid. Rejects with STORE_UNAVAILABLE when the store cannot be read.
+   * The session of the cookie values (see {@link #chosenTicket}: exactly one distinct value may pass the MAC); it
+   * may be inactive. Null when none is valid, or when several are. Rejects with STORE_UNAVAILABLE when the store
+   * cannot be read.
    */
   async find(cookieValues: readonly string[]): Promise<LoadedSession | null> {
-    // At most three store reads, so duplicates cannot make us do unbounded work.
-    let reads = 0;
-    for (const ticket of this.#verifiedTickets(cookieValues)) {
-      const session = await this.#d.sessions.loadTicket(ticket);
-      if (session) return session;
-      if (++reads === 3) break;
-    }
-    return null;
+    const ticket = this.#chosenTicket(cookieValues);
+    return ticket ? this.#d.sessions.loadTicket(ticket) : null;
   }
 
   /**
@@ -93,29 +88,35 @@ export class SessionManager {
    * What {@link authenticate} would answer, given at once when the session is in the in-process cache and
    * needs nothing done (no refresh, no deadline to push out, no re-issue): the common case of a busy session,
    * without the promises and turns of the event loop of the full path. Undefined means: ask authenticate.
-   * The same selection ({@link #verifiedTickets}) and the same policy ({@link #step}) as authenticate.
+   * The same selection ({@link #chosenTicket}) and the same policy ({@link #step}) as authenticate.
    */
   authenticateCached(cookieValues: readonly string[]): ActiveSession | undefined {
-    // The value authenticate would try first: the first whose MAC verifies.
-    for (const ticket of this.#verifiedTickets(cookieValues)) {
-      const session = this.#d.sessions.cached(ticket);
-      if (!session || this.#step(session) !== 'use') return undefined;
-      const accessToken = this.accessToken(session);
-      return accessToken === undefined ? undefined : { session, accessToken };
-    }
-    return undefined;
+    const ticket = this.#chosenTicket(cookieValues);
+    if (!ticket) return undefined;
+    const session = this.#d.sessions.cached(ticket);
+    if (!session || this.#step(session) !== 'use') return undefined;
+    const accessToken = this.accessToken(session);
+    return accessToken === undefined ? undefined : { session, accessToken };
   }
 
   /**
-   * The tickets of the cookie values whose MAC verifies, in order. Values that fail the MAC cost no store read
-   * and are skipped (planted parent-domain cookies cannot hide the real one).
+   * The one ticket a request may use. Values that fail the MAC cost no store read and are skipped (a planted
+   * garbage cookie cannot hide the real one). When two different values pass the MAC, the browser holds a
+   * session cookie we did not give it for this path (cookie tossing: a sibling subdomain or another path on
+   * the host planted a genuine session of its own, e.g. the attacker's, so the victim would act as the
+   * attacker), and we cannot tell which is ours: none is used. Deterministic, whatever the order and whatever
+   * the store holds; the same value sent twice is one ticket.
    */
-  *#verifiedTickets(cookieValues: readonly string[]): Generator<Ticket> {
+  #chosenTicket(cookieValues: readonly string[]): Ticket | null {
     const limit = Math.min(cookieValues.length, MAX_COOKIE_VALUES);
+    let chosen: Ticket | null = null;
     for (let i = 0; i < limit; i++) {
       const ticket = this.#d.sessions.ticketOf(cookieValues[i]);
-      if (ticket) yield ticket;
+      if (!ticket) continue;
+      if (chosen === null) chosen = ticket;
+      else if (chosen.id !== ticket.id) return null;
     }
+    return chosen;
   }
 
   /** What a loaded session needs before it may serve a request. */

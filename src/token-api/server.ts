@@ -4,12 +4,14 @@ import Fastify, {
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
+  type FastifyRequest,
 } from 'fastify';
 import type { IdentityProvider } from '../oidc/provider.js';
 import type { Metrics } from '../observability/metrics.js';
 import { registerRequestHooks } from '../observability/request-hooks.js';
 import { requestId } from '../observability/request-log.js';
 import { sendError } from '../errors/answers.js';
+import { fetchSite, hasOrigin } from '../request/fetch-metadata.js';
 import { errorResponse, invalidRequest, type ErrorResponse } from './api-error.js';
 import { registerIntrospectRoute } from './introspect-route.js';
 import { registerBodyParsers, unsupportedMediaType } from './request-body.js';
@@ -62,6 +64,20 @@ export async function buildTokenApi(deps: TokenApiDeps): Promise<FastifyInstance
     http: { headersTimeout: 15_000, maxHeaderSize: 32 * 1024 },
   });
   registerRequestHooks(app, { metrics });
+  // Before any body is read: the API answers the app's server-side client only, never a browser.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!loopbackHost(request.headers.host, request.socket.localPort)) {
+      request.log.warn({ reason: 'host' }, 'token API request refused: not a loopback Host');
+      void sendError(reply, 'TOKEN_MISDIRECTED');
+      return;
+    }
+    if (fromBrowserPage(request.headers)) {
+      request.log.warn({ reason: 'browser' }, 'token API request refused: sent by a web page');
+      void sendError(reply, 'TOKEN_BROWSER_REQUEST');
+      return;
+    }
+    done();
+  });
   registerBodyParsers(app);
 
   // Token responses must never be cached by anything between the app and us (RFC 6749 §5.1).
@@ -87,6 +103,30 @@ export async function buildTokenApi(deps: TokenApiDeps): Promise<FastifyInstance
   registerIntrospectRoute(app, { validator: deps.provider.validator, clientId: deps.clientId });
   app.get('/healthz', { config: { routeClass: 'token' } }, (_request, reply) => reply.send('ok\n'));
   return app;
+}
+
+/**
+ * True when `Host` names this listener by a loopback name with its port: `127.x.x.x`, `[::1]` or `localhost`.
+ * Any other name that reaches a loopback socket was resolved there by someone's DNS: a web page re-binding
+ * its own name to 127.0.0.1 to read the answers (DNS rebinding), which the browser sends with that name.
+ */
+export function loopbackHost(host: string | undefined, port: number | undefined): boolean {
+  if (host === undefined || port === undefined) return false;
+  const m = /^(.+):(\d{1,5})$/.exec(host.trim().toLowerCase());
+  if (!m || Number(m[2]) !== port) return false;
+  const name = m[1] ?? '';
+  return name === 'localhost' || name === '[::1]' || /^127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(name);
+}
+
+/**
+ * True when a web page sent the request: an `Origin` header (a form post or fetch; Texas's clients are
+ * server-side and send none), or Fetch Metadata saying another site (`Sec-Fetch-Site` other than
+ * `same-origin` or `none`). A page cannot remove either.
+ */
+function fromBrowserPage(headers: FastifyRequest['headers']): boolean {
+  if (hasOrigin(headers)) return true;
+  const site = fetchSite(headers);
+  return site !== undefined && site !== 'same-origin' && site !== 'none';
 }
 
 /** Fastify's own 4xx errors (no parser for the media type, body too large …) in Texas' `invalid_request` shape. */

@@ -97,7 +97,10 @@ describe('the chart PrometheusRule (Wonderwall alert) against a running vestibul
     assert.equal((await browser.get(`${h.ingress}/oauth2/session`)).status, 200);
     assert.equal((await browser.get(`${h.ingress}/oauth2/logout`, NAVIGATION)).status, 302);
     const local = await loggedIn(h);
-    assert.equal((await fetch(`${h.ingress}/oauth2/logout/local`, { headers: { cookie: local.cookie } })).status, 204);
+    assert.equal(
+      (await fetch(`${h.ingress}/oauth2/logout/local`, { method: 'POST', headers: { cookie: local.cookie } })).status,
+      204,
+    );
     assert.equal((await fetch(`${h.ingress}/oauth2/logout/frontchannel?sid=unknown`)).status, 200);
     h.mock.fail({ kind: 'invalid_grant', grant: 'authorization_code', times: 1 });
     const failed = await login(h, new TestClient());
@@ -159,7 +162,7 @@ describe('the chart PrometheusRule (Wonderwall alert) against a running vestibul
         /^requests_total\{code="302",method="GET",path="\/oauth2\/login",host="[^"]+",service="wonderwall",provider="azure"\}$/,
       ),
     );
-    assert.ok(has(/^requests_total\{code="204",method="GET",path="\/oauth2\/logout\/local",/));
+    assert.ok(has(/^requests_total\{code="204",method="POST",path="\/oauth2\/logout\/local",/));
     assert.ok(has(/^requests_total\{code="200",method="GET",path="\/oauth2\/session",/));
     assert.ok(has(/^request_duration_seconds_bucket\{le="1\.5",code="302",method="GET",path="\/oauth2\/callback",/));
     assert.ok(has(/^wonderwall_logins\{amr="",redirect="",hpa="rate",provider="azure"\}$/));

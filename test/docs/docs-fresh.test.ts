@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { compatibilityTable, SETTINGS_END, SETTINGS_START } from '../../src/config/docs.js';
 import { helpText } from '../../src/config/help.js';
-import { allSettings } from '../../src/config/settings.js';
+import { aliasNames, allSettings, ignoredVariables, isComposite } from '../../src/config/settings.js';
 import { errorsMarkdown } from '../../src/errors/docs.js';
 import { ErrorCodes } from '../../src/errors/registry.js';
 
 describe('documentation stays true to the code', () => {
-  it('docs/configuration.md and docs/errors.md are what scripts/gen-docs.ts writes (--check)', () => {
+  it('docs/configuration.md, docs/errors.md and docs/migrating.md are what scripts/gen-docs.ts writes (--check)', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/gen-docs.ts', '--check'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
   });
@@ -19,6 +20,37 @@ describe('documentation stays true to the code', () => {
     for (const [code, e] of Object.entries(ErrorCodes)) {
       const row = have.split('\n').find((l) => l.startsWith(`| \`${code}\` | ${e.status}`));
       assert.ok(row, `docs/errors.md has a row for ${code} with status ${e.status}`);
+    }
+  });
+
+  it('docs/migrating.md holds the generated compatibility table between its markers, one row per variable', () => {
+    const have = readFileSync('docs/migrating.md', 'utf8');
+    const start = have.indexOf(SETTINGS_START);
+    const end = have.indexOf(SETTINGS_END);
+    assert.ok(start >= 0 && end > start, 'docs/migrating.md keeps its settings markers');
+    assert.equal(have.slice(start, end + SETTINGS_END.length), compatibilityTable(), 'run npm run docs');
+    const rows = have.slice(start, end).split('\n');
+    const row = (env: string, status: string): boolean =>
+      rows.some((l) => l.startsWith(`| \`${env}\` |`) && l.includes(`| ${status} |`));
+    for (const s of allSettings) {
+      for (const a of s.aliases ?? []) {
+        for (const env of isComposite(a) ? a.envs : [a.env])
+          assert.ok(row(env, 'renamed'), `${env} is listed as renamed`);
+      }
+      if (s.sameAs) assert.ok(row(s.env, 'same'), `${s.env} is listed as same`);
+      else if (!s.aliases) assert.ok(row(s.env, 'new'), `${s.env} is listed as new`);
+    }
+    for (const i of ignoredVariables) assert.ok(row(i.env, 'dropped'), `${i.env} is listed as dropped`);
+  });
+
+  it("--help and docs/configuration.md show each setting's aliases", () => {
+    const help = helpText();
+    const conf = readFileSync('docs/configuration.md', 'utf8');
+    for (const s of allSettings) {
+      for (const alias of aliasNames(s)) {
+        assert.ok(help.includes(alias), `--help shows ${alias}`);
+        assert.ok(conf.includes(alias), `docs/configuration.md shows ${alias}`);
+      }
     }
   });
 

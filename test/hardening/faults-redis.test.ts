@@ -88,7 +88,8 @@ describe('Redis killed and restarted under traffic (no auto-login)', () => {
       '/oauth2/session/forwardauth',
       '/oauth2/logout/local',
     ]) {
-      const a = await boundedGet(`${h.ingress}${path}`, { cookie }, HANG_MS);
+      // Same-origin Fetch Metadata: logout/local refuses a GET without it (logout-csrf.test.ts).
+      const a = await boundedGet(`${h.ingress}${path}`, { cookie, 'sec-fetch-site': 'same-origin' }, HANG_MS);
       assert.equal(a.status, 503, `${path}: ${a.body}`);
     }
     const logout = await boundedGet(`${h.ingress}/oauth2/logout`, { ...NAVIGATION, cookie }, HANG_MS);

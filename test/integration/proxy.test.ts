@@ -109,7 +109,8 @@ describe('proxy', () => {
   it('/oauth2/logout/local ends the session and answers 204', async () => {
     const b = new TestClient();
     await login(h, b);
-    const res = await b.get(`${h.ingress}/oauth2/logout/local`);
+    // The page's own fetch (Sec-Fetch-Site: same-origin); another site's link is refused (logout-csrf.test.ts).
+    const res = await b.get(`${h.ingress}/oauth2/logout/local`, { 'sec-fetch-site': 'same-origin' });
     assert.equal(res.status, 204);
     assert.equal(b.cookie('vestibule.session'), undefined);
     const after = await b.get(`${h.ingress}/echo`);

@@ -27,7 +27,10 @@ describe('the in-process session cache across replicas', () => {
     const { browser, cookie } = await loggedIn(a);
     assert.match((await bearer(b, cookie)) ?? '', /^Bearer /, 'b reads (and caches) the session');
     assert.match((await bearer(b, cookie)) ?? '', /^Bearer /);
-    const out = await browser.get(`${a.ingress}/oauth2/logout/local`, NAVIGATION);
+    const out = await browser.get(`${a.ingress}/oauth2/logout/local`, {
+      ...NAVIGATION,
+      'sec-fetch-site': 'same-origin',
+    });
     assert.equal(out.status, 204);
     // Pub/sub delivery is asynchronous but fast; allow it a moment, far below the cache TTL (2 s).
     let after: string | undefined = 'unset';

@@ -4,6 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import { startHarness, type Harness } from '../support/harness.js';
 import { NAVIGATION, TestClient } from '../support/http-client.js';
 import { login } from '../support/mock-login.js';
+
+/** VESTIBULE_ADMIN_TOKEN: the operator endpoint is off without it (admin-auth.test.ts). */
+const OPERATOR_TOKEN = 'operator-token-for-session-edges-0123456789';
 import { Keyring } from '../../src/crypto/keyring.js';
 import { sidHash } from '../../src/login/sid-hash.js';
 
@@ -43,7 +46,7 @@ async function loggedIn(
 describe('logout by the identity provider and by operators', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({ env: { VESTIBULE_ADMIN_TOKEN: OPERATOR_TOKEN } });
   });
   after(() => h.close());
 
@@ -117,7 +120,11 @@ describe('logout by the identity provider and by operators', () => {
     const other = await loggedIn(h, 'bob');
     assert.equal(a1.claims.oid, a2.claims.oid);
     assert.notEqual(a1.claims.oid, other.claims.oid);
-    const res = await h.admin.inject({ method: 'DELETE', url: `/admin/users/${String(a1.claims.oid)}/sessions` });
+    const res = await h.admin.inject({
+      method: 'DELETE',
+      url: `/admin/users/${String(a1.claims.oid)}/sessions`,
+      headers: { authorization: `Bearer ${OPERATOR_TOKEN}` },
+    });
     assert.equal(res.statusCode, 200);
     assert.ok((JSON.parse(res.body) as { ended: number }).ended >= 2);
     assert.equal(await bearer(h, a1.cookie), undefined);
@@ -138,11 +145,11 @@ describe('login parameters and loops', () => {
   });
   after(() => h.close());
 
-  it('prompt=login ends the current session first and passes prompt, max_age=0, domain_hint, ui_locales and acr_values', async () => {
+  it('prompt=login (same-origin) ends the current session first and passes prompt, max_age=0, domain_hint, ui_locales and acr_values', async () => {
     const s = await loggedIn(h);
     const res = await s.browser.get(
       `${h.ingress}/oauth2/login?prompt=login&domain_hint=nav.no&locale=nb&level=urn:mock:mfa`,
-      NAVIGATION,
+      { ...NAVIGATION, 'sec-fetch-site': 'same-origin' },
     );
     assert.equal(res.status, 302);
     const u = new URL(res.location ?? '');

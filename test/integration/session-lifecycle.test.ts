@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startHarness, type Harness, sharedWith } from '../support/harness.js';
-import { loggedIn } from '../support/mock-login.js';
+import { loggedIn, login } from '../support/mock-login.js';
+import { TestClient } from '../support/http-client.js';
 import { TestClock } from '../support/clock.js';
+import { freePort } from '../support/free-port.js';
 
 const HOUR = 3_600_000;
 
@@ -96,8 +98,14 @@ describe('refresh outcomes', () => {
 describe('session endpoints', () => {
   const clock = new TestClock();
   let h: Harness;
+  let forwardAuth: string;
   before(async () => {
-    h = await startHarness({ now: clock.now, env: { VESTIBULE_FORWARD_AUTH: 'true' } });
+    const port = await freePort();
+    forwardAuth = `http://127.0.0.1:${port}/oauth2/session/forwardauth`;
+    h = await startHarness({
+      now: clock.now,
+      env: { VESTIBULE_FORWARD_AUTH: 'true', VESTIBULE_FORWARD_AUTH_BIND_ADDRESS: `127.0.0.1:${port}` },
+    });
   });
   after(() => h.close());
 
@@ -149,15 +157,19 @@ describe('session endpoints', () => {
     assert.equal((await fetch(`${h.ingress}/oauth2/session/refresh`, { method: 'POST' })).status, 401);
   });
 
-  it('forward-auth: 204 with the bearer token (refreshing when due), 401 without a session', async () => {
-    assert.equal((await fetch(`${h.ingress}/oauth2/session/forwardauth`)).status, 401);
-    const { cookie } = await loggedIn(h);
-    const r = await fetch(`${h.ingress}/oauth2/session/forwardauth`, { headers: { cookie } });
+  it('forward-auth: 204 with the bearer token on its listener (refreshing when due), 401 without a session', async () => {
+    // The ingress subrequest's shape: the cookie, no browser Fetch Metadata (node's fetch sends Sec-Fetch-Mode).
+    const ingress = new TestClient();
+    assert.equal((await ingress.get(forwardAuth)).status, 401);
+    const browser = new TestClient();
+    await login(h, browser);
+    const cookie = `vestibule.session=${browser.cookie('vestibule.session') ?? ''}`;
+    const r = await ingress.get(forwardAuth, { cookie });
     assert.equal(r.status, 204);
     const first = r.headers.get('authorization');
     assert.match(first ?? '', /^Bearer ey/);
     clock.advance(HOUR);
-    const r2 = await fetch(`${h.ingress}/oauth2/session/forwardauth`, { headers: { cookie } });
+    const r2 = await ingress.get(forwardAuth, { cookie });
     assert.equal(r2.status, 204);
     assert.notEqual(r2.headers.get('authorization'), first);
   });

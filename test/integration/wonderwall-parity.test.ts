@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import Fastify from 'fastify';
 import { decodeJwt } from 'jose';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
-import { FORWARD_AUTH_TOKEN_HEADER, setForwardAuthHeaders } from '../../src/routes/forward-auth-headers.js';
+import { FORWARD_AUTH_TOKEN_HEADER } from '../../src/routes/forward-auth-headers.js';
+import { freePort } from '../support/free-port.js';
+import { TestClient } from '../support/http-client.js';
 import { startHarness, sharedWith, type Harness } from '../support/harness.js';
 import { loggedIn } from '../support/mock-login.js';
 
@@ -59,24 +60,34 @@ describe('Wonderwall parity: ping, X-Wonderwall-Id-Token, forward-auth token hea
     assert.match(offSeen.headers.authorization ?? '', /^Bearer /);
   });
 
-  it('setForwardAuthHeaders adds X-Wonderwall-Forward-Auth-Token with the ID token only when asked', async () => {
-    const app = Fastify();
-    app.get('/:mode', (request, reply) => {
-      const { mode } = request.params as { mode: string };
-      const idToken = mode === 'none' ? null : 'header.payload.signature';
-      return setForwardAuthHeaders(reply, mode !== 'off', idToken)
-        .code(204)
-        .send();
+  it('X-Wonderwall-Forward-Auth-Token carries the ID token on the forward-auth listener when asked, never publicly', async () => {
+    const port = await freePort();
+    const fa = await startHarness({
+      shared: sharedWith(plain),
+      env: {
+        VESTIBULE_FORWARD_AUTH: 'true',
+        VESTIBULE_FORWARD_AUTH_BIND_ADDRESS: `127.0.0.1:${port}`,
+        WONDERWALL_SESSION_FORWARD_AUTH_SET_HEADERS: 'true',
+      },
     });
-    const url = await app.listen({ host: '127.0.0.1', port: 0 });
     try {
-      const on = await fetch(`${url}/on`);
-      assert.equal(on.status, 204);
-      assert.equal(on.headers.get(FORWARD_AUTH_TOKEN_HEADER), 'header.payload.signature');
-      assert.equal((await fetch(`${url}/off`)).headers.get(FORWARD_AUTH_TOKEN_HEADER), null);
-      assert.equal((await fetch(`${url}/none`)).headers.get(FORWARD_AUTH_TOKEN_HEADER), null);
+      const { cookie } = await loggedIn(plain);
+      // TestClient, not fetch: fetch sends Sec-Fetch-Mode, which the forward-auth listener refuses (403).
+      const res = await new TestClient().get(`http://127.0.0.1:${port}/oauth2/session/forwardauth`, { cookie });
+      assert.equal(res.status, 204);
+      const idToken = res.headers.get(FORWARD_AUTH_TOKEN_HEADER);
+      assert.ok(idToken !== null);
+      assert.equal(typeof decodeJwt(idToken).nonce, 'string', 'the ID token, as Wonderwall sends it');
+      assert.match(res.headers.get('authorization') ?? '', /^Bearer /);
+      const anonymous = await new TestClient().get(`http://127.0.0.1:${port}/oauth2/session/forwardauth`);
+      assert.equal(anonymous.status, 401);
+      assert.equal(anonymous.headers.get(FORWARD_AUTH_TOKEN_HEADER), null);
+      // The public port answers a page script too: neither token there.
+      const pub = await new TestClient().get(`${fa.ingress}/oauth2/session/forwardauth`, { cookie });
+      assert.equal(pub.status, 204);
+      assert.equal(pub.headers.get(FORWARD_AUTH_TOKEN_HEADER), null);
     } finally {
-      await app.close();
+      await fa.close();
     }
   });
 

@@ -1,0 +1,42 @@
+/**
+ * What a request's Fetch Metadata (`Sec-Fetch-*`) and `Origin` say about who sent it. Page JavaScript can
+ * neither set nor remove `Sec-*` headers or `Origin` (forbidden request headers), so their presence is proof
+ * that a browser sent the request; their absence proves nothing (older browsers, plain-http origins,
+ * server-side clients). Pure: reads header values only.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+
+type HeaderValue = string | readonly string[] | undefined;
+
+/** Lower-cased, trimmed single value; a duplicated header is joined (so it never equals one token); '' is absent. */
+function one(value: HeaderValue): string | undefined {
+  if (value === undefined) return undefined;
+  const v = (typeof value === 'string' ? value : value.join(', ')).trim().toLowerCase();
+  return v === '' ? undefined : v;
+}
+
+/** `Sec-Fetch-Site` (`cross-site`, `same-site`, `same-origin`, `none`), or undefined when not sent. */
+export function fetchSite(headers: IncomingHttpHeaders): string | undefined {
+  return one(headers['sec-fetch-site']);
+}
+
+/** True when the request carries an `Origin` header (any value, `null` included). */
+export function hasOrigin(headers: IncomingHttpHeaders): boolean {
+  return headers.origin !== undefined;
+}
+
+const NAVIGATION_DESTS = new Set(['document', 'iframe', 'frame']);
+
+/**
+ * True when the browser says this request was made by a page's script, or could be read by one: an `Origin`
+ * header (fetch/XHR other than a same-origin GET, form posts), `Sec-Fetch-Mode` other than `navigate`
+ * (`cors`, `no-cors`, `same-origin`, `websocket`), or `Sec-Fetch-Dest` other than a document or frame. A
+ * navigation's answer headers are never visible to script; these answers may be.
+ */
+export function browserScriptRequest(headers: IncomingHttpHeaders): boolean {
+  if (hasOrigin(headers)) return true;
+  const mode = one(headers['sec-fetch-mode']);
+  if (mode !== undefined && mode !== 'navigate') return true;
+  const dest = one(headers['sec-fetch-dest']);
+  return dest !== undefined && !NAVIGATION_DESTS.has(dest);
+}

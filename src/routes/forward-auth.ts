@@ -1,0 +1,136 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { decideAccess, NOT_PROTECTED, type AccessFacts, type AccessVerdict } from '../access/decision.js';
+import { cookieValues, stripCookies } from '../cookies/cookie-header.js';
+import type { Ingress } from '../config/ingress.js';
+import { COOKIE_PREFIX, sessionCookieName } from '../cookies/our-cookies.js';
+import { noStore, sendError } from '../errors/answers.js';
+import { isVestibuleError } from '../errors/registry.js';
+import { browserScriptRequest } from '../request/fetch-metadata.js';
+import { ingressOf } from '../request/request-facts.js';
+import type { SessionManager } from '../session/manager.js';
+import { setForwardAuthHeaders } from './forward-auth-headers.js';
+
+/** Where the answer goes, which decides whether it may carry the token. */
+export type ForwardAuthAudience =
+  /** The public port, reachable by the browser: 204 or 401, never a token (Wonderwall's default). */
+  | 'browser'
+  /** The forward-auth listener, reachable by the ingress controller only: 204 with the token. */
+  | 'ingress';
+
+export interface ForwardAuthDeps {
+  readonly manager: SessionManager;
+  readonly ingresses: readonly Ingress[];
+  /**
+   * VESTIBULE_FORWARD_AUTH_SET_HEADERS: the `ingress` audience's 204 also carries the ID token as
+   * X-Wonderwall-Forward-Auth-Token (Wonderwall's session.forward-auth-set-headers). Never to the browser.
+   */
+  readonly setHeaders?: boolean | undefined;
+}
+
+/**
+ * The adapter from a forward-auth request to the one access decision ({@link decideAccess}): the session
+ * becomes the facts; login is required (a forward-auth 401 sends the browser to log in); no protected-path
+ * rule applies (the subrequest's target is not the user's). Proxy and forward-auth thus share one decision.
+ */
+export async function forwardAuthVerdict(d: ForwardAuthDeps, request: FastifyRequest): Promise<AccessVerdict> {
+  return (await forwardAuthDecision(d, request)).verdict;
+}
+
+/** {@link forwardAuthVerdict} and the session's ID token, for X-Wonderwall-Forward-Auth-Token. */
+async function forwardAuthDecision(
+  d: ForwardAuthDeps,
+  request: FastifyRequest,
+): Promise<{ verdict: AccessVerdict; idToken: string | null }> {
+  let session: AccessFacts['session'];
+  let idToken: string | null = null;
+  try {
+    // The subrequest carries the browser's Host: its ingress names the cookie (__Host-/__Secure- on https).
+    const name = sessionCookieName(ingressOf(request, d.ingresses));
+    const active = await d.manager.authenticate(cookieValues(request.headers.cookie, name));
+    session = active ? { kind: 'active', accessToken: active.accessToken } : { kind: 'none' };
+    idToken = active?.session.record.idToken ?? null;
+  } catch (err) {
+    if (!isVestibuleError(err) || err.code !== 'STORE_UNAVAILABLE') throw err;
+    request.log.error({ failure: { errorCode: err.code, message: err.message } }, 'session store unavailable');
+    session = { kind: 'unavailable' };
+  }
+  // The guarded request's method, Origin and upgrade are the ingress's to judge: forward-auth decides on the
+  // session alone (protected paths, the CSRF and websocket Origin checks are proxy-mode features).
+  const verdict = decideAccess({
+    targetProblem: undefined,
+    upgrade: 'none',
+    crossSite: false,
+    unsafeMethod: false,
+    csrfCheck: false,
+    session,
+    token: NOT_PROTECTED,
+    autoLogin: true,
+    loginExempt: false,
+    navigation: false,
+  });
+  return { verdict, idToken };
+}
+
+/**
+ * `/oauth2/session/forwardauth`. For the `ingress` audience the 204 carries `Authorization: Bearer <token>` and
+ * `X-Vestibule-Cookie` (the request's Cookie header without vestibule's cookies, for the ingress to send to
+ * the app instead of the browser's); a request page script could read (browser Fetch Metadata or an Origin)
+ * is refused with 403 there, so a listener routed to the browser by mistake still hands no token to a page.
+ */
+export function forwardAuthRoute(
+  app: FastifyInstance,
+  url: string,
+  d: ForwardAuthDeps,
+  audience: ForwardAuthAudience,
+): void {
+  // nginx's auth_request subrequest keeps the method of the request it guards.
+  const method = audience === 'ingress' ? ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] : ['GET'];
+  app.route({
+    method,
+    url,
+    config: { routeClass: 'session' },
+    handler: async (request, reply) => {
+      if (audience === 'ingress' && browserScriptRequest(request.headers)) {
+        return sendError(reply, 'FORWARD_AUTH_BROWSER_REQUEST');
+      }
+      const { verdict, idToken } = await forwardAuthDecision(d, request);
+      return answer(request, reply, verdict, audience, d.setHeaders === true ? idToken : null);
+    },
+  });
+}
+
+function answer(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  verdict: AccessVerdict,
+  audience: ForwardAuthAudience,
+  /** The ID token for X-Wonderwall-Forward-Auth-Token, or null when it is not to be sent. */
+  idToken: string | null,
+): FastifyReply {
+  switch (verdict.kind) {
+    case 'forward': {
+      if (verdict.accessToken === undefined) return sendError(reply, 'SESSION_UNAUTHENTICATED');
+      noStore(reply).code(204);
+      if (audience === 'ingress') {
+        reply.header('authorization', `Bearer ${verdict.accessToken}`);
+        const cookie = stripCookies(request.headers.cookie, COOKIE_PREFIX);
+        if (cookie !== undefined) reply.header('x-vestibule-cookie', cookie);
+        setForwardAuthHeaders(reply, idToken !== null, idToken);
+      }
+      return reply.send();
+    }
+    case 'login':
+      return sendError(reply, 'SESSION_UNAUTHENTICATED');
+    case 'store_unavailable':
+      return sendError(reply, 'STORE_UNAVAILABLE');
+    case 'bad_request':
+      return sendError(reply, 'PROXY_BAD_REQUEST', { detail: verdict.reason });
+    case 'forbidden':
+      return sendError(reply, 'PROXY_FORBIDDEN', { detail: verdict.reason });
+    case 'deny':
+      return sendError(reply, verdict.status === 403 ? 'PROXY_INSUFFICIENT_SCOPE' : 'PROXY_INVALID_TOKEN', {
+        detail: verdict.reason,
+        headers: verdict.wwwAuthenticate ? { 'www-authenticate': verdict.wwwAuthenticate } : undefined,
+      });
+  }
+}
