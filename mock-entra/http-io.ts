@@ -22,6 +22,8 @@ export interface Reply {
   headers?: Record<string, string>;
   body?: string;
   grant?: GrantType;
+  /** The names (never the values) of a token request's form parameters, for the request log. */
+  fields?: readonly string[];
 }
 
 /** Form or query parameters after the duplicate check; `get` gives undefined for absent values. */

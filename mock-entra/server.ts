@@ -150,7 +150,13 @@ export async function startMockEntra(options: MockEntraOptions = {}): Promise<Mo
       } catch (err) {
         reply = textReply(500, `mock-entra internal error: ${err instanceof Error ? err.message : String(err)}`);
       }
-      if (!path.startsWith('/_mock/')) ctx.requestLog.push({ path, grant: reply.grant, status: reply.status });
+      if (!path.startsWith('/_mock/'))
+        ctx.requestLog.push({
+          path,
+          grant: reply.grant,
+          status: reply.status,
+          ...(reply.fields ? { fields: reply.fields } : {}),
+        });
       writeReply(res, reply);
     })();
   });

@@ -85,8 +85,10 @@ export async function handleToken(ctx: MockContext, req: MockRequest): Promise<R
     );
   }
   let grant: GrantType | undefined;
+  let fields: readonly string[] | undefined;
   try {
     const form = formParams(req);
+    fields = [...form.keys()].sort();
     const grantType = form.get('grant_type');
     if (!grantType) throw missingParameter('grant_type');
     if (!isGrantType(grantType)) {
@@ -100,12 +102,12 @@ export async function handleToken(ctx: MockContext, req: MockRequest): Promise<R
     ctx.grantCounts.set(grant, (ctx.grantCounts.get(grant) ?? 0) + 1);
     const failure = ctx.failures.takeForToken(grant);
     const injected = failure === undefined ? undefined : await applyFailure(ctx, failure, grant);
-    if (injected !== undefined) return { ...injected, grant };
+    if (injected !== undefined) return { ...injected, grant, fields };
     const caller = await authenticateClient(ctx, form, req.headers.authorization);
     const body = await GRANTS[grant](ctx, form, caller);
-    return { ...jsonReply(200, body, { pragma: 'no-cache' }), grant };
+    return { ...jsonReply(200, body, { pragma: 'no-cache' }), grant, fields };
   } catch (err) {
-    if (err instanceof EntraError) return { ...entraErrorReply(ctx, err), grant };
+    if (err instanceof EntraError) return { ...entraErrorReply(ctx, err), grant, ...(fields ? { fields } : {}) };
     throw err;
   }
 }

@@ -87,6 +87,8 @@ export interface RequestLogEntry {
   path: string;
   grant?: GrantType;
   status: number;
+  /** Token requests: the names of the form parameters sent (values are never kept). */
+  fields?: readonly string[];
 }
 
 /** One recorded call to the end-session endpoint. */

@@ -2,7 +2,7 @@
 //   1. values.schema.json accepts the merged values (ajv, draft-07),
 //   2. `helm lint --strict` passes,
 //   3. `helm template` renders, and every document passes its Kubernetes schema (kubernetes-models;
-//      the ServiceMonitor CRD is checked structurally here),
+//      the ServiceMonitor and PrometheusRule CRDs are checked structurally here),
 //   4. the chart's own rules hold on the rendered output (hardening, probes, wiring, no inline secrets),
 // and, once, that README.md lists every key of values.yaml.
 // Cases: each charts/vestibule/ci/*-values.yaml (dev-values.yaml is the defaults plus developmentMode), and
@@ -107,9 +107,36 @@ function serviceMonitorProblems(doc) {
   return p;
 }
 
+const RULE_KEYS = new Set(['alert', 'record', 'expr', 'for', 'labels', 'annotations']);
+
+/**
+ * A PrometheusRule (also a CRD kubernetes-models lacks): its shape here; that its rules parse and fire is
+ * promtool's job in test/deploy/prometheus-rule.test.ts.
+ */
+function prometheusRuleProblems(doc) {
+  const p = [];
+  if (typeof doc.metadata?.name !== 'string' || doc.metadata.name === '') p.push('metadata.name missing');
+  const groups = doc.spec?.groups;
+  if (!Array.isArray(groups) || groups.length === 0) return [...p, 'spec.groups must be non-empty'];
+  groups.forEach((g, i) => {
+    if (typeof g.name !== 'string' || g.name === '') p.push(`spec.groups[${i}].name missing`);
+    if (!Array.isArray(g.rules) || g.rules.length === 0) return p.push(`spec.groups[${i}].rules must be non-empty`);
+    g.rules.forEach((r, j) => {
+      const at = `spec.groups[${i}].rules[${j}]`;
+      for (const k of Object.keys(r)) if (!RULE_KEYS.has(k)) p.push(`unknown field ${at}.${k}`);
+      if (typeof r.expr !== 'string' || r.expr === '') p.push(`${at}.expr must be a non-empty string`);
+      if ((typeof r.alert === 'string') === (typeof r.record === 'string')) p.push(`${at} needs alert or record`);
+      if (r.for !== undefined && !DURATION.test(String(r.for))) p.push(`${at}.for is not a duration`);
+    });
+  });
+  return p;
+}
+
 async function kubernetesProblems(doc) {
   if (doc.apiVersion === 'monitoring.coreos.com/v1' && doc.kind === 'ServiceMonitor')
     return serviceMonitorProblems(doc);
+  if (doc.apiVersion === 'monitoring.coreos.com/v1' && doc.kind === 'PrometheusRule')
+    return prometheusRuleProblems(doc);
   let mod;
   try {
     mod = await import(`kubernetes-models/${doc.apiVersion}/${doc.kind}`);

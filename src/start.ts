@@ -151,6 +151,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
       autoLogin: config.autoLogin,
       autoLoginIgnorePaths: config.autoLoginIgnorePaths,
       csrfCheck: config.csrfCheck,
+      upstreamIncludeIdToken: config.upstreamIncludeIdToken,
       isTrustedPeer: trustedPeers(config.trustedProxies),
       metrics,
       requireToken:
@@ -184,6 +185,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
         metrics,
         manager,
         ingresses: config.ingresses,
+        setHeaders: config.forwardAuthSetHeaders,
       })
     : undefined;
   // It lives and drains with the public listener (whoever closes that one closes this one too).

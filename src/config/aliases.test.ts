@@ -201,11 +201,11 @@ describe('the variables naiserator injects for Wonderwall and Texas', () => {
       ...nais,
       WONDERWALL_AUTO_LOGIN_IGNORE_PATH: '/typo',
       TEXAS_HTTP_POOL_MAX_IDLE: '10',
-      WONDERWALL_UPSTREAM_INCLUDE_ID_TOKEN: 'true',
+      WONDERWALL_PPROF_ENABLED: 'true',
       WONDERWALL_COOKIE_PREFIX: 'x',
     });
     assert.deepEqual(c.warnings, [
-      'WONDERWALL_UPSTREAM_INCLUDE_ID_TOKEN is ignored: the app gets no X-Wonderwall-Id-Token header',
+      'WONDERWALL_PPROF_ENABLED is ignored: no profiler endpoints',
       'WONDERWALL_AUTO_LOGIN_IGNORE_PATH is not a variable vestibule knows (a typo?); it is ignored. docs/migrating.md lists them',
     ]);
   });

@@ -45,6 +45,10 @@ export interface Config {
   readonly autoLoginIgnorePaths: readonly string[];
   readonly requireTokenPaths: readonly TokenRule[];
   readonly forwardAuth: boolean;
+  /** VESTIBULE_FORWARD_AUTH_SET_HEADERS: forward-auth's 204 carries X-Wonderwall-Forward-Auth-Token. */
+  readonly forwardAuthSetHeaders: boolean;
+  /** VESTIBULE_UPSTREAM_INCLUDE_ID_TOKEN: the app gets the session's ID token as X-Wonderwall-Id-Token. */
+  readonly upstreamIncludeIdToken: boolean;
   /** VESTIBULE_CSRF_CHECK: cross-site unsafe requests with a session are refused. */
   readonly csrfCheck: boolean;
   /** The forward-auth listener (answers with the token), or null when there is none. */
@@ -290,6 +294,12 @@ export function loadConfig(env: Env): Config {
   const autoLoginIgnorePaths = read(settings.autoLoginIgnorePaths) ?? [];
   const requireTokenPaths = read(settings.requireTokenPaths) ?? [];
   const forwardAuth = read(settings.forwardAuth) ?? false;
+  const forwardAuthSetHeaders = read(settings.forwardAuthSetHeaders) ?? false;
+  if (forwardAuthSetHeaders && !forwardAuth) {
+    // As Wonderwall refuses session.forward-auth-set-headers without session.forward-auth.
+    complain(settings.forwardAuthSetHeaders, `needs ${settings.forwardAuth.env}=true`);
+  }
+  const upstreamIncludeIdToken = read(settings.upstreamIncludeIdToken) ?? false;
   const csrfCheck = read(settings.csrfCheck) ?? false;
   const redisUrl = read(settings.redisUrl);
   const sentinels = read(settings.redisSentinels);
@@ -420,6 +430,8 @@ export function loadConfig(env: Env): Config {
     autoLoginIgnorePaths,
     requireTokenPaths,
     forwardAuth,
+    forwardAuthSetHeaders,
+    upstreamIncludeIdToken,
     csrfCheck,
     forwardAuthBind,
     store: sentinels

@@ -560,6 +560,26 @@ export const settings = {
     example: 'true',
     parse: bool,
   } satisfies Setting<boolean>,
+  forwardAuthSetHeaders: {
+    env: 'VESTIBULE_FORWARD_AUTH_SET_HEADERS',
+    aliases: [{ env: 'WONDERWALL_SESSION_FORWARD_AUTH_SET_HEADERS', from: 'Wonderwall', convert: wonderwallBool }],
+    group: 'Routing',
+    description:
+      "With VESTIBULE_FORWARD_AUTH: the forward-auth listener's 204 also carries the session's ID token as X-Wonderwall-Forward-Auth-Token (Wonderwall's session.forward-auth-set-headers), for ingress set-ups that copy it to the app. Never on the public port, where a page script could read it.",
+    default: 'false',
+    example: 'true',
+    parse: bool,
+  } satisfies Setting<boolean>,
+  upstreamIncludeIdToken: {
+    env: 'VESTIBULE_UPSTREAM_INCLUDE_ID_TOKEN',
+    aliases: [{ env: 'WONDERWALL_UPSTREAM_INCLUDE_ID_TOKEN', from: 'Wonderwall', convert: wonderwallBool }],
+    group: 'Routing',
+    description:
+      "Send the session's ID token to the app as X-Wonderwall-Id-Token with every authenticated request (Wonderwall's upstream-include-id-token). A client's own X-Wonderwall-* headers are always dropped.",
+    default: 'false',
+    example: 'true',
+    parse: bool,
+  } satisfies Setting<boolean>,
   csrfCheck: {
     env: 'VESTIBULE_CSRF_CHECK',
     group: 'Routing',
@@ -949,12 +969,6 @@ export const ignoredVariables: readonly IgnoredVariable[] = [
     reason: 'client assertions are typed JWT, as Entra expects',
   },
   {
-    env: 'WONDERWALL_UPSTREAM_INCLUDE_ID_TOKEN',
-    from: 'Wonderwall',
-    reason: 'the X-Wonderwall-Id-Token header is not sent (the app gets the access token)',
-    check: whenTrue('is ignored: the app gets no X-Wonderwall-Id-Token header'),
-  },
-  {
     env: 'WONDERWALL_UPSTREAM_ACCESS_LOGS',
     from: 'Wonderwall',
     reason: 'vestibule always writes one access line per request',
@@ -996,12 +1010,6 @@ export const ignoredVariables: readonly IgnoredVariable[] = [
   { env: 'WONDERWALL_RATELIMIT_ENABLED', from: 'Wonderwall', reason: 'the login rate limit is built in' },
   { env: 'WONDERWALL_RATELIMIT_LOGINS', from: 'Wonderwall', reason: 'the login rate limit is built in' },
   { env: 'WONDERWALL_RATELIMIT_WINDOW', from: 'Wonderwall', reason: 'the login rate limit is built in' },
-  {
-    env: 'WONDERWALL_SESSION_FORWARD_AUTH_SET_HEADERS',
-    from: 'Wonderwall',
-    reason: 'forward auth answers with Authorization: Bearer only',
-    check: whenTrue('is ignored: forward auth sets no X-Wonderwall-Forward-Auth-Token'),
-  },
   {
     env: 'WONDERWALL_SSO_ENABLED',
     from: 'Wonderwall',

@@ -106,7 +106,7 @@ describe('sendError', () => {
   it('text: one line, cache-control no-store only', async () => {
     const res = await app.inject('/frontchannel');
     assert.equal(res.statusCode, 400);
-    assert.equal(res.body, 'sid is required\n');
+    assert.equal(res.body, 'sid is too long\n');
     assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8');
     assert.equal(res.headers['cache-control'], 'no-store');
     assert.equal(res.headers.pragma, undefined);

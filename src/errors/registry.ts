@@ -300,9 +300,9 @@ export const ErrorCodes = {
     status: 400,
     shapes: ['text'],
     error: 'invalid_request',
-    message: 'sid is required',
+    message: 'sid is too long',
     cache: 'no-store',
-    where: 'front-channel logout: no `sid`, or longer than 256 characters (text/plain)',
+    where: 'front-channel logout: `sid` longer than 256 characters (text/plain); without `sid` the answer is 202',
   },
   FRONTCHANNEL_FOREIGN_ISSUER: {
     status: 400,

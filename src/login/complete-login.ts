@@ -66,6 +66,8 @@ export type CompleteLoginResult =
       /** Where the login asked to land (still to be resolved against the ingress). */
       readonly redirect: string;
       readonly claims: SessionClaims;
+      /** The ID token's `amr`, joined with commas as Wonderwall does (the label of `wonderwall_logins`). */
+      readonly amr: string;
     }
   | {
       readonly ok: false;
@@ -171,7 +173,14 @@ export async function completeLogin(req: CallbackRequest, d: CompleteLoginDeps):
   if (previous) await d.sessions.destroy(previous).catch(() => undefined);
   const record = newRecord(tokens, claims, d.now(), d.sessionMaxLifetimeMs, d.policy);
   const { cookieValue } = await d.sessions.create(record);
-  return { ok: true, outcome: 'success', cookieValue, redirect, claims: record.claims };
+  return { ok: true, outcome: 'success', cookieValue, redirect, claims: record.claims, amr: amrOf(claims.amr) };
+}
+
+/** `amr` as one string: a string as is, an array of strings joined with commas, anything else empty. */
+export function amrOf(amr: unknown): string {
+  if (typeof amr === 'string') return amr;
+  if (Array.isArray(amr)) return amr.filter((v): v is string => typeof v === 'string').join(',');
+  return '';
 }
 
 /** A single string query value (an array, i.e. a repeated parameter, is refused before this is asked). */

@@ -6,6 +6,19 @@ export type RouteClass = 'login' | 'callback' | 'logout' | 'session' | 'proxy' |
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
+ * Wonderwall's series, kept so the platform's dashboards and alerts (`requests_total{code="500",provider="azure"}`)
+ * keep working after the switch. Names, labels, constant labels and buckets as in nais/wonderwall
+ * `pkg/middleware/prometheus.go` and `pkg/metrics/metrics.go`; `provider` is what Wonderwall calls Entra ID.
+ */
+export const WONDERWALL_PROVIDER = 'azure';
+/** `request_duration_seconds` (chi-prometheus' buckets, as Wonderwall sets them). */
+const WONDERWALL_REQUEST_BUCKETS = [0.001, 0.01, 0.05, 0.1, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5];
+/** `wonderwall_redis_latency`: 0.001 × 2^n, 16 buckets (`prometheus.ExponentialBuckets(0.001, 2, 16)`). */
+const WONDERWALL_REDIS_BUCKETS = Array.from({ length: 16 }, (_, n) => 0.001 * 2 ** n);
+/** The `operation` values of `wonderwall_logouts`, pre-initialised to 0 as Wonderwall does. */
+export const WONDERWALL_LOGOUT_OPERATIONS = ['self_initiated', 'front_channel', 'local'] as const;
+
+/**
  * Every metric vestibule exports, with its help text, in one place (docs/operations.md lists them). One
  * registry per process, passed down explicitly: no global default registry.
  */
@@ -119,11 +132,83 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // ---- Wonderwall-compatible series (see WONDERWALL_PROVIDER) ----
+
+  readonly wonderwallRequests = new Counter({
+    name: 'requests_total',
+    help: 'How many HTTP requests processed, partitioned by status code, method and HTTP path.',
+    labelNames: ['code', 'method', 'path', 'host', 'service', 'provider'] as const,
+    registers: [this.registry],
+  });
+
+  readonly wonderwallRequestDuration = new Histogram({
+    name: 'request_duration_seconds',
+    help: 'How long it took to process the request, partitioned by status code, method and HTTP path.',
+    labelNames: ['code', 'method', 'path', 'host', 'service', 'provider'] as const,
+    buckets: WONDERWALL_REQUEST_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly wonderwallLogins = new Counter({
+    name: 'wonderwall_logins',
+    help: 'cumulative number of successful logins',
+    labelNames: ['amr', 'redirect', 'hpa', 'provider'] as const,
+    registers: [this.registry],
+  });
+
+  readonly wonderwallLogouts = new Counter({
+    name: 'wonderwall_logouts',
+    help: 'cumulative number of successful logouts',
+    labelNames: ['operation', 'hpa', 'provider'] as const,
+    registers: [this.registry],
+  });
+
+  readonly wonderwallRedisLatency = new Histogram({
+    name: 'wonderwall_redis_latency',
+    help: 'latency in redis operations, in seconds',
+    labelNames: ['operation', 'provider'] as const,
+    buckets: WONDERWALL_REDIS_BUCKETS,
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'vestibule_' });
     for (const kind of ['self_initiated', 'local', 'front_channel', 'operator']) this.logouts.inc({ kind }, 0);
     for (const outcome of ['refreshed', 'current', 'kept', 'ended']) this.refreshes.inc({ outcome }, 0);
+    for (const operation of WONDERWALL_LOGOUT_OPERATIONS)
+      this.wonderwallLogouts.inc(wonderwallLabels({ operation }), 0);
+    this.wonderwallLogins.inc(wonderwallLabels({ amr: '', redirect: '' }), 0);
   }
+
+  /** A successful login in `wonderwall_logins` (`amr` as Wonderwall joins it; see {@link wonderwallRedirect}). */
+  observeWonderwallLogin(amr: string, redirect: string): void {
+    this.wonderwallLogins.inc(wonderwallLabels({ amr, redirect: wonderwallRedirect(redirect) }));
+  }
+
+  /** A logout in `wonderwall_logouts`. */
+  observeWonderwallLogout(operation: (typeof WONDERWALL_LOGOUT_OPERATIONS)[number]): void {
+    this.wonderwallLogouts.inc(wonderwallLabels({ operation }));
+  }
+}
+
+/** Wonderwall's constant labels: `hpa="rate"` on logins and logouts, `provider` on all of its series. */
+function wonderwallLabels<T extends Record<string, string>>(labels: T): T & { hpa: string; provider: string } {
+  return { ...labels, hpa: 'rate', provider: WONDERWALL_PROVIDER };
+}
+
+/**
+ * The `redirect` label of `wonderwall_logins`, as Wonderwall bounds it: empty for a relative target (ours always
+ * are: the redirect stays on the ingress), else scheme://host plus at most the first two path segments.
+ */
+export function wonderwallRedirect(redirect: string): string {
+  let u: URL;
+  try {
+    u = new URL(redirect);
+  } catch {
+    return '';
+  }
+  const segments = u.pathname.replace(/\/$/, '').split('/').slice(1, 3).join('/');
+  return `${u.protocol}//${u.host}${segments === '' ? '' : `/${segments}`}`;
 }
 
 /** The endpoint label for an identity-provider URL. */

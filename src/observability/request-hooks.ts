@@ -2,12 +2,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccessLog } from './access-log.js';
 import type { Metrics } from './metrics.js';
 import { logRequest, traceparentOf } from './request-log.js';
-import { recordRequest } from './request-metrics.js';
+import { recordRequest, type HostLabel } from './request-metrics.js';
 
 export interface RequestHooks {
   /** Where the access line goes; the request's own logger when omitted. */
   readonly access?: AccessLog | undefined;
   readonly metrics?: Metrics | undefined;
+  /** The public listener's ingress hosts: its `/oauth2` endpoints are then counted in Wonderwall's series too. */
+  readonly wonderwallHosts?: HostLabel | undefined;
   /** More work for every request as it arrives, run inside the same hook. */
   readonly onRequest?: (request: FastifyRequest) => void;
 }
@@ -26,9 +28,10 @@ export function registerRequestHooks(app: FastifyInstance, o: RequestHooks): voi
   });
   const metrics = o.metrics;
   const access = o.access;
+  const hosts = o.wonderwallHosts;
   app.addHook('onResponse', (request, reply, done) => {
     logRequest(access, request, reply);
-    if (metrics) recordRequest(metrics, request, reply);
+    if (metrics) recordRequest(metrics, request, reply, hosts);
     done();
   });
 }

@@ -18,6 +18,8 @@ export interface ValidationOptions {
    * `id_token_hint`). See {@link accessTokenProblem} for the rule. Protected paths and introspection need this.
    */
   readonly requireAccessToken?: boolean;
+  /** Clock skew for exp, nbf and iat in seconds, instead of the validator's own (the token API uses Texas' 60). */
+  readonly leewaySec?: number;
 }
 
 export interface TokenValidatorOptions {
@@ -53,6 +55,7 @@ export class TokenValidator {
    * @throws VestibuleError TOKEN_INVALID with a reason safe to show (never the token)
    */
   async validate(token: string, options: ValidationOptions): Promise<JWTPayload> {
+    const leewaySec = options.leewaySec ?? this.#o.leewaySec;
     let kid: unknown;
     let alg: unknown;
     let unverified: JWTPayload;
@@ -60,41 +63,48 @@ export class TokenValidator {
       ({ kid, alg } = decodeProtectedHeader(token));
       unverified = decodeJwt(token);
     } catch {
-      throw invalid('not a JWT');
+      throw invalid('not a JWT', 'malformed');
     }
-    if (alg !== 'RS256') throw invalid(`algorithm ${JSON.stringify(alg ?? 'none')} is not accepted; only RS256`);
-    if (typeof kid !== 'string' || kid === '') throw invalid('missing key id ("kid") in the token header');
+    if (alg !== 'RS256')
+      throw invalid(`algorithm ${JSON.stringify(alg ?? 'none')} is not accepted; only RS256`, 'algorithm');
+    if (typeof kid !== 'string' || kid === '') throw invalid('missing key id ("kid") in the token header', 'no_kid');
     // Rejecting a foreign issuer before the key lookup keeps other issuers' tokens (v1 ones included) from
     // triggering JWKS refetches, and gives the clear v1 message even when the v1 key is not ours.
-    if (unverified.iss !== this.#o.issuer) throw invalid(issuerProblem(unverified.iss, this.#o.issuer));
+    if (unverified.iss !== this.#o.issuer) {
+      throw invalid(
+        issuerProblem(unverified.iss, this.#o.issuer),
+        unverified.iss === undefined ? 'missing_iss' : 'issuer',
+      );
+    }
     const key = await this.#o.jwks.key(kid);
-    if (!key) throw invalid('signed with a key the identity provider does not publish (unknown "kid")');
+    if (!key) throw invalid('signed with a key the identity provider does not publish (unknown "kid")', 'unknown_key');
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, key, {
         algorithms: ['RS256'],
         issuer: this.#o.issuer,
         audience: options.audience,
-        clockTolerance: this.#o.leewaySec,
+        clockTolerance: leewaySec,
         requiredClaims: ['exp', 'iat'],
         currentDate: this.#o.now ? new Date(this.#o.now()) : undefined,
       }));
     } catch (err) {
-      throw invalid(describe(err), err);
+      throw invalid(describe(err), problemOf(err), err);
     }
     const nowSec = (this.#o.now?.() ?? Date.now()) / 1000;
-    if (typeof payload.iat !== 'number' || payload.iat > nowSec + this.#o.leewaySec)
-      throw invalid('issued in the future ("iat")');
-    if (this.#tenantId && payload.tid !== this.#tenantId) throw invalid('wrong tenant ("tid")');
-    if (options.nonce !== undefined && payload.nonce !== options.nonce) throw invalid('nonce does not match the login');
+    if (typeof payload.iat !== 'number' || payload.iat > nowSec + leewaySec)
+      throw invalid('issued in the future ("iat")', 'immature');
+    if (this.#tenantId && payload.tid !== this.#tenantId) throw invalid('wrong tenant ("tid")', 'other');
+    if (options.nonce !== undefined && payload.nonce !== options.nonce)
+      throw invalid('nonce does not match the login', 'other');
     if (options.requireAccessToken) {
       const problem = accessTokenProblem(payload);
-      if (problem !== undefined) throw invalid(problem);
+      if (problem !== undefined) throw invalid(problem, 'other');
     }
     if (options.requireUser && payload.idtyp === 'app')
-      throw invalid('an application token where a user token is required');
+      throw invalid('an application token where a user token is required', 'other');
     if (options.requireUser && typeof payload.scp !== 'string')
-      throw invalid('not a user access token (no "scp" claim) where a user token is required');
+      throw invalid('not a user access token (no "scp" claim) where a user token is required', 'other');
     return payload;
   }
 }
@@ -134,8 +144,51 @@ export function accessTokenProblem(payload: JWTPayload): string | undefined {
   return undefined;
 }
 
-function invalid(reason: string, cause?: unknown): VestibuleError {
-  return new VestibuleError('TOKEN_INVALID', reason, { cause });
+/**
+ * Which check a token failed, for callers that answer in another system's words (the token API answers as Texas
+ * does). `missing_<claim>`: a required claim is absent; `other`: a check of ours that Texas does not make
+ * (tenant, token type, nonce).
+ */
+export type TokenProblem =
+  | 'malformed'
+  | 'algorithm'
+  | 'no_kid'
+  | 'unknown_key'
+  | 'issuer'
+  | 'audience'
+  | 'expired'
+  | 'immature'
+  | 'signature'
+  | `missing_${string}`
+  | 'other';
+
+/** TOKEN_INVALID with the reason shown to callers and the {@link TokenProblem} it is an instance of. */
+export class TokenInvalidError extends VestibuleError {
+  readonly problem: TokenProblem;
+
+  constructor(reason: string, problem: TokenProblem, cause?: unknown) {
+    super('TOKEN_INVALID', reason, { cause });
+    this.name = 'TokenInvalidError';
+    this.problem = problem;
+  }
+}
+
+function invalid(reason: string, problem: TokenProblem, cause?: unknown): TokenInvalidError {
+  return new TokenInvalidError(reason, problem, cause);
+}
+
+function problemOf(err: unknown): TokenProblem {
+  if (err instanceof joseErrors.JWTExpired) return 'expired';
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.reason === 'missing') return `missing_${err.claim}`;
+    if (err.claim === 'iss') return 'issuer';
+    if (err.claim === 'aud') return 'audience';
+    if (err.claim === 'nbf' || err.claim === 'iat') return 'immature';
+    return 'other';
+  }
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature';
+  if (err instanceof joseErrors.JWTInvalid || err instanceof joseErrors.JWSInvalid) return 'malformed';
+  return 'other';
 }
 
 /** The tenant GUID in an Entra issuer `https://login.microsoftonline.com/<tid>/v2.0`. */

@@ -35,11 +35,15 @@ export interface ProxyDeps {
   readonly tunnels: Tunnels;
   /** VESTIBULE_CSRF_CHECK: refuse cross-site POST/PUT/PATCH/DELETE that would carry a session's token. */
   readonly csrfCheck: boolean;
+  /** VESTIBULE_UPSTREAM_INCLUDE_ID_TOKEN: the session's ID token goes to the app as X-Wonderwall-Id-Token. */
+  readonly upstreamIncludeIdToken?: boolean;
 }
 
 /** Per-request result of the access decision, set by the pre-handler and read when the upstream headers are built. */
 interface ProxyAuth {
   accessToken: string | undefined;
+  /** The session's ID token, only with VESTIBULE_UPSTREAM_INCLUDE_ID_TOKEN and only beside an access token. */
+  idToken?: string | undefined;
   ingress: Ingress;
 }
 
@@ -79,6 +83,7 @@ export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Err
     const remote = request.socket.remoteAddress ?? '';
     return upstreamHeaders(request.headers, {
       accessToken: auth.accessToken,
+      idToken: auth.idToken,
       remoteAddress: remote,
       trustedPeer: d.isTrustedPeer(remote),
       proto: auth.ingress.secure ? 'https' : 'http',
@@ -123,7 +128,11 @@ export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Err
             navigation: false,
           });
           if (verdict.kind === 'forward') {
-            request.proxyAuth = { accessToken: verdict.accessToken, ingress };
+            request.proxyAuth = {
+              accessToken: verdict.accessToken,
+              idToken: idTokenFor(d, verdict.accessToken, active.session.record.idToken),
+              ingress,
+            };
             done();
             return;
           }
@@ -177,10 +186,14 @@ async function decide(
   ingress: Ingress,
 ): Promise<void> {
   let session: AccessFacts['session'] = { kind: 'none' };
+  let idToken: string | null = null;
   if (seen.targetProblem === undefined) {
     try {
       const active = await d.manager.authenticate(cookies);
-      if (active) session = { kind: 'active', accessToken: active.accessToken };
+      if (active) {
+        session = { kind: 'active', accessToken: active.accessToken };
+        idToken = active.session.record.idToken;
+      }
       // A plain header (not reply.setCookie, which only onSend applies), so the forwarder can pass it on too.
       if (active?.renewedCookie) {
         const options = cookieOptions(ingress, 'session');
@@ -210,10 +223,19 @@ async function decide(
     navigation: loginResponseKind(request.method, request.headers) === 'redirect',
   });
   if (verdict.kind === 'forward') {
-    request.proxyAuth = { accessToken: verdict.accessToken, ingress };
+    request.proxyAuth = {
+      accessToken: verdict.accessToken,
+      idToken: idTokenFor(d, verdict.accessToken, idToken),
+      ingress,
+    };
     return;
   }
   await answerVerdict(request, reply, verdict, ingress);
+}
+
+/** The ID token to send with a forwarded request: only when the setting is on and the session's token goes too. */
+function idTokenFor(d: ProxyDeps, accessToken: string | undefined, idToken: string | null): string | undefined {
+  return d.upstreamIncludeIdToken === true && accessToken !== undefined && idToken !== null ? idToken : undefined;
 }
 
 /**

@@ -139,6 +139,11 @@ function isSpoofable(name: string): boolean {
 export interface UpstreamContext {
   /** The access token of the request's session; absent for an unauthenticated request. */
   readonly accessToken: string | undefined;
+  /**
+   * The session's ID token, sent as `X-Wonderwall-Id-Token` (VESTIBULE_UPSTREAM_INCLUDE_ID_TOKEN); absent when the
+   * setting is off or the request has no session. A client's own header of that name is always dropped.
+   */
+  readonly idToken?: string | undefined;
   /** The TCP peer address. */
   readonly remoteAddress: string;
   /** Whether the peer is a configured trusted proxy whose X-Forwarded-For chain is kept. */
@@ -170,6 +175,7 @@ export function upstreamHeaders(inbound: IncomingHttpHeaders, ctx: UpstreamConte
   const cookie = stripCookies(inbound.cookie, COOKIE_PREFIX);
   if (cookie !== undefined && !listed?.has('cookie')) out.cookie = cookie;
   if (ctx.accessToken !== undefined) out.authorization = `Bearer ${ctx.accessToken}`;
+  if (ctx.accessToken !== undefined && ctx.idToken !== undefined) out['x-wonderwall-id-token'] = ctx.idToken;
   const chain = ctx.trustedPeer ? inbound['x-forwarded-for'] : undefined;
   const prior = Array.isArray(chain) ? chain.join(', ') : chain;
   out['x-forwarded-for'] = prior ? `${prior}, ${ctx.remoteAddress}` : ctx.remoteAddress;

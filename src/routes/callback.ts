@@ -44,6 +44,7 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
         retryUrl: result.redirect === undefined ? retry : `${retry}?redirect=${encodeURIComponent(result.redirect)}`,
       });
     }
+    d.metrics.observeWonderwallLogin(result.amr, result.redirect);
     reply.setCookie(sessionCookieName(ingress), result.cookieValue, cookieOptions(ingress, 'session'));
     request.log.info({ sidHash: sidHash(d.keyring, result.claims.sid), oid: result.claims.oid }, 'login completed');
     return noStore(reply).redirect(resolveRedirectTarget(result.redirect, ingress.path), 302);

@@ -8,6 +8,7 @@ import { isVestibuleError } from '../errors/registry.js';
 import { browserScriptRequest } from '../request/fetch-metadata.js';
 import { ingressOf } from '../request/request-facts.js';
 import type { SessionManager } from '../session/manager.js';
+import { setForwardAuthHeaders } from './forward-auth-headers.js';
 
 /** Where the answer goes, which decides whether it may carry the token. */
 export type ForwardAuthAudience =
@@ -19,6 +20,11 @@ export type ForwardAuthAudience =
 export interface ForwardAuthDeps {
   readonly manager: SessionManager;
   readonly ingresses: readonly Ingress[];
+  /**
+   * VESTIBULE_FORWARD_AUTH_SET_HEADERS: the `ingress` audience's 204 also carries the ID token as
+   * X-Wonderwall-Forward-Auth-Token (Wonderwall's session.forward-auth-set-headers). Never to the browser.
+   */
+  readonly setHeaders?: boolean | undefined;
 }
 
 /**
@@ -27,12 +33,22 @@ export interface ForwardAuthDeps {
  * rule applies (the subrequest's target is not the user's). Proxy and forward-auth thus share one decision.
  */
 export async function forwardAuthVerdict(d: ForwardAuthDeps, request: FastifyRequest): Promise<AccessVerdict> {
+  return (await forwardAuthDecision(d, request)).verdict;
+}
+
+/** {@link forwardAuthVerdict} and the session's ID token, for X-Wonderwall-Forward-Auth-Token. */
+async function forwardAuthDecision(
+  d: ForwardAuthDeps,
+  request: FastifyRequest,
+): Promise<{ verdict: AccessVerdict; idToken: string | null }> {
   let session: AccessFacts['session'];
+  let idToken: string | null = null;
   try {
     // The subrequest carries the browser's Host: its ingress names the cookie (__Host-/__Secure- on https).
     const name = sessionCookieName(ingressOf(request, d.ingresses));
     const active = await d.manager.authenticate(cookieValues(request.headers.cookie, name));
     session = active ? { kind: 'active', accessToken: active.accessToken } : { kind: 'none' };
+    idToken = active?.session.record.idToken ?? null;
   } catch (err) {
     if (!isVestibuleError(err) || err.code !== 'STORE_UNAVAILABLE') throw err;
     request.log.error({ failure: { errorCode: err.code, message: err.message } }, 'session store unavailable');
@@ -40,7 +56,7 @@ export async function forwardAuthVerdict(d: ForwardAuthDeps, request: FastifyReq
   }
   // The guarded request's method, Origin and upgrade are the ingress's to judge: forward-auth decides on the
   // session alone (protected paths, the CSRF and websocket Origin checks are proxy-mode features).
-  return decideAccess({
+  const verdict = decideAccess({
     targetProblem: undefined,
     upgrade: 'none',
     crossSite: false,
@@ -52,6 +68,7 @@ export async function forwardAuthVerdict(d: ForwardAuthDeps, request: FastifyReq
     loginExempt: false,
     navigation: false,
   });
+  return { verdict, idToken };
 }
 
 /**
@@ -76,7 +93,8 @@ export function forwardAuthRoute(
       if (audience === 'ingress' && browserScriptRequest(request.headers)) {
         return sendError(reply, 'FORWARD_AUTH_BROWSER_REQUEST');
       }
-      return answer(request, reply, await forwardAuthVerdict(d, request), audience);
+      const { verdict, idToken } = await forwardAuthDecision(d, request);
+      return answer(request, reply, verdict, audience, d.setHeaders === true ? idToken : null);
     },
   });
 }
@@ -86,6 +104,8 @@ function answer(
   reply: FastifyReply,
   verdict: AccessVerdict,
   audience: ForwardAuthAudience,
+  /** The ID token for X-Wonderwall-Forward-Auth-Token, or null when it is not to be sent. */
+  idToken: string | null,
 ): FastifyReply {
   switch (verdict.kind) {
     case 'forward': {
@@ -95,6 +115,7 @@ function answer(
         reply.header('authorization', `Bearer ${verdict.accessToken}`);
         const cookie = stripCookies(request.headers.cookie, COOKIE_PREFIX);
         if (cookie !== undefined) reply.header('x-vestibule-cookie', cookie);
+        setForwardAuthHeaders(reply, idToken !== null, idToken);
       }
       return reply.send();
     }

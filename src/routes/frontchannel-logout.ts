@@ -8,7 +8,7 @@ import { sidHash } from '../login/sid-hash.js';
 /**
  * `GET /oauth2/logout/frontchannel?sid=<sid>[&iss=<issuer>]`: the identity provider ends every session of one
  * of its sessions (`sid`) through the store's sid index. Entra sends only `sid`; when `iss` is present it must
- * be our issuer. The answer may be framed by the IdP's logout page, so no frame-denying header is sent here.
+ * be our issuer (Wonderwall ignores `iss`). Without `sid`: 202 with an empty body, as Wonderwall. The answer may be framed by the IdP's logout page, so no frame-denying header is sent here.
  */
 export function frontchannelLogoutRoute(app: FastifyInstance, prefix: string, d: RouteDeps): void {
   app.get(`${prefix}/oauth2/logout/frontchannel`, { config: { routeClass: 'logout' } }, async (request, reply) => {
@@ -19,13 +19,17 @@ export function frontchannelLogoutRoute(app: FastifyInstance, prefix: string, d:
       .header('content-type', 'text/plain; charset=utf-8');
     const sid = single(request.query, 'sid');
     const iss = single(request.query, 'iss');
-    if (!sid || sid.length > 256) return sendError(reply, 'FRONTCHANNEL_SID_MISSING');
+    // Without a sid there is nothing to end but this browser's cookie: 202 and an empty body, as Wonderwall answers.
+    if (!sid) return reply.code(202).send();
+    if (sid.length > 256) return sendError(reply, 'FRONTCHANNEL_SID_MISSING');
     if (iss !== undefined && iss !== d.provider.metadata.issuer) {
       request.log.warn('front-channel logout with a foreign issuer ignored');
       return sendError(reply, 'FRONTCHANNEL_FOREIGN_ISSUER');
     }
     const ended = await d.sessions.destroyIndexed(d.keys.bySid(sid));
     if (ended > 0) d.metrics.logouts.inc({ kind: 'front_channel' }, ended);
+    // Wonderwall counts each front-channel call whose delete went through, whether a session was found or not.
+    d.metrics.observeWonderwallLogout('front_channel');
     // Never the sid itself: whoever reads the logs could end that session through this unauthenticated endpoint.
     request.log.info({ ended, sidHash: sidHash(d.keyring, sid) }, 'front-channel logout');
     return reply.code(200).send('ok\n');

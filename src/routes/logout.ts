@@ -52,9 +52,14 @@ export function logoutRoutes(app: FastifyInstance, prefix: string, d: RouteDeps)
     // The cookie goes first: even if the store is down, this browser is logged out.
     reply.clearCookie(sessionCookieName(ingress), cookieOptions(ingress, 'session'));
     const session = await d.manager.find(cookieValues(request.headers.cookie, sessionCookieName(ingress)));
-    if (!session) return undefined;
+    if (!session) {
+      // Wonderwall counts every logout that did not fail, with a session or without one.
+      d.metrics.observeWonderwallLogout(kind);
+      return undefined;
+    }
     await d.sessions.destroy(session);
     d.metrics.logouts.inc({ kind });
+    d.metrics.observeWonderwallLogout(kind);
     request.log.info({ sidHash: sidHash(d.keyring, session.record.claims.sid), kind }, 'logout');
     return session.record.idToken ?? undefined;
   }

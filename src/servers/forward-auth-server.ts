@@ -3,6 +3,7 @@ import { sendError } from '../errors/answers.js';
 import { vestibuleErrorHandler } from '../errors/error-handler.js';
 import type { Metrics } from '../observability/metrics.js';
 import { registerRequestHooks } from '../observability/request-hooks.js';
+import { knownHosts } from '../observability/request-metrics.js';
 import { requestId } from '../observability/request-log.js';
 import { forwardAuthRoute } from '../routes/forward-auth.js';
 import type { SessionManager } from '../session/manager.js';
@@ -18,6 +19,8 @@ export function buildForwardAuthServer(d: {
   readonly metrics: Metrics;
   readonly manager: SessionManager;
   readonly ingresses: readonly Ingress[];
+  /** VESTIBULE_FORWARD_AUTH_SET_HEADERS: the 204 carries the ID token as X-Wonderwall-Forward-Auth-Token. */
+  readonly setHeaders?: boolean | undefined;
 }): FastifyInstance {
   const app = Fastify({
     loggerInstance: d.log,
@@ -28,7 +31,8 @@ export function buildForwardAuthServer(d: {
     return503OnClosing: true,
     http: { headersTimeout: 15_000, maxHeaderSize: 32 * 1024 },
   });
-  registerRequestHooks(app, { metrics: d.metrics });
+  // Wonderwall counts its forward-auth endpoint in requests_total: so does this listener.
+  registerRequestHooks(app, { metrics: d.metrics, wonderwallHosts: knownHosts(d.ingresses.map((i) => i.host)) });
   app.setErrorHandler(vestibuleErrorHandler);
   app.setNotFoundHandler((_request, reply) => sendError(reply, 'FORWARD_AUTH_NOT_FOUND'));
   forwardAuthRoute(app, '/oauth2/session/forwardauth', d, 'ingress');

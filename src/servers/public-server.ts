@@ -6,6 +6,7 @@ import type { AccessLog } from '../observability/access-log.js';
 import { lazyChildLoggers } from '../observability/lazy-child.js';
 import type { Metrics } from '../observability/metrics.js';
 import { registerRequestHooks } from '../observability/request-hooks.js';
+import { knownHosts } from '../observability/request-metrics.js';
 import { requestId } from '../observability/request-log.js';
 import { guardBodyStall } from '../proxy/body-stall.js';
 import { proxyPlugin, type ProxyDeps } from '../proxy/plugin.js';
@@ -13,6 +14,7 @@ import { callbackRoute } from '../routes/callback.js';
 import type { RouteDeps } from '../routes/deps.js';
 import { frontchannelLogoutRoute } from '../routes/frontchannel-logout.js';
 import { loginRoute } from '../routes/login.js';
+import { pingRoute } from '../routes/ping.js';
 import { logoutRoutes } from '../routes/logout.js';
 import { sessionRoutes } from '../routes/session.js';
 
@@ -48,7 +50,12 @@ export async function buildPublicServer(d: PublicServerDeps): Promise<FastifyIns
     routerOptions: { maxParamLength: 2048 },
     return503OnClosing: true,
   });
-  registerRequestHooks(app, { access: d.accessLogger, metrics: d.metrics, onRequest: guardBodyStall });
+  registerRequestHooks(app, {
+    access: d.accessLogger,
+    metrics: d.metrics,
+    onRequest: guardBodyStall,
+    wonderwallHosts: knownHosts(d.routes.ingresses.map((i) => i.host)),
+  });
   // request.cookies is never read (the session cookie is parsed on its own, tolerant of duplicates), so
   // no per-request parsing hook; replies still serialise reply.setCookie.
   await app.register(fastifyCookie, { hook: false });
@@ -61,6 +68,7 @@ export async function buildPublicServer(d: PublicServerDeps): Promise<FastifyIns
     logoutRoutes(app, prefix, d.routes);
     frontchannelLogoutRoute(app, prefix, d.routes);
     sessionRoutes(app, prefix, d.routes, d.forwardAuth);
+    pingRoute(app, prefix);
     // vestibule owns the whole /oauth2 subtree of each ingress: unknown paths there never reach the app.
     app.all(`${prefix}/oauth2/*`, { config: { routeClass: 'other' } }, (_request, reply) =>
       sendError(reply, 'OAUTH2_NOT_FOUND'),

@@ -1,21 +1,38 @@
-import type { Metrics } from '../observability/metrics.js';
+import { WONDERWALL_PROVIDER, type Metrics } from '../observability/metrics.js';
 import type { SessionStore } from './store.js';
+
+/**
+ * Wonderwall's `wonderwall_redis_latency{operation}` for the operations its session store has: read, write,
+ * update (our fenced replace) and delete of a record. Locks and indexes have no Wonderwall counterpart.
+ */
+const WONDERWALL_OPERATIONS: Readonly<Record<string, string>> = {
+  get: 'Read',
+  set: 'Write',
+  replace: 'Update',
+  delete: 'Delete',
+};
 
 /** A {@link SessionStore} that times every operation and counts failures; behaviour unchanged. */
 export function instrumentStore(store: SessionStore, metrics: Metrics): SessionStore {
-  const timed =
-    <A extends unknown[], R>(operation: string, f: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      const end = metrics.storeDuration.startTimer({ operation });
+  const timed = <A extends unknown[], R>(operation: string, f: (...args: A) => Promise<R>) => {
+    const wonderwall = WONDERWALL_OPERATIONS[operation];
+    return async (...args: A): Promise<R> => {
+      const start = performance.now();
       try {
         return await f(...args);
       } catch (err) {
         metrics.storeErrors.inc({ operation });
         throw err;
       } finally {
-        end();
+        // Failures are timed too, as in Wonderwall's ObserveRedisLatency.
+        const seconds = (performance.now() - start) / 1000;
+        metrics.storeDuration.observe({ operation }, seconds);
+        if (wonderwall !== undefined) {
+          metrics.wonderwallRedisLatency.observe({ operation: wonderwall, provider: WONDERWALL_PROVIDER }, seconds);
+        }
       }
     };
+  };
   return {
     get: timed('get', (k) => store.get(k)),
     set: timed('set', (k, v, t) => store.set(k, v, t)),

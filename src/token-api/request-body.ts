@@ -21,6 +21,35 @@ export class RequestBody {
     return value;
   }
 
+  /** An optional string field: absent or null is undefined; any other non-string is 400 naming the field. */
+  optionalString(name: string): string | undefined {
+    const value = this.#fields.get(name);
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'string') throw invalidRequest(`field '${name}' must be a string`);
+    return value;
+  }
+
+  /**
+   * Texas' `authorization_details` (RFC 9396): a JSON array of objects, given as an array in a JSON body or as
+   * its JSON text (a form field, or a string in JSON). Returned as canonical JSON text; absent or null is
+   * undefined; any other shape is 400 naming the field, as Texas refuses it while deserializing.
+   */
+  optionalAuthorizationDetails(name: string): string | undefined {
+    let value = this.#fields.get(name);
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'string') {
+      try {
+        value = JSON.parse(value);
+      } catch {
+        throw invalidRequest(`failed to parse ${name} JSON string: not valid JSON`);
+      }
+    }
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'object' && v !== null && !Array.isArray(v))) {
+      throw invalidRequest(`field '${name}' must be a JSON array of objects`);
+    }
+    return JSON.stringify(value);
+  }
+
   /** An optional boolean: JSON `true`/`false`, form `"true"`/`"false"`; absent or null is false. */
   optionalBoolean(name: string): boolean {
     const value = this.#fields.get(name);

@@ -25,23 +25,30 @@ describe('targetToScope', () => {
     assert.equal(targetToScope('prod-gcp:a1:b-2'), 'api://prod-gcp.a1.b-2/.default');
   });
 
-  it('refuses anything else with 400 invalid_request naming the field', () => {
-    for (const bad of [
-      '',
+  it('passes every other target to Entra unchanged, as Texas does: Entra decides', () => {
+    for (const target of [
+      'https://graph.microsoft.com/.default',
+      '00000003-0000-0000-c000-000000000000/.default',
+      '0a1b2c3d-1111-4111-8111-000000000001',
+      'api://x/User.Read',
+      'api://x',
       'app',
       'team:app',
       'a:b:c:d',
-      'a.b:c:d',
       'a::c',
       '-a:b:c',
+    ]) {
+      assert.equal(targetToScope(target), target);
+    }
+  });
+
+  it('refuses whitespace, control characters and over-long targets with 400 invalid_request naming the field', () => {
+    for (const bad of [
+      '',
       'a:b:c ',
-      'api://x',
       'api://x/.default extra',
       'api://x/.default api://y/.default',
-      'api://x/User.Read',
-      'api:///.default',
-      'api://.default',
-      'https://graph.microsoft.com/.default',
+      'api://x/.default\toffline_access',
       'api://x\n/.default',
       `${'a'.repeat(600)}:b:c`,
     ]) {

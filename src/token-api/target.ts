@@ -7,22 +7,19 @@ const SCOPE_CHARS = /^[\x21-\x7e]+$/;
 const MAX_TARGET_LENGTH = 512;
 
 /**
- * The Entra scope for a Texas `target`: `api://<…>/.default` is passed as is, `cluster:namespace:app` becomes
- * `api://cluster.namespace.app/.default` (the NAIS naming of app registrations). Anything else is refused with
- * 400 `invalid_request` before Entra is asked, including whitespace, which would smuggle in a second scope.
+ * The Entra scope for a Texas `target`: passed to Entra unchanged, as Texas does (`api://…/.default`,
+ * `https://graph.microsoft.com/.default`, `<client id>/.default`, anything: Entra decides and its answer is
+ * passed back), except `cluster:namespace:app`, which becomes `api://cluster.namespace.app/.default` (the NAIS
+ * naming of app registrations, as the NAIS documentation promises for Texas). Refused with 400
+ * `invalid_request` before Entra is asked: whitespace or control characters (a space would smuggle in a second
+ * scope, `offline_access` for one) and targets longer than 512 characters.
  */
 export function targetToScope(target: string): string {
   if (target.length > MAX_TARGET_LENGTH) throw invalidTarget(target, `longer than ${MAX_TARGET_LENGTH} characters`);
-  if (target.startsWith('api://')) {
-    const resource = target.slice('api://'.length, -'/.default'.length);
-    if (!target.endsWith('/.default') || resource === '' || !SCOPE_CHARS.test(target)) {
-      throw invalidTarget(target, 'expected api://<resource>/.default');
-    }
-    return target;
-  }
+  if (!SCOPE_CHARS.test(target)) throw invalidTarget(target, 'one scope without whitespace or control characters');
   const parts = target.split(':');
   if (parts.length === 3 && parts.every((p) => NAME_PART.test(p))) return `api://${parts.join('.')}/.default`;
-  throw invalidTarget(target, 'expected <cluster>:<namespace>:<application> or api://<resource>/.default');
+  return target;
 }
 
 function invalidTarget(target: string, why: string): Error {

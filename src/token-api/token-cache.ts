@@ -37,9 +37,17 @@ export function cacheTtlMs(expiresInSec: number): number {
   return expiresInSec > EXPIRY_MARGIN_SEC ? (expiresInSec - EXPIRY_MARGIN_SEC) * 1000 : expiresInSec * 500;
 }
 
-/** Cache key of a client-credentials token: provider + target scope (Texas' key; `skip_cache` is not part of it). */
-export function tokenCacheKey(provider: string, scope: string): string {
-  return JSON.stringify(['token', provider, scope]);
+/**
+ * Cache key of a client-credentials token: provider + target scope, plus `resource` and `authorization_details`
+ * when given (Texas' key: they are part of its `TokenRequest`'s Hash even for Entra ID, which never sees them;
+ * `skip_cache` is not part of it). `details` is the canonical JSON text of `authorization_details`.
+ */
+export function tokenCacheKey(provider: string, scope: string, resource?: string, details?: string): string {
+  return JSON.stringify(
+    resource === undefined && details === undefined
+      ? ['token', provider, scope]
+      : ['token', provider, scope, resource ?? null, details ?? null],
+  );
 }
 
 /** Cache key of an on-behalf-of token: provider + target scope + the user token (hashed: keys hold no secrets). */

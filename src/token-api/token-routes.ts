@@ -3,6 +3,7 @@ import { ErrorCodes, isVestibuleError } from '../errors/registry.js';
 import type { IdentityProvider } from '../oidc/provider.js';
 import { TokenApiError } from './api-error.js';
 import { identityProviderOf } from './identity-provider.js';
+import { TEXAS_LEEWAY_SEC } from './introspect-route.js';
 import { requestBody } from './request-body.js';
 import { targetToScope } from './target.js';
 import { exchangeCacheKey, tokenCacheKey, type ServedToken, type TokenCache } from './token-cache.js';
@@ -34,7 +35,8 @@ function logServed(request: FastifyRequest, grant: string, scope: string, served
 
 /**
  * `POST /api/v1/token` (client credentials) and `POST /api/v1/token/exchange` (on-behalf-of), Texas'
- * contract: `{identity_provider, target, skip_cache?}` (+ `user_token` for the exchange) in, `{access_token,
+ * contract: `{identity_provider, target, resource?, authorization_details?, skip_cache?}` (`user_token` instead
+ * of resource and details for the exchange) in, `{access_token,
  * token_type, expires_in}` out, answered from the cache when possible.
  */
 export function registerTokenRoutes(app: FastifyInstance, d: TokenRoutesDeps): void {
@@ -42,9 +44,13 @@ export function registerTokenRoutes(app: FastifyInstance, d: TokenRoutesDeps): v
     const body = requestBody(request.body);
     const provider = identityProviderOf(body);
     const scope = targetToScope(body.requiredString('target'));
+    // Accepted and read as Texas does, and part of its cache key; Texas sends neither to Entra ID (its client
+    // assertion for Entra carries no resource or authorization details), so neither do we.
+    const resource = body.optionalString('resource');
+    const details = body.optionalAuthorizationDetails('authorization_details');
     const skipCache = body.optionalBoolean('skip_cache');
     const served = await d.tokens.get(
-      tokenCacheKey(provider, scope),
+      tokenCacheKey(provider, scope, resource, details),
       () => d.provider.clientCredentials(scope),
       skipCache,
     );
@@ -76,7 +82,11 @@ export function registerTokenRoutes(app: FastifyInstance, d: TokenRoutesDeps): v
  */
 async function validateUserToken(d: TokenRoutesDeps, userToken: string): Promise<void> {
   try {
-    await d.provider.validator.validate(userToken, { audience: d.clientId, requireUser: true });
+    await d.provider.validator.validate(userToken, {
+      audience: d.clientId,
+      requireUser: true,
+      leewaySec: TEXAS_LEEWAY_SEC,
+    });
   } catch (err) {
     if (isVestibuleError(err) && err.code === 'TOKEN_INVALID') {
       throw new TokenApiError(

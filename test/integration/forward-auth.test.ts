@@ -63,6 +63,8 @@ describe('forward-auth', () => {
     assert.equal(res.status, 204);
     assert.match(res.headers.get('authorization') ?? '', /^Bearer ey/);
     assert.equal(res.headers.get('x-vestibule-cookie'), 'app=1; theme=dark');
+    // Wonderwall's ID-token header only with VESTIBULE_FORWARD_AUTH_SET_HEADERS (test/integration/wonderwall-parity).
+    assert.equal(res.headers.get('x-wonderwall-forward-auth-token'), null);
     assert.equal((await new TestClient().get(fa)).status, 401);
   });
 

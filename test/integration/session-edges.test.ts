@@ -96,13 +96,21 @@ describe('logout by the identity provider and by operators', () => {
     assert.notEqual(otherKey, hash, 'keyed: without the encryption key the hash cannot be recomputed');
   });
 
-  it('an unknown sid is a no-op (200); a missing sid is 400', async () => {
+  it('an unknown sid is a no-op (200); a missing sid is 202 with an empty body (Wonderwall); an over-long one 400', async () => {
     const s = await loggedIn(h);
     assert.equal(
       (await fetch(`${h.ingress}/oauth2/logout/frontchannel?sid=00000000-0000-0000-0000-000000000000`)).status,
       200,
     );
-    assert.equal((await fetch(`${h.ingress}/oauth2/logout/frontchannel`)).status, 400);
+    const missing = await fetch(`${h.ingress}/oauth2/logout/frontchannel`, { headers: { cookie: s.cookie } });
+    assert.equal(missing.status, 202);
+    assert.equal(await missing.text(), '');
+    assert.match(
+      missing.headers.get('set-cookie') ?? '',
+      /Max-Age=0|Expires=Thu, 01 Jan 1970/i,
+      'the cookie of the caller is cleared',
+    );
+    assert.equal((await fetch(`${h.ingress}/oauth2/logout/frontchannel?sid=${'a'.repeat(257)}`)).status, 400);
     assert.match((await bearer(h, s.cookie)) ?? '', /^Bearer /);
   });
 

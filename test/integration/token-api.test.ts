@@ -6,6 +6,7 @@ import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import pino from 'pino';
 import { generateClientJwk } from '../../mock-entra/keys.js';
 import { startMockEntra, type MockEntra } from '../../mock-entra/server.js';
+import { GRAPH_APP_ID } from '../../mock-entra/scopes.js';
 import { discoverProvider, type IdentityProvider } from '../../src/oidc/provider.js';
 import { buildTokenApi } from '../../src/token-api/server.js';
 
@@ -116,6 +117,53 @@ describe('token API: client credentials and on-behalf-of against the mock Entra 
       assert.equal(form.status, 200);
       assert.equal((await verify(form.body.access_token, DOWNSTREAM)).azp, APP);
       assert.equal(mock.grantCount('client_credentials'), 2);
+    });
+
+    it('passes any other target to Entra as the scope unchanged (Texas): Graph, a bare client id; Entra decides', async () => {
+      const api = await startApi();
+      const graph = await post(api, '/api/v1/token', {
+        identity_provider: 'entra_id',
+        target: 'https://graph.microsoft.com/.default',
+      });
+      assert.equal(graph.status, 200, JSON.stringify(graph.body));
+      assert.equal((await verify(graph.body.access_token, GRAPH_APP_ID)).azp, APP);
+      const bare = await post(api, '/api/v1/token', {
+        identity_provider: 'entra_id',
+        target: `${DOWNSTREAM}/.default`,
+      });
+      assert.equal(bare.status, 200, JSON.stringify(bare.body));
+      await verify(bare.body.access_token, DOWNSTREAM);
+      // Not a client-credentials scope: Entra's answer (status, error, description) comes back, as from Texas.
+      const refused = await post(api, '/api/v1/token', { identity_provider: 'entra_id', target: 'api://x/User.Read' });
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body.error, 'invalid_scope');
+      assert.match(String(refused.body.error_description), /AADSTS1002012/);
+      assert.equal(mock.grantCount('client_credentials'), 3);
+    });
+
+    it('accepts resource and authorization_details as Texas does: part of the cache key, never sent to Entra ID', async () => {
+      const api = await startApi();
+      const base = { identity_provider: 'entra_id', target: 'test:team:downstream' };
+      const details = [{ type: 'urn:example', id: 1 }];
+      const plain = await post(api, '/api/v1/token', base);
+      const withResource = await post(api, '/api/v1/token', { ...base, resource: 'https://resource.example/api' });
+      const withDetails = await post(api, '/api/v1/token', { ...base, authorization_details: details });
+      // The form spelling: authorization_details as its JSON text; the same key as the JSON array above.
+      const formDetails = await post(
+        api,
+        '/api/v1/token',
+        new URLSearchParams({ ...base, authorization_details: JSON.stringify(details) }).toString(),
+        'application/x-www-form-urlencoded',
+      );
+      for (const r of [plain, withResource, withDetails, formDetails])
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.notEqual(withResource.body.access_token, plain.body.access_token);
+      assert.notEqual(withDetails.body.access_token, plain.body.access_token);
+      assert.equal(formDetails.body.access_token, withDetails.body.access_token);
+      assert.equal(mock.grantCount('client_credentials'), 3);
+      for (const r of mock.requests().filter((e) => e.grant === 'client_credentials')) {
+        assert.deepEqual(r.fields, ['client_assertion', 'client_assertion_type', 'client_id', 'grant_type', 'scope']);
+      }
     });
 
     it('serves the cached token with its real remaining lifetime, and renews it at expires_in − 120 s', async () => {
@@ -327,11 +375,29 @@ describe('token API: client credentials and on-behalf-of against the mock Entra 
           '/api/v1/token',
           { identity_provider: 'tokenx', target: 'a:b:c' },
           'json',
-          /identity provider 'tokenx' is not supported/,
+          /^identity provider 'tokenx' is not enabled$/,
         ],
         ['/api/v1/token', { target: 'a:b:c' }, 'json', /missing required field 'identity_provider'/],
         ['/api/v1/token', { identity_provider: 'entra_id' }, 'json', /missing required field 'target'/],
-        ['/api/v1/token', { identity_provider: 'entra_id', target: 'nope' }, 'json', /invalid field 'target'/],
+        ['/api/v1/token', { identity_provider: 'okta', target: 'a:b:c' }, 'json', /unknown variant 'okta'/],
+        [
+          '/api/v1/token',
+          { identity_provider: 'entra_id', target: 'a:b:c', authorization_details: { type: 'x' } },
+          'json',
+          /field 'authorization_details' must be a JSON array of objects/,
+        ],
+        [
+          '/api/v1/token',
+          { identity_provider: 'entra_id', target: 'a:b:c', authorization_details: '[{' },
+          'json',
+          /failed to parse authorization_details JSON string/,
+        ],
+        [
+          '/api/v1/token',
+          { identity_provider: 'entra_id', target: 'a:b:c', resource: 7 },
+          'json',
+          /field 'resource' must be a string/,
+        ],
         [
           '/api/v1/token',
           { identity_provider: 'entra_id', target: 'api://a/.default api://b/.default' },
@@ -354,7 +420,7 @@ describe('token API: client credentials and on-behalf-of against the mock Entra 
           '/api/v1/token/exchange',
           { identity_provider: 'maskinporten', target: 'a:b:c', user_token: user },
           'json',
-          /identity provider 'maskinporten' is not supported/,
+          /^identity provider 'maskinporten' is not enabled$/,
         ],
         ['/api/v1/token', '{"identity_provider":', 'raw-json', /not valid JSON/],
         [
