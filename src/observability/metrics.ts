@@ -77,7 +77,7 @@ export class Metrics {
 
   readonly refreshes = new Counter({
     name: 'vestibule_token_refreshes_total',
-    help: 'Token refresh attempts, by outcome (refreshed, current, kept, ended).',
+    help: 'Token refresh attempts, by outcome (refreshed, current, kept, ended; backoff: kept without asking the identity provider, which is throttling our client).',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
@@ -174,7 +174,7 @@ export class Metrics {
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'vestibule_' });
     for (const kind of ['self_initiated', 'local', 'front_channel', 'operator']) this.logouts.inc({ kind }, 0);
-    for (const outcome of ['refreshed', 'current', 'kept', 'ended']) this.refreshes.inc({ outcome }, 0);
+    for (const outcome of ['refreshed', 'current', 'kept', 'ended', 'backoff']) this.refreshes.inc({ outcome }, 0);
     for (const operation of WONDERWALL_LOGOUT_OPERATIONS)
       this.wonderwallLogouts.inc(wonderwallLabels({ operation }), 0);
     this.wonderwallLogins.inc(wonderwallLabels({ amr: '', redirect: '' }), 0);

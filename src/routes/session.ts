@@ -35,7 +35,13 @@ export function sessionRoutes(app: FastifyInstance, prefix: string, d: RouteDeps
       const outcome = await d.manager.refreshNow(session);
       if (outcome.kind === 'ended') return unauthorized(reply);
       if (outcome.kind === 'kept') {
-        return sendError(reply, 'SESSION_REFRESH_UNAVAILABLE');
+        // When the IdP will be asked again (the client's or this session's back-off), else the entry's default.
+        const waitSec = outcome.retryAt === undefined ? undefined : Math.ceil((outcome.retryAt - d.now()) / 1000);
+        return sendError(
+          reply,
+          'SESSION_REFRESH_UNAVAILABLE',
+          waitSec === undefined ? {} : { headers: { 'retry-after': String(Math.max(1, waitSec)) } },
+        );
       }
       return noStore(reply).send(d.manager.metadata(outcome.session));
     },

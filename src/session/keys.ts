@@ -7,6 +7,13 @@ import { createHash } from 'node:crypto';
 export interface StoreKeys {
   record(id: string): string;
   lock(id: string): string;
+  /**
+   * When this session's last refresh failed at the IdP, the epoch ms before which no replica asks again (a lock
+   * waiter takes the holder's failed attempt as its own instead of retrying at once).
+   */
+  refreshRetry(id: string): string;
+  /** The whole client's back-off after the IdP throttled us: epoch ms before which no refresh grant is sent. */
+  idpBackoff(): string;
   /** Index of the sessions created in one identity-provider session (`sid`), for front-channel logout. */
   bySid(sid: string): string;
   /** Index of one user's sessions (`oid`, see {@link normaliseOid}), for the operator's "end all sessions of this user". */
@@ -32,6 +39,8 @@ export function storeKeys(namespace: string): StoreKeys {
   return {
     record: (id) => `${namespace}:s:{${id}}`,
     lock: (id) => `${namespace}:s:{${id}}:lock`,
+    refreshRetry: (id) => `${namespace}:s:{${id}}:retry`,
+    idpBackoff: () => `${namespace}:idp-backoff`,
     bySid: (sid) => `${namespace}:sid:{${h(sid)}}`,
     // Normalised here too, so every caller (login, logout, the admin route) lands on the same key.
     byOid: (oid) => `${namespace}:oid:{${h(normaliseOid(oid) ?? oid)}}`,

@@ -21,6 +21,11 @@ export class RefreshLock {
     this.#leaseMs = leaseMs;
   }
 
+  /** The store the locks live in (where the refresher also keeps its back-offs, next to them). */
+  get store(): SessionStore {
+    return this.#store;
+  }
+
   /** Tries once; undefined when someone else holds the lock. */
   async tryAcquire(key: string): Promise<HeldLock | undefined> {
     const token = randomBytes(16).toString('base64url');

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { IdpResponseError, isVestibuleError } from '../errors/registry.js';
 import { retryAfterMs, type IdentityProvider } from '../oidc/provider.js';
+import { ClientBackoff, clampBackoff, extendUntil, readUntil } from './client-backoff.js';
 import type { StoreKeys } from './keys.js';
 import { cooldownUntil, shouldRefresh, timeoutFrom, type SessionPolicy } from './policy.js';
 import type { SessionRecord } from './record.js';
@@ -16,8 +17,9 @@ export type RefreshOutcome =
   | { readonly kind: 'current'; readonly session: LoadedSession }
   /**
    * The identity provider could not be reached, throttled us, or refused for a reason that does not end the
-   * grant (or the lock wait ran out): the current tokens are kept. `retryAt` (epoch ms): when this replica will
-   * ask the IdP again for this session.
+   * grant (or the lock wait ran out), or the whole client is backing off after the IdP throttled it (no IdP
+   * call was made): the current tokens are kept. `retryAt` (epoch ms): when the IdP will be asked again for this
+   * session.
    */
   | { readonly kind: 'kept'; readonly session: LoadedSession; readonly reason: string; readonly retryAt?: number }
   /** The identity provider said the refresh token is gone (invalid_grant: revoked, expired): the session has been ended. */
@@ -36,8 +38,13 @@ export interface RefresherDeps {
   readonly waitMs?: number;
   /** After the IdP failed without saying when to come back (no Retry-After), how long before this replica tries that session again. */
   readonly retryAfterMs?: number;
-  /** Called after every refresh attempt, for metrics. */
-  readonly onOutcome?: (kind: RefreshOutcome['kind']) => void;
+  /**
+   * Called after every refresh attempt, for metrics: its outcome, or `backoff` for a 'kept' one that made no
+   * IdP call because the client is backing off (see {@link ClientBackoff}).
+   */
+  readonly onOutcome?: (kind: RefreshOutcome['kind'] | 'backoff') => void;
+  /** The client-wide back-off; by default one over the lock's store under `keys.idpBackoff()`. */
+  readonly clientBackoff?: ClientBackoff;
 }
 
 /** Entra's AADSTS codes that mean the refresh token (the grant) is gone for good: only a new login helps. */
@@ -53,8 +60,18 @@ const GRANT_GONE_AADSTS = new Set([
 /** Errors that are about the user, not the IdP's health: retrying without the user cannot help. */
 const NEEDS_USER = new Set(['interaction_required', 'login_required', 'consent_required']);
 
-/** Longest this replica holds off for one Retry-After (a bogus huge value must not stop refreshes for days). */
-const MAX_RETRY_AFTER_MS = 10 * 60_000;
+/** The reason of a 'kept' outcome that skipped the IdP because the client is backing off. */
+const CLIENT_BACKOFF = 'the identity provider is throttling this client; waiting before asking it again';
+
+/**
+ * Whether a failed refresh means the IdP is throttling the whole client, not this one session: 429,
+ * `temporarily_unavailable`, or any answer that says when to come back (Retry-After, e.g. a 503).
+ */
+export function throttlesClient(err: unknown): boolean {
+  if (err instanceof IdpResponseError && (err.httpStatus === 429 || err.error === 'temporarily_unavailable'))
+    return true;
+  return retryAfterMs(err) !== undefined;
+}
 
 /**
  * Whether an IdP answer to a refresh means the grant is gone, so the session must end: `invalid_grant`, or an
@@ -79,9 +96,13 @@ export class Refresher {
   readonly #d: RefresherDeps;
   readonly #inflight = new Map<string, Promise<RefreshOutcome>>();
   readonly #backoff = new Map<string, number>();
+  readonly #client: ClientBackoff;
 
   constructor(deps: RefresherDeps) {
     this.#d = deps;
+    this.#client =
+      deps.clientBackoff ??
+      new ClientBackoff({ store: deps.lock.store, key: deps.keys.idpBackoff(), now: deps.now, log: deps.log });
   }
 
   /** True while this replica holds off retrying a session whose last refresh failed at the IdP. */
@@ -117,25 +138,47 @@ export class Refresher {
   }
 
   async #run(session: LoadedSession, force: boolean): Promise<RefreshOutcome> {
-    const deadline = this.#d.now() + (this.#d.waitMs ?? 10_000);
+    const outcome = await this.#attempt(session, force);
+    this.#d.onOutcome?.(outcome.kind === 'kept' && outcome.reason === CLIENT_BACKOFF ? 'backoff' : outcome.kind);
+    return outcome;
+  }
+
+  async #attempt(session: LoadedSession, force: boolean): Promise<RefreshOutcome> {
+    const { policy } = this.#d;
+    const now = this.#d.now();
+    // The client is backing off: no lock, no record read, just the (mostly in-process) back-off check.
+    if (force ? now >= cooldownUntil(session.record, policy) : shouldRefresh(session.record, now, policy)) {
+      const until = await this.#client.until();
+      if (until !== undefined) {
+        if (session.record.accessTokenExpiresAt > now) return this.#clientBackingOff(session, until);
+        // Ours has expired: maybe another replica refreshed it before the back-off began.
+        const current = await this.#d.sessions.reload(session.ticket);
+        if (!current) return { kind: 'ended', reason: 'the session is gone' };
+        if (current.record.refreshedAt !== session.record.refreshedAt) return { kind: 'current', session: current };
+        return this.#clientBackingOff(current, until);
+      }
+    }
+    const deadline = now + (this.#d.waitMs ?? 10_000);
     let delay = 10;
+    let waited = false;
     for (;;) {
       const lock = await this.#d.lock.tryAcquire(this.#d.keys.lock(session.ticket.id));
-      if (lock) {
-        const outcome = await this.#d.lock.holding(lock, () => this.#underLock(session, lock, force));
-        this.#d.onOutcome?.(outcome.kind);
-        return outcome;
-      }
+      if (lock) return this.#d.lock.holding(lock, () => this.#underLock(session, lock, force, waited));
       if (this.#d.now() >= deadline) {
-        this.#d.onOutcome?.('kept');
         return { kind: 'kept', session, reason: 'timed out waiting for another refresh of this session' };
       }
+      waited = true;
       await sleep(delay);
       delay = Math.min(delay * 2, 100);
     }
   }
 
-  async #underLock(session: LoadedSession, lock: HeldLock, force: boolean): Promise<RefreshOutcome> {
+  #clientBackingOff(session: LoadedSession, until: number): RefreshOutcome {
+    return { kind: 'kept', session, reason: CLIENT_BACKOFF, retryAt: until };
+  }
+
+  /** `waited`: another request held the lock first (its attempt may just have failed at the IdP). */
+  async #underLock(session: LoadedSession, lock: HeldLock, force: boolean, waited: boolean): Promise<RefreshOutcome> {
     const { sessions, policy, provider } = this.#d;
     const current = await sessions.reload(session.ticket);
     if (!current) return { kind: 'ended', reason: 'the session is gone' };
@@ -147,9 +190,15 @@ export class Refresher {
     }
     const refreshToken = current.record.refreshToken;
     if (refreshToken === null) return { kind: 'current', session: current };
-    // The IdP asked us to wait (or the last try failed): the refresh endpoint must not hammer it either.
-    const waitUntil = this.#backoff.get(current.ticket.id);
-    if (waitUntil !== undefined && waitUntil > now) {
+    // The IdP throttled the client (another session, another replica): no grant until the back-off has passed.
+    // After waiting for the lock, read afresh: the holder may have been throttled a moment ago.
+    const clientUntil = await this.#client.until(waited);
+    if (clientUntil !== undefined) return this.#clientBackingOff(current, clientUntil);
+    // The IdP asked us to wait for this session (or its last try failed, here or on another replica, e.g. the
+    // lock holder we waited for): the refresh endpoint must not hammer it either.
+    const waitUntil = Math.max(this.#backoff.get(current.ticket.id) ?? 0, await this.#sharedRetryAt(current));
+    if (waitUntil > now) {
+      this.#backoff.set(current.ticket.id, waitUntil);
       return {
         kind: 'kept',
         session: current,
@@ -182,6 +231,12 @@ export class Refresher {
       // Bounded during a long IdP outage with many sessions: expired back-offs go first.
       if (this.#backoff.size > 10_000)
         for (const [id, until] of this.#backoff) if (until <= now) this.#backoff.delete(id);
+      // Shared, so neither a replica that waited for our lock nor the next one asks again for this session…
+      await extendUntil(this.#d.lock.store, this.#d.keys.refreshRetry(session.ticket.id), retryAt, now).catch(
+        () => undefined,
+      );
+      // …nor, when the IdP throttled the client, for any session.
+      if (throttlesClient(err)) await this.#client.hold(retryAt);
       return { kind: 'kept', session: current, reason, retryAt };
     }
 
@@ -220,8 +275,18 @@ export class Refresher {
     return { kind: 'refreshed', session: { ...current, record } };
   }
 
+  /** When the last failed refresh of this session (on any replica) said to ask again; 0 when none did. */
+  async #sharedRetryAt(session: LoadedSession): Promise<number> {
+    try {
+      return readUntil(await this.#d.lock.store.get(this.#d.keys.refreshRetry(session.ticket.id))) ?? 0;
+    } catch {
+      return 0;
+    }
+  }
+
   /**
-   * When to ask the IdP again after a failed refresh: when it said (Retry-After, capped); when the refresh
+   * When to ask the IdP again after a failed refresh: when it said (Retry-After, at least 5 s, at most 10 min:
+   * `Retry-After: 0` must not mean "at once"); when the refresh
    * token needs the user (interaction_required …), not before the access token has expired, since asking again
    * cannot succeed and the user signs in anew once it has; otherwise after the default back-off.
    */
@@ -229,7 +294,7 @@ export class Refresher {
     const now = this.#d.now();
     const fallback = now + (this.#d.retryAfterMs ?? 5_000);
     const asked = retryAfterMs(err);
-    if (asked !== undefined) return now + Math.min(asked, MAX_RETRY_AFTER_MS);
+    if (asked !== undefined) return now + clampBackoff(asked, 0);
     if (err instanceof IdpResponseError && NEEDS_USER.has(err.error)) {
       return Math.max(fallback, session.record.accessTokenExpiresAt);
     }
