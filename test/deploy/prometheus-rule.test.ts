@@ -3,66 +3,26 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { startHarness, type Harness } from '../support/harness.js';
 import { NAVIGATION, TestClient } from '../support/http-client.js';
 import { login, loggedIn } from '../support/mock-login.js';
+import { metricNames, renderRule, type Rule } from '../support/prometheus-rule.js';
 
 // The chart's PrometheusRule (Wonderwall's alert) proven against a running vestibule: the rule is rendered with
 // helm, checked by promtool, and every metric its expressions name must be in the /metrics of a harness that
 // has seen a login, a failed login and the logouts; promtool then evaluates the alert on series shaped like
 // the ones scraped (same names and labels, plus the `job` a scrape adds).
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const helm = join(root, 'node_modules/.bin/helm');
 const dir = mkdtempSync(join(tmpdir(), 'vestibule-rule-'));
 const NAMESPACE = 'team-a';
 const JOB = 'nais-system/monitoring-vestibule';
-
-interface Rule {
-  alert: string;
-  expr: string;
-  for: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-}
 
 function run(cmd: string, args: string[]): { status: number | null; out: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: dir });
   if (r.error) throw r.error;
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
-}
-
-/** The chart's PrometheusRule, rendered with the alert on and a job selector. */
-function renderRule(): { groups: { name: string; rules: Rule[] }[] } {
-  const r = run(helm, [
-    'template',
-    'web',
-    join(root, 'charts/vestibule'),
-    '--namespace',
-    NAMESPACE,
-    '--kube-version',
-    '1.29.0',
-    '-f',
-    join(root, 'charts/vestibule/ci/dev-values.yaml'),
-    '--set',
-    'prometheusRule.enabled=true',
-    '--set-string',
-    `prometheusRule.selector=job="${JOB}"`,
-  ]);
-  assert.equal(r.status, 0, r.out);
-  const rules = parseAllDocuments(r.out)
-    .map((d) => d.toJS() as { kind?: string; spec?: { groups: { name: string; rules: Rule[] }[] } })
-    .filter((d) => d.kind === 'PrometheusRule');
-  assert.equal(rules.length, 1, 'one PrometheusRule');
-  return { groups: rules[0]?.spec?.groups ?? [] };
-}
-
-/** Metric names an expression reads: identifiers directly followed by a label matcher or a range. */
-function metricNames(expr: string): string[] {
-  return [...new Set([...expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*[{[]/g)].map((m) => m[1] ?? ''))];
 }
 
 /** `name{a="b",…} value` lines of an exposition, as [series, value]. */
@@ -111,7 +71,7 @@ describe('the chart PrometheusRule (Wonderwall alert) against a running vestibul
     assert.equal(res.status, 200);
     metrics = await res.text();
 
-    const rendered = renderRule();
+    const rendered = renderRule(NAMESPACE, JOB);
     writeFileSync(rulesFile, stringify(rendered));
     const found = rendered.groups.flatMap((g) => g.rules);
     assert.equal(found.length, 1);

@@ -10,6 +10,7 @@
  * secret keys (docs reference entra.md §A.1 c).
  */
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
@@ -20,6 +21,7 @@ import { startMockEntra, type MockEntra } from '../../mock-entra/server.js';
 import { freePort } from '../support/free-port.js';
 import { NAVIGATION, TestClient } from '../support/http-client.js';
 import { login } from '../support/mock-login.js';
+import { metricNames, renderRule } from '../support/prometheus-rule.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
 /** The NAIS ports: proxy, metrics, Wonderwall's probe, Texas, Texas's probe. */
@@ -232,7 +234,9 @@ describe('vestibule from dist/ with the environment naiserator injects (Entra ID
     assert.match(await metrics.text(), /^# HELP /m);
   });
 
-  it('logs the NAIS variables it read, and warns about none of them', () => {
+  it('logs the NAIS variables it read, and warns about none of them', async () => {
+    // pino writes asynchronously: on a busy machine the line may reach the pipe after the ready signal.
+    for (let waited = 0; !output.includes('"readFrom"') && waited < 5000; waited += 50) await sleep(50);
     const lines = output
       .split('\n')
       .filter((l) => l.startsWith('{'))
@@ -289,5 +293,26 @@ describe('vestibule from dist/ with the environment naiserator injects (Entra ID
     assert.equal(body.token_type, 'Bearer');
     assert.match(body.access_token ?? '', /^eyJ/);
     assert.ok((body.expires_in ?? 0) > 0);
+  });
+
+  it("answers a client-credentials request for Microsoft Graph on Texas's port: the target goes to Entra unchanged", async () => {
+    const r = await fetch(`http://127.0.0.1:${ports.token}/api/v1/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ identity_provider: 'azuread', target: 'https://graph.microsoft.com/.default' }),
+    });
+    const body = (await r.json()) as { access_token?: string; token_type?: string };
+    assert.equal(r.status, 200, JSON.stringify(body));
+    assert.match(body.access_token ?? '', /^eyJ/);
+  });
+
+  it("serves every series Wonderwall's alert (the chart's PrometheusRule) reads, labelled as NAIS's alert selects", async () => {
+    const text = await (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).text();
+    const { groups } = renderRule('team-a', 'nais-system/monitoring-vestibule');
+    const exprs = groups.flatMap((g) => g.rules.map((r) => r.expr));
+    assert.ok(exprs.length > 0, 'the chart renders at least one alert');
+    for (const name of exprs.flatMap(metricNames)) {
+      assert.match(text, new RegExp(`^${name}\\{[^}]*provider="azure"`, 'm'), `${name} with provider="azure"`);
+    }
   });
 });
