@@ -7,7 +7,8 @@
 //      listeners where their ports say, the forward-auth and token ports out of every Ingress-routed Service
 //      and open to the ingress controller only),
 // and, once, that README.md lists every key of values.yaml.
-// Cases: each charts/vestibule/ci/*-values.yaml (dev-values.yaml is the defaults plus developmentMode), and
+// Cases: each charts/vestibule/ci/*-values.yaml (dev-values.yaml is the defaults plus developmentMode,
+// nais-values.yaml the NAIS profile: Wonderwall's and Texas's ports, probes and Secrets), and
 // each `--values <file>` given on the command line (layered on ci/dev-values.yaml; used by the negative
 // tests). The plain defaults configure no session store: the check is that rendering refuses them.
 // Usage: node scripts/check-chart.mjs [--values extra.yaml]...

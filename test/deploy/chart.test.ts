@@ -26,21 +26,28 @@ interface EnvVar {
   value?: string;
   valueFrom?: unknown;
 }
+interface Container {
+  name: string;
+  restartPolicy?: string;
+  ports: { name: string; containerPort: number }[];
+  env: EnvVar[];
+  envFrom: { secretRef: { name: string } }[];
+  startupProbe: { httpGet: unknown };
+  livenessProbe: { httpGet: unknown };
+  readinessProbe: { httpGet: unknown };
+}
 interface Rendered {
-  deployment: { spec: { template: { spec: { initContainers: { env: EnvVar[] }[] } } } };
+  deployment: { spec: { template: { spec: { initContainers: Container[]; containers: Container[] } } } };
   services: { metadata: { name: string }; spec: { ports: { port: number; targetPort: string }[] } }[];
   networkPolicy: { spec: { ingress: { ports: { port: number }[] }[] } };
 }
 
-/** `helm template` with --set values, parsed: the Deployment, the Services and the NetworkPolicy. */
+/** `helm template` with --set values (or --values=<file>), parsed: the Deployment, the Services and the NetworkPolicy. */
 function renderDocs(...set: string[]): Rendered {
-  const r = spawnSync(
-    helm,
-    ['template', 'demo', chart, '--kube-version', '1.29.0', ...set.flatMap((x) => ['--set', x])],
-    {
-      encoding: 'utf8',
-    },
-  );
+  const args = set.flatMap((x) => (x.startsWith('--') ? [x] : ['--set', x]));
+  const r = spawnSync(helm, ['template', 'demo', chart, '--kube-version', '1.29.0', ...args], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   const docs = parseAllDocuments(r.stdout)
     .map((d) => d.toJS() as { kind: string } | null)
@@ -70,7 +77,12 @@ describe('scripts/check-chart.mjs', () => {
     const r = check();
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^ok +refuses +defaults \(no session store, no developmentMode\)$/m);
-    for (const set of ['ci/dev-values.yaml', 'ci/full-values.yaml', 'ci/redis-cluster-values.yaml'])
+    for (const set of [
+      'ci/dev-values.yaml',
+      'ci/full-values.yaml',
+      'ci/nais-values.yaml',
+      'ci/redis-cluster-values.yaml',
+    ])
       for (const step of [
         'values.schema.json',
         'helm lint --strict',
@@ -85,7 +97,7 @@ describe('scripts/check-chart.mjs', () => {
     assert.match(r.stdout, /^ok +invariants +ci\/dev-values\.yaml \(incl\. default resources\)$/m);
     assert.match(r.stdout, /ok +kubernetes schemas +ci\/full-values\.yaml \(.*NetworkPolicy.*ServiceMonitor.*\)/);
     assert.match(r.stdout, /^ok +README values +every key of values\.yaml is listed$/m);
-    assert.match(r.stdout, /check-chart: all checks passed for 3 value set\(s\)/);
+    assert.match(r.stdout, /check-chart: all checks passed for 4 value set\(s\)/);
   });
 
   it('fails when a value breaks values.schema.json (ajv and helm both reject it)', () => {
@@ -274,6 +286,51 @@ describe('scripts/check-chart.mjs', () => {
     const defaultEnv = defaults.deployment.spec.template.spec.initContainers[0]?.env.map((e) => e.name) ?? [];
     assert.ok(defaultEnv.length > 0 && !defaultEnv.includes('VESTIBULE_ADMIN_TOKEN'));
     assert.equal(defaults.services.length, 1);
+  });
+
+  it('renders the NAIS profile where naiserator puts Wonderwall and Texas', () => {
+    const docs = renderDocs(`--values=${join(chart, 'ci/nais-values.yaml')}`);
+    const pod = docs.deployment.spec.template.spec;
+    const [sidecar] = pod.initContainers;
+    assert.ok(sidecar);
+    assert.equal(sidecar.name, 'vestibule');
+    assert.equal(sidecar.restartPolicy, 'Always');
+    assert.deepEqual(
+      sidecar.ports.map((x) => [x.name, x.containerPort]),
+      [
+        ['http', 7564],
+        ['admin', 7565],
+        ['probe', 7566],
+        ['token-probe', 7165],
+      ],
+    );
+    const env = Object.fromEntries(sidecar.env.map((e) => [e.name, e.value]));
+    assert.equal(env.VESTIBULE_BIND_ADDRESS, '0.0.0.0:7564');
+    assert.equal(env.VESTIBULE_ADMIN_BIND_ADDRESS, '0.0.0.0:7565');
+    assert.equal(env.VESTIBULE_PROBE_BIND_ADDRESS, '0.0.0.0:7566');
+    assert.equal(env.VESTIBULE_TOKEN_BIND_ADDRESS, '127.0.0.1:7164');
+    assert.equal(env.VESTIBULE_TOKEN_PROBE_BIND_ADDRESS, '0.0.0.0:7165');
+    assert.equal(env.VESTIBULE_TRUSTED_PROXIES, '10.0.0.0/14');
+    assert.ok(!('VESTIBULE_DEVELOPMENT_MODE' in env) && !('VESTIBULE_REDIS_URL' in env));
+    // azurerator's Secret, then the two Wonderwall Secrets naiserator mounts (Redis; the encryption key).
+    assert.deepEqual(
+      sidecar.envFrom.map((e) => e.secretRef.name),
+      ['azure-myapp-2026-27', 'wonderwall-azure-config', 'azure-wonderwall-myapp'],
+    );
+    for (const [probe, path] of [
+      ['startupProbe', '/healthz'],
+      ['livenessProbe', '/healthz'],
+      ['readinessProbe', '/readyz'],
+    ] as const)
+      assert.deepEqual(sidecar[probe].httpGet, { path, port: 'probe' });
+    const [app] = pod.containers;
+    assert.ok(
+      app?.env.some((e) => e.name === 'NAIS_TOKEN_ENDPOINT' && e.value === 'http://127.0.0.1:7164/api/v1/token'),
+    );
+    assert.deepEqual(
+      docs.services.map((x) => x.spec.ports.map((sp) => sp.targetPort)),
+      [['http', 'admin']],
+    );
   });
 
   it('fails an invariant when a pod without Redis lacks VESTIBULE_DEVELOPMENT_MODE', () => {
