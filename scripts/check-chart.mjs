@@ -3,9 +3,12 @@
 //   2. `helm lint --strict` passes,
 //   3. `helm template` renders, and every document passes its Kubernetes schema (kubernetes-models;
 //      the ServiceMonitor and PrometheusRule CRDs are checked structurally here),
-//   4. the chart's own rules hold on the rendered output (hardening, probes, wiring, no inline secrets),
+//   4. the chart's own rules hold on the rendered output (hardening, probes, wiring, no inline secrets; the
+//      listeners where their ports say, the forward-auth and token ports out of every Ingress-routed Service
+//      and open to the ingress controller only),
 // and, once, that README.md lists every key of values.yaml.
-// Cases: each charts/vestibule/ci/*-values.yaml (dev-values.yaml is the defaults plus developmentMode), and
+// Cases: each charts/vestibule/ci/*-values.yaml (dev-values.yaml is the defaults plus developmentMode,
+// nais-values.yaml the NAIS profile: Wonderwall's and Texas's ports, probes and Secrets), and
 // each `--values <file>` given on the command line (layered on ci/dev-values.yaml; used by the negative
 // tests). The plain defaults configure no session store: the check is that rendering refuses them.
 // Usage: node scripts/check-chart.mjs [--values extra.yaml]...
@@ -15,6 +18,7 @@ import { join, relative, resolve } from 'node:path';
 import console from 'node:console';
 import process from 'node:process';
 import { URL, fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 import Ajv from 'ajv';
 import { parse, parseAllDocuments } from 'yaml';
 
@@ -26,8 +30,22 @@ const kubeVersion = '1.29.0';
 
 const PROXY_PORT = 7564;
 const ADMIN_PORT = 7565;
+// vestibule's listeners: the bind-address variable and the container port it must be declared as. The
+// token API (VESTIBULE_TOKEN_BIND_ADDRESS) is loopback only and has no container port.
+const LISTENERS = [
+  { env: 'VESTIBULE_BIND_ADDRESS', port: 'http', required: true },
+  { env: 'VESTIBULE_ADMIN_BIND_ADDRESS', port: 'admin', required: true },
+  { env: 'VESTIBULE_PROBE_BIND_ADDRESS', port: 'probe' },
+  { env: 'VESTIBULE_TOKEN_PROBE_BIND_ADDRESS', port: 'token-probe' },
+  { env: 'VESTIBULE_FORWARD_AUTH_BIND_ADDRESS', port: 'forward-auth' },
+];
+// Listeners that serve /healthz and /readyz themselves (on the proxy port, /healthz would be the app's).
+const PROBE_LISTENERS = new Set(['admin', 'probe']);
+// Ports that must never be in a Service an Ingress routes to: the token answered to the ingress controller's
+// subrequest, and the kubelet's probes.
+const NOT_ROUTED = ['forward-auth', 'probe', 'token-probe'];
 // Env names that carry secrets: they must come from a Secret (valueFrom or envFrom), never a literal.
-const SECRET_ENV = /(SECRET|PASSWORD|PASSWD|TOKEN_KEY|PRIVATE|JWK|ENCRYPTION_KEY|API_KEY|CREDENTIAL)/;
+const SECRET_ENV = /(SECRET|PASSWORD|PASSWD|TOKEN_KEY|PRIVATE|JWK|ENCRYPTION_KEY|API_KEY|CREDENTIAL|_TOKEN$)/;
 // The chart's refusal when neither redis.* nor developmentMode is set (templates/_sidecar.tpl).
 const NO_STORE =
   /no session store: configure redis\.url, redis\.existingSecret, redis\.sentinels or redis\.clusterNodes/;
@@ -62,10 +80,13 @@ function runHelm(args) {
 
 // ---------- step 1: values.schema.json with ajv ----------
 
+const mergedValues = (valueFiles) =>
+  valueFiles.reduce((acc, f) => mergeValues(acc, readYaml(f)), readYaml(join(chart, 'values.yaml')));
+
 function checkSchema(valueFiles) {
   const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
   const validate = ajv.compile(JSON.parse(readFileSync(join(chart, 'values.schema.json'), 'utf8')));
-  const values = valueFiles.reduce((acc, f) => mergeValues(acc, readYaml(f)), readYaml(join(chart, 'values.yaml')));
+  const values = mergedValues(valueFiles);
   if (validate(values)) return [];
   return validate.errors.map((e) => `values${e.instancePath.replaceAll('/', '.')} ${e.message}`);
 }
@@ -157,8 +178,44 @@ async function kubernetesProblems(doc) {
 const envValue = (container, name) => container.env?.findLast((e) => e.name === name);
 const portNumber = (container, port) =>
   typeof port === 'number' ? port : container.ports?.find((p) => p.name === port)?.containerPort;
+/** The port of a host:port bind address, or undefined. */
+const boundPort = (address) => {
+  const m = /:(\d+)$/.exec(address ?? '');
+  return m ? Number(m[1]) : undefined;
+};
 
-function containerProblems(c, pod, isDefault) {
+/** Each listener is bound where its container port says; the token API stays on loopback, unexposed. */
+function listenerProblems(c) {
+  const p = [];
+  for (const { env, port, required } of LISTENERS) {
+    const bind = envValue(c, env)?.value;
+    const declared = portNumber(c, port);
+    if (bind === undefined && declared === undefined) {
+      if (required) p.push(`${env} is not set`);
+      continue;
+    }
+    if (bind === undefined) p.push(`container port "${port}" has no listener (${env} is not set)`);
+    else if (declared === undefined) p.push(`${env}=${bind} has no container port named "${port}"`);
+    else if (boundPort(bind) !== declared) p.push(`${env}=${bind} does not match container port "${port}" ${declared}`);
+  }
+  const numbers = (c.ports ?? []).map((x) => x.containerPort);
+  if (new Set(numbers).size !== numbers.length) p.push(`container ports repeat: ${numbers.join(', ')}`);
+  const token = envValue(c, 'VESTIBULE_TOKEN_BIND_ADDRESS')?.value;
+  if (token !== 'off' && !/^(127\.\d+\.\d+\.\d+|\[::1\]|localhost):\d+$/.test(token ?? ''))
+    p.push(`VESTIBULE_TOKEN_BIND_ADDRESS ${token} is not loopback: the token API must not leave the pod`);
+  if (boundPort(token) !== undefined && numbers.includes(boundPort(token)))
+    p.push(`the token API's port ${boundPort(token)} is declared as a container port`);
+  if (envValue(c, 'VESTIBULE_FORWARD_AUTH_BIND_ADDRESS') && envValue(c, 'VESTIBULE_FORWARD_AUTH')?.value !== 'true')
+    p.push('VESTIBULE_FORWARD_AUTH_BIND_ADDRESS without VESTIBULE_FORWARD_AUTH=true: vestibule would refuse to start');
+  const adminToken = envValue(c, 'VESTIBULE_ADMIN_TOKEN');
+  if (adminToken && !adminToken.valueFrom?.secretKeyRef) p.push('VESTIBULE_ADMIN_TOKEN must come from a secretKeyRef');
+  for (const entry of (envValue(c, 'VESTIBULE_TRUSTED_PROXIES')?.value ?? '').split(',').map((e) => e.trim()))
+    if (/\/0+$/.test(entry))
+      p.push(`VESTIBULE_TRUSTED_PROXIES trusts every peer (${entry}): any client could set its own X-Forwarded-For`);
+  return p;
+}
+
+function containerProblems(c, pod, isDefault, values) {
   const p = [];
   const sc = c.securityContext ?? {};
   if (sc.runAsNonRoot !== true && pod.securityContext?.runAsNonRoot !== true) p.push('runAsNonRoot is not true');
@@ -167,14 +224,18 @@ function containerProblems(c, pod, isDefault) {
   if (!sc.capabilities?.drop?.includes('ALL')) p.push('capabilities.drop does not contain ALL');
   if (portNumber(c, 'http') !== PROXY_PORT) p.push(`port "http" is not ${PROXY_PORT}`);
   if (portNumber(c, 'admin') !== ADMIN_PORT) p.push(`port "admin" is not ${ADMIN_PORT}`);
+  p.push(...listenerProblems(c));
+  const probePorts = new Map(
+    (c.ports ?? []).filter((x) => PROBE_LISTENERS.has(x.name)).map((x) => [x.containerPort, x.name]),
+  );
   for (const [probe, path] of [
     ['startupProbe', '/healthz'],
     ['livenessProbe', '/healthz'],
     ['readinessProbe', '/readyz'],
   ]) {
     const get = c[probe]?.httpGet;
-    if (get?.path !== path || portNumber(c, get.port) !== ADMIN_PORT)
-      p.push(`${probe} must GET ${path} on port ${ADMIN_PORT}`);
+    if (get?.path !== path || !probePorts.has(portNumber(c, get.port)))
+      p.push(`${probe} must GET ${path} on the admin (${ADMIN_PORT}) or probe listener, never the proxy`);
   }
   if (isDefault) {
     const r = c.resources ?? {};
@@ -183,21 +244,29 @@ function containerProblems(c, pod, isDefault) {
     if (r.limits?.memory !== '256Mi' || r.limits?.cpu !== undefined)
       p.push('default limits are not memory 256Mi without cpu');
   }
-  if (!c.envFrom?.some((e) => typeof e.secretRef?.name === 'string'))
-    p.push('no envFrom secretRef for the Entra secret');
+  const envFromSecrets = (c.envFrom ?? []).map((e) => e.secretRef?.name).filter((n) => typeof n === 'string');
+  if (envFromSecrets.length === 0) p.push('no envFrom secretRef for the Entra secret');
+  const extra = values.extraEnvFrom ?? {};
+  for (const name of extra.secrets ?? [])
+    if (!envFromSecrets.includes(name)) p.push(`extraEnvFrom secret ${name} is not loaded with envFrom`);
   const ingress = envValue(c, 'VESTIBULE_INGRESS')?.value ?? '';
   if (ingress === '' || ingress.split(',').some((u) => !/^https?:\/\/[^/\s]+/.test(u)))
     p.push(`VESTIBULE_INGRESS "${ingress}" is not a list of URLs`);
   const usesRedis = ['VESTIBULE_REDIS_URL', 'VESTIBULE_REDIS_SENTINELS', 'VESTIBULE_REDIS_CLUSTER_NODES'].some((n) =>
     envValue(c, n),
   );
-  if (usesRedis && !envValue(c, 'VESTIBULE_ENCRYPTION_KEY')?.valueFrom?.secretKeyRef)
+  // The store and key may come from the extraEnvFrom Secrets (on NAIS, Wonderwall's): their content is not
+  // in the rendered output, so the values say so.
+  const storeFromSecrets = extra.providesSessionStore === true && (extra.secrets ?? []).length > 0;
+  const keyFromSecrets = extra.providesEncryptionKey === true && (extra.secrets ?? []).length > 0;
+  if (usesRedis && storeFromSecrets) p.push('Redis is configured both inline and in the extraEnvFrom Secrets');
+  const store = usesRedis || storeFromSecrets;
+  if (store && !envValue(c, 'VESTIBULE_ENCRYPTION_KEY')?.valueFrom?.secretKeyRef && !keyFromSecrets)
     p.push('Redis is configured without VESTIBULE_ENCRYPTION_KEY from a Secret');
   const developmentMode = envValue(c, 'VESTIBULE_DEVELOPMENT_MODE')?.value;
-  if (!usesRedis && developmentMode !== 'true')
+  if (!store && developmentMode !== 'true')
     p.push('no Redis store and no VESTIBULE_DEVELOPMENT_MODE=true: vestibule would refuse to start');
-  if (usesRedis && developmentMode !== undefined)
-    p.push('VESTIBULE_DEVELOPMENT_MODE is set although Redis is configured');
+  if (store && developmentMode !== undefined) p.push('VESTIBULE_DEVELOPMENT_MODE is set although Redis is configured');
   const shutdown = /^(\d+)s$/.exec(envValue(c, 'VESTIBULE_SHUTDOWN_TIMEOUT')?.value ?? '');
   if (!shutdown) p.push('VESTIBULE_SHUTDOWN_TIMEOUT is not set in seconds');
   else if (!(pod.terminationGracePeriodSeconds >= Number(shutdown[1]) + 5))
@@ -219,16 +288,21 @@ function inlineSecretProblems(c) {
   return p;
 }
 
-function invariantProblems(docs, isDefault) {
+function invariantProblems(docs, isDefault, values) {
   const p = [];
   const byKind = (kind) => docs.filter((d) => d.kind === kind);
   if (byKind('Secret').length > 0) p.push('the chart must not render Secrets (secrets come from existing ones)');
   const deployments = byKind('Deployment');
-  const services = byKind('Service');
-  if (deployments.length !== 1 || services.length !== 1)
-    return [...p, 'expected exactly one Deployment and one Service'];
+  if (deployments.length !== 1) return [...p, 'expected exactly one Deployment'];
   const [deployment] = deployments;
-  const [service] = services;
+  // The Service the Ingress routes to bears the Deployment's name; the forward-auth listener has its own.
+  const services = byKind('Service');
+  const service = services.find((s) => s.metadata.name === deployment.metadata.name);
+  if (!service) return [...p, `expected a Service named ${deployment.metadata.name}`];
+  const isForwardAuthService = (s) => s.metadata.labels?.['app.kubernetes.io/component'] === 'forward-auth';
+  const forwardAuthServices = services.filter(isForwardAuthService);
+  for (const s of services)
+    if (s !== service && !isForwardAuthService(s)) p.push(`unexpected Service ${s.metadata.name}`);
   const pod = deployment.spec.template.spec;
   const all = [...(pod.initContainers ?? []), ...pod.containers];
   const sidecars = all.filter((c) => c.name === 'vestibule');
@@ -240,7 +314,7 @@ function invariantProblems(docs, isDefault) {
   if (pod.securityContext?.runAsNonRoot !== true) p.push('pod securityContext.runAsNonRoot is not true');
   if (pod.securityContext?.seccompProfile?.type !== 'RuntimeDefault')
     p.push('pod seccompProfile is not RuntimeDefault');
-  p.push(...containerProblems(sidecar, pod, isDefault));
+  p.push(...containerProblems(sidecar, pod, isDefault, values));
   for (const c of all) p.push(...inlineSecretProblems(c));
 
   const app = pod.containers.find((c) => c.name === 'app');
@@ -257,6 +331,34 @@ function invariantProblems(docs, isDefault) {
     p.push(`Service port http must target ${PROXY_PORT}`);
   if (portNumber(sidecar, svcPort('admin')?.targetPort) !== ADMIN_PORT)
     p.push(`Service port admin must target ${ADMIN_PORT}`);
+
+  // Security: a browser must never reach the forward-auth listener (it answers the session's token), nor the
+  // token API; neither belongs in a Service an Ingress routes to.
+  const tokenPort = boundPort(envValue(sidecar, 'VESTIBULE_TOKEN_BIND_ADDRESS')?.value);
+  const forwardAuthPort = portNumber(sidecar, 'forward-auth');
+  const hidden = new Map(NOT_ROUTED.map((n) => [portNumber(sidecar, n), n]).filter(([n]) => n !== undefined));
+  if (tokenPort !== undefined) hidden.set(tokenPort, 'token API');
+  const routed = new Set(
+    byKind('Ingress').flatMap((ing) => ing.spec.rules.flatMap((r) => r.http.paths.map((x) => x.backend.service.name))),
+  );
+  for (const s of services.filter((x) => routed.has(x.metadata.name)))
+    for (const sp of s.spec.ports) {
+      const what = hidden.get(portNumber(sidecar, sp.targetPort));
+      if (what) p.push(`Service ${s.metadata.name}, which an Ingress routes to, exposes the ${what} port`);
+    }
+  for (const sp of service.spec.ports)
+    if (![PROXY_PORT, ADMIN_PORT].includes(portNumber(sidecar, sp.targetPort)))
+      p.push(`Service ${service.metadata.name} port ${sp.name} targets neither the proxy nor the admin port`);
+  if (forwardAuthPort !== undefined && forwardAuthServices.length === 0)
+    p.push('the forward-auth listener has no Service for the ingress controller to call');
+  for (const s of forwardAuthServices) {
+    if (
+      forwardAuthPort === undefined ||
+      s.spec.ports.some((sp) => portNumber(sidecar, sp.targetPort) !== forwardAuthPort)
+    )
+      p.push(`Service ${s.metadata.name} must expose the forward-auth port and nothing else`);
+    if (s.spec.type !== 'ClusterIP') p.push(`Service ${s.metadata.name} must be ClusterIP`);
+  }
 
   for (const ing of byKind('Ingress'))
     for (const rule of ing.spec.rules)
@@ -279,6 +381,27 @@ function invariantProblems(docs, isDefault) {
       p.push('NetworkPolicy lets traffic reach the app port directly');
     for (const port of [PROXY_PORT, ADMIN_PORT])
       if (!allowed.some((ports) => ports.includes(port))) p.push(`NetworkPolicy does not admit port ${port}`);
+    if (tokenPort !== undefined && allowed.some((ports) => ports.includes(tokenPort)))
+      p.push(`NetworkPolicy admits the token API's port ${tokenPort}`);
+    if (forwardAuthPort !== undefined) {
+      // The forward-auth port: only from the ingress controller (the values' selectors), never from anyone else.
+      const selectors = values.networkPolicy ?? {};
+      const isController = (peer) =>
+        peer.ipBlock === undefined &&
+        isDeepStrictEqual(peer.namespaceSelector, selectors.ingressControllerNamespaceSelector) &&
+        (Object.keys(selectors.ingressControllerPodSelector ?? {}).length === 0
+          ? peer.podSelector === undefined
+          : isDeepStrictEqual(peer.podSelector, selectors.ingressControllerPodSelector));
+      const admitting = (np.spec.ingress ?? []).filter((rule) =>
+        (rule.ports ?? []).some((x) => x.port === forwardAuthPort || x.port === 'forward-auth'),
+      );
+      if (admitting.length === 0) p.push(`NetworkPolicy does not admit the forward-auth port ${forwardAuthPort}`);
+      for (const rule of admitting)
+        if (!rule.from?.length || !rule.from.every(isController))
+          p.push(
+            `NetworkPolicy admits the forward-auth port ${forwardAuthPort} from peers other than the ingress controller`,
+          );
+    }
     const egressPorts = (np.spec.egress ?? []).flatMap((rule) => rule.ports?.map((x) => x.port) ?? []);
     for (const port of [53, 443]) if (!egressPorts.includes(port)) p.push(`NetworkPolicy egress lacks port ${port}`);
   }
@@ -338,7 +461,11 @@ async function checkCase(name, valueFiles, isDefault) {
   for (const doc of docs)
     for (const msg of await kubernetesProblems(doc)) schemaProblems.push(`${doc.kind} ${doc.metadata?.name}: ${msg}`);
   report('kubernetes schemas', schemaProblems, docs.map((d) => d.kind).join(', '));
-  report('invariants', invariantProblems(docs, isDefault), isDefault ? 'incl. default resources' : '');
+  report(
+    'invariants',
+    invariantProblems(docs, isDefault, mergedValues(valueFiles)),
+    isDefault ? 'incl. default resources' : '',
+  );
   return failures;
 }
 

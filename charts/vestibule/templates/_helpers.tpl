@@ -64,3 +64,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if or .url .existingSecret .sentinels .clusterNodes }}true{{ end }}
 {{- end }}
 {{- end }}
+
+
+{{/* "true" when a session store is configured: redis.*, or Secrets that hold it (extraEnvFrom). */}}
+{{- define "vestibule.sessionStore" -}}
+{{- if or (include "vestibule.redisEnabled" .) .Values.extraEnvFrom.providesSessionStore }}true{{ end }}
+{{- end }}

@@ -1,23 +1,49 @@
 {{/*
-The vestibule container. Secrets reach it only through envFrom (Entra) and secretKeyRef
-(Redis URL, encryption keys): no secret value is ever written into the pod spec.
+The vestibule container. Secrets reach it only through envFrom (Entra, extraEnvFrom) and secretKeyRef
+(Redis URL, encryption keys, admin token): no secret value is ever written into the pod spec.
 */}}
 {{- define "vestibule.sidecar" -}}
 {{- $redis := include "vestibule.redisEnabled" . -}}
+{{- $store := include "vestibule.sessionStore" . -}}
+{{- $listeners := .Values.listeners -}}
+{{- with .Values.extraEnvFrom }}
+{{- if and (or .providesSessionStore .providesEncryptionKey) (not .secrets) }}
+{{- fail "extraEnvFrom.providesSessionStore and providesEncryptionKey need the Secrets in extraEnvFrom.secrets" }}
+{{- end }}
+{{- if and .providesSessionStore $redis }}
+{{- fail "set redis.* or extraEnvFrom.providesSessionStore, not both" }}
+{{- end }}
+{{- end }}
+{{- if and $listeners.forwardAuth.enabled (not .Values.vestibule.forwardAuth) }}
+{{- fail "listeners.forwardAuth needs vestibule.forwardAuth=true (vestibule refuses VESTIBULE_FORWARD_AUTH_BIND_ADDRESS without VESTIBULE_FORWARD_AUTH)" }}
+{{- end }}
+{{- if and (eq .Values.probes.port "probe") (not $listeners.probe.enabled) }}
+{{- fail "probes.port=probe needs listeners.probe.enabled=true" }}
+{{- end }}
+{{- $ports := list 7564 7565 7164 (int .Values.app.port) }}
+{{- range $name := list "probe" "tokenProbe" "forwardAuth" }}
+{{- $l := index $listeners $name }}
+{{- if $l.enabled }}
+{{- if has (int $l.port) $ports }}
+{{- fail (printf "listeners.%s.port %d is already used (7564, 7565, 7164, app.port and the other listeners must differ)" $name (int $l.port)) }}
+{{- end }}
+{{- $ports = append $ports (int $l.port) }}
+{{- end }}
+{{- end }}
 {{- if and .Values.redis.url .Values.redis.existingSecret }}
 {{- fail "set redis.url or redis.existingSecret, not both" }}
 {{- end }}
 {{- if and .Values.redis.sentinels .Values.redis.clusterNodes }}
 {{- fail "set redis.sentinels or redis.clusterNodes, not both" }}
 {{- end }}
-{{- if and (gt (int .Values.replicaCount) 1) (not $redis) }}
+{{- if and (gt (int .Values.replicaCount) 1) (not $store) }}
 {{- fail "replicaCount > 1 needs a shared session store: configure redis.* (sessions in one pod's memory cannot finish a login started on another)" }}
 {{- end }}
-{{- if and (not $redis) (not .Values.developmentMode) }}
-{{- fail "no session store: configure redis.url, redis.existingSecret, redis.sentinels or redis.clusterNodes (vestibule refuses to start without one), or set developmentMode=true for an in-memory store on one replica, in development only" }}
+{{- if and (not $store) (not .Values.developmentMode) }}
+{{- fail "no session store: configure redis.url, redis.existingSecret, redis.sentinels or redis.clusterNodes (or Secrets that hold it, extraEnvFrom.providesSessionStore; vestibule refuses to start without one), or set developmentMode=true for an in-memory store on one replica, in development only" }}
 {{- end }}
-{{- if and $redis (not .Values.encryptionKey.existingSecret) }}
-{{- fail "encryptionKey.existingSecret is required when a Redis store is configured" }}
+{{- if and $store (not .Values.encryptionKey.existingSecret) (not .Values.extraEnvFrom.providesEncryptionKey) }}
+{{- fail "encryptionKey.existingSecret is required when a Redis store is configured (or Secrets that hold the key, extraEnvFrom.providesEncryptionKey)" }}
 {{- end }}
 {{- if lt (int .Values.terminationGracePeriodSeconds) (add (int .Values.vestibule.shutdownTimeoutSeconds) 5 | int) }}
 {{- fail "terminationGracePeriodSeconds must be at least vestibule.shutdownTimeoutSeconds + 5" }}
@@ -35,9 +61,28 @@ The vestibule container. Secrets reach it only through envFrom (Entra) and secre
     - name: admin
       containerPort: 7565
       protocol: TCP
+    {{- if $listeners.probe.enabled }}
+    - name: probe
+      containerPort: {{ $listeners.probe.port }}
+      protocol: TCP
+    {{- end }}
+    {{- if $listeners.tokenProbe.enabled }}
+    - name: token-probe
+      containerPort: {{ $listeners.tokenProbe.port }}
+      protocol: TCP
+    {{- end }}
+    {{- if $listeners.forwardAuth.enabled }}
+    - name: forward-auth
+      containerPort: {{ $listeners.forwardAuth.port }}
+      protocol: TCP
+    {{- end }}
   envFrom:
     - secretRef:
         name: {{ required "entra.existingSecret is required" .Values.entra.existingSecret | quote }}
+    {{- range .Values.extraEnvFrom.secrets }}
+    - secretRef:
+        name: {{ . | quote }}
+    {{- end }}
   env:
     - name: VESTIBULE_INGRESS
       value: {{ required "set ingress.hosts (with ingress.enabled) or vestibule.ingressUrls" (include "vestibule.ingressUrls" .) | quote }}
@@ -53,6 +98,27 @@ The vestibule container. Secrets reach it only through envFrom (Entra) and secre
       value: "0.0.0.0:7565"
     - name: VESTIBULE_TOKEN_BIND_ADDRESS
       value: "127.0.0.1:7164"
+    {{- if $listeners.probe.enabled }}
+    - name: VESTIBULE_PROBE_BIND_ADDRESS
+      value: {{ printf "0.0.0.0:%d" (int $listeners.probe.port) | quote }}
+    {{- end }}
+    {{- if $listeners.tokenProbe.enabled }}
+    - name: VESTIBULE_TOKEN_PROBE_BIND_ADDRESS
+      value: {{ printf "0.0.0.0:%d" (int $listeners.tokenProbe.port) | quote }}
+    {{- end }}
+    {{- if $listeners.forwardAuth.enabled }}
+    - name: VESTIBULE_FORWARD_AUTH_BIND_ADDRESS
+      value: {{ printf "0.0.0.0:%d" (int $listeners.forwardAuth.port) | quote }}
+    {{- end }}
+    {{- with .Values.admin.tokenSecret }}
+    {{- if .name }}
+    - name: VESTIBULE_ADMIN_TOKEN
+      valueFrom:
+        secretKeyRef:
+          name: {{ .name | quote }}
+          key: {{ .key | quote }}
+    {{- end }}
+    {{- end }}
     - name: VESTIBULE_AUTO_LOGIN
       value: {{ .Values.vestibule.autoLogin | toString | quote }}
     {{- with .Values.vestibule.autoLoginIgnorePaths }}
@@ -71,6 +137,8 @@ The vestibule container. Secrets reach it only through envFrom (Entra) and secre
     {{- end }}
     - name: VESTIBULE_FORWARD_AUTH
       value: {{ .Values.vestibule.forwardAuth | toString | quote }}
+    - name: VESTIBULE_CSRF_CHECK
+      value: {{ .Values.vestibule.csrfCheck | toString | quote }}
     - name: VESTIBULE_LOG_LEVEL
       value: {{ .Values.vestibule.logLevel | quote }}
     {{- with .Values.vestibule.scopes }}
@@ -83,7 +151,7 @@ The vestibule container. Secrets reach it only through envFrom (Entra) and secre
     {{- end }}
     - name: VESTIBULE_SHUTDOWN_TIMEOUT
       value: {{ printf "%ds" (int .Values.vestibule.shutdownTimeoutSeconds) | quote }}
-    {{- if and .Values.developmentMode (not $redis) }}
+    {{- if and .Values.developmentMode (not $store) }}
     - name: VESTIBULE_DEVELOPMENT_MODE
       value: "true"
     {{- end }}
@@ -140,21 +208,21 @@ The vestibule container. Secrets reach it only through envFrom (Entra) and secre
   startupProbe:
     httpGet:
       path: /healthz
-      port: admin
+      port: {{ .Values.probes.port }}
     periodSeconds: 2
     failureThreshold: 30
     timeoutSeconds: 2
   livenessProbe:
     httpGet:
       path: /healthz
-      port: admin
+      port: {{ .Values.probes.port }}
     periodSeconds: 10
     failureThreshold: 3
     timeoutSeconds: 2
   readinessProbe:
     httpGet:
       path: /readyz
-      port: admin
+      port: {{ .Values.probes.port }}
     periodSeconds: 5
     failureThreshold: 2
     timeoutSeconds: 2
