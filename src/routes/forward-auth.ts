@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decideAccess, NOT_PROTECTED, type AccessFacts, type AccessVerdict } from '../access/decision.js';
 import { cookieValues, stripCookies } from '../cookies/cookie-header.js';
-import type { Ingress } from '../config/ingress.js';
+import { matchIngress, type Ingress } from '../config/ingress.js';
 import { COOKIE_PREFIX, sessionCookieName } from '../cookies/our-cookies.js';
 import { noStore, sendError } from '../errors/answers.js';
 import { isVestibuleError } from '../errors/registry.js';
 import { browserScriptRequest } from '../request/fetch-metadata.js';
 import { ingressOf } from '../request/request-facts.js';
+import { pathOf } from '../request/request-target.js';
 import type { SessionManager } from '../session/manager.js';
 import { setForwardAuthHeaders } from './forward-auth-headers.js';
 
@@ -32,20 +33,32 @@ export interface ForwardAuthDeps {
  * becomes the facts; login is required (a forward-auth 401 sends the browser to log in); no protected-path
  * rule applies (the subrequest's target is not the user's). Proxy and forward-auth thus share one decision.
  */
-export async function forwardAuthVerdict(d: ForwardAuthDeps, request: FastifyRequest): Promise<AccessVerdict> {
-  return (await forwardAuthDecision(d, request)).verdict;
+export async function forwardAuthVerdict(
+  d: ForwardAuthDeps,
+  request: FastifyRequest,
+  audience: ForwardAuthAudience,
+): Promise<AccessVerdict> {
+  return (await forwardAuthDecision(d, request, audience)).verdict;
 }
 
 /** {@link forwardAuthVerdict} and the session's ID token, for X-Wonderwall-Forward-Auth-Token. */
 async function forwardAuthDecision(
   d: ForwardAuthDeps,
   request: FastifyRequest,
+  audience: ForwardAuthAudience,
 ): Promise<{ verdict: AccessVerdict; idToken: string | null }> {
   let session: AccessFacts['session'];
   let idToken: string | null = null;
   try {
-    // The subrequest carries the browser's Host: its ingress names the cookie (__Host-/__Secure- on https).
-    const name = sessionCookieName(ingressOf(request, d.ingresses));
+    // The subrequest carries the browser's Host; its path is ours, so on the ingress's own listener the guarded
+    // request's path comes from X-Original-URI (set by the controller; the listener is never the browser's).
+    // The matched ingress names the cookie (__Host-/__Secure- on https), also for two ingresses on one host.
+    const original = audience === 'ingress' ? originalPath(request.headers['x-original-uri']) : undefined;
+    const ingress =
+      original === undefined
+        ? ingressOf(request, d.ingresses)
+        : matchIngress(d.ingresses, request.headers.host, original);
+    const name = sessionCookieName(ingress);
     const active = await d.manager.authenticate(cookieValues(request.headers.cookie, name));
     session = active ? { kind: 'active', accessToken: active.accessToken } : { kind: 'none' };
     idToken = active?.session.record.idToken ?? null;
@@ -71,6 +84,12 @@ async function forwardAuthDecision(
   return { verdict, idToken };
 }
 
+/** The path of an X-Original-URI header (nginx's `$request_uri`), or undefined when absent or not a path. */
+function originalPath(header: string | string[] | undefined): string | undefined {
+  if (typeof header !== 'string' || header.charCodeAt(0) !== 0x2f) return undefined;
+  return pathOf(header);
+}
+
 /**
  * `/oauth2/session/forwardauth`. For the `ingress` audience the 204 carries `Authorization: Bearer <token>` and
  * `X-Vestibule-Cookie` (the request's Cookie header without vestibule's cookies, for the ingress to send to
@@ -93,7 +112,7 @@ export function forwardAuthRoute(
       if (audience === 'ingress' && browserScriptRequest(request.headers)) {
         return sendError(reply, 'FORWARD_AUTH_BROWSER_REQUEST');
       }
-      const { verdict, idToken } = await forwardAuthDecision(d, request);
+      const { verdict, idToken } = await forwardAuthDecision(d, request, audience);
       return answer(request, reply, verdict, audience, d.setHeaders === true ? idToken : null);
     },
   });

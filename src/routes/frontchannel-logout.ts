@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { cookieOptions, sessionCookieName } from '../cookies/our-cookies.js';
 import type { RouteDeps } from './deps.js';
-import { ingressOf, single } from '../request/request-facts.js';
+import { single } from '../request/request-facts.js';
 import { sendError } from '../errors/answers.js';
 import { sidHash } from '../login/sid-hash.js';
 
@@ -12,14 +11,13 @@ import { sidHash } from '../login/sid-hash.js';
  */
 export function frontchannelLogoutRoute(app: FastifyInstance, prefix: string, d: RouteDeps): void {
   app.get(`${prefix}/oauth2/logout/frontchannel`, { config: { routeClass: 'logout' } }, async (request, reply) => {
-    const ingress = ingressOf(request, d.ingresses);
-    reply
-      .clearCookie(sessionCookieName(ingress), cookieOptions(ingress, 'session'))
-      .header('cache-control', 'no-store')
-      .header('content-type', 'text/plain; charset=utf-8');
+    // No cookie is cleared here: a cross-site link to this unauthenticated URL would otherwise log anyone out
+    // (logout CSRF). Entra calls it from an iframe, where Lax cookies are neither sent nor set; the sessions
+    // end in the store, by sid, and with them every replica's cache.
+    reply.header('cache-control', 'no-store').header('content-type', 'text/plain; charset=utf-8');
     const sid = single(request.query, 'sid');
     const iss = single(request.query, 'iss');
-    // Without a sid there is nothing to end but this browser's cookie: 202 and an empty body, as Wonderwall answers.
+    // Without a sid there is nothing to end: 202 and an empty body, as Wonderwall answers.
     if (!sid) return reply.code(202).send();
     if (sid.length > 256) return sendError(reply, 'FRONTCHANNEL_SID_MISSING');
     if (iss !== undefined && iss !== d.provider.metadata.issuer) {

@@ -94,7 +94,7 @@ describe('forward-auth', () => {
       nginx = await startNginx((port) =>
         documented
           .replaceAll('127.0.0.1:7564', `127.0.0.1:${vestibulePort}`)
-          .replaceAll('127.0.0.1:7566', `127.0.0.1:${forwardAuthPort}`)
+          .replaceAll('127.0.0.1:7567', `127.0.0.1:${forwardAuthPort}`)
           .replaceAll('127.0.0.1:8080', `127.0.0.1:${upstreamPort}`)
           .replace(/listen 443 ssl;/, `listen 127.0.0.1:${port};`)
           .replace(/^\s*ssl_certificate.*$/gm, ''),
