@@ -107,7 +107,7 @@ describe('logout by the identity provider and by operators', () => {
     assert.equal(await missing.text(), '');
     // Logout CSRF (found in review): a cross-site link here must not clear the caller's cookie; Entra ends
     // sessions by sid in the store, from an iframe where Lax cookies are neither sent nor set anyway.
-    assert.equal(missing.headers.get('set-cookie'), null, 'the caller\'s cookie is left alone');
+    assert.equal(missing.headers.get('set-cookie'), null, "the caller's cookie is left alone");
     assert.equal((await fetch(`${h.ingress}/oauth2/logout/frontchannel?sid=${'a'.repeat(257)}`)).status, 400);
     assert.match((await bearer(h, s.cookie)) ?? '', /^Bearer /);
   });
