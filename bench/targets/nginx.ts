@@ -6,25 +6,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startService, waitForHttp, which } from '../processes.js';
 import type { BenchContext, TargetStart } from '../target.js';
+import { nginxConf } from '../../test/support/nginx-conf.js';
 
 const LABEL = '(c) nginx proxy_pass';
 
 /** The whole nginx.conf for a proxy on `port` in front of `upstreamPort`, everything kept under `dir`. */
 export function nginxConfig(dir: string, port: number, upstreamPort: number): string {
-  return `daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  keepalive_timeout 120s;
+  return nginxConf(
+    dir,
+    `  keepalive_timeout 120s;
   keepalive_requests 1000000;
   upstream app {
     server 127.0.0.1:${upstreamPort};
@@ -38,9 +28,9 @@ http {
       proxy_http_version 1.1;
       proxy_set_header Connection "";
     }
-  }
-}
-`;
+  }`,
+    { errorLogLevel: 'warn', workerConnections: 4096 },
+  );
 }
 
 export async function nginxProxy(ctx: BenchContext): Promise<TargetStart> {

@@ -3,14 +3,13 @@
  * login page → back to the demo app, which shows the user from the forwarded token; then logout through the mock's
  * end-session endpoint. Chromium missing is a failure, not a skip: CI installs it.
  */
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
 import { startDemoApp, type DemoApp } from '../../demo/app.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = '/tmp/vestibule-demo.png';
 
 /** Every top-level navigation (redirect hops included) from now on; `take()` returns and clears them. */
@@ -37,24 +36,7 @@ describe('browser login through vestibule (headless Chromium)', { timeout: 60_00
   let demo: DemoApp | undefined;
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `${CHROMIUM} not found: install Debian's chromium (apt-get install chromium). This test never downloads a browser.`,
-      );
-    }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     demo = await startDemoApp({ host: '127.0.0.1', port: 0 });
   });
 
