@@ -53,7 +53,8 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
 
 /**
  * The client the throttle counts: the socket peer, or, when that is a trusted proxy, the last address its
- * `X-Forwarded-For` names (the one it appended itself).
+ * `X-Forwarded-For` names (the one it appended itself). With no trusted proxies configured the throttle keeps
+ * no per-address bucket (the peer may be the ingress controller, shared by every user): only the global one.
  */
 function clientAddress(request: FastifyRequest, d: RouteDeps): string {
   const peer = request.socket.remoteAddress ?? '';
