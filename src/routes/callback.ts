@@ -45,6 +45,14 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
       });
     }
     d.metrics.observeWonderwallLogin(result.amr, result.redirect);
+    if (result.cookieTossingSuspected) {
+      // Never a cookie value: only that a sibling (or another path on the host) planted a session of its own.
+      d.metrics.cookieTossing.inc();
+      request.log.warn(
+        { oid: result.claims.oid },
+        'cookie tossing suspected: the login carried more than one valid session cookie; the planted one stays beside ours (another domain or path), so this browser will have no session',
+      );
+    }
     reply.setCookie(sessionCookieName(ingress), result.cookieValue, cookieOptions(ingress, 'session'));
     request.log.info({ sidHash: sidHash(d.keyring, result.claims.sid), oid: result.claims.oid }, 'login completed');
     return noStore(reply).redirect(resolveRedirectTarget(result.redirect, ingress.path), 302);
