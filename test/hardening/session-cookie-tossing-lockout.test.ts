@@ -10,7 +10,7 @@ import { TestClient } from '../support/http-client.js';
 // remove a cookie of another domain, but it must say so: a warning without any cookie value, and a metric.
 
 const SESSION = 'vestibule.session';
-const MESSAGE = /^cookie tossing suspected/;
+const MESSAGE = 'cookie tossing suspected';
 
 describe('session cookie tossing locks the user out (sub-path ingress)', () => {
   let h: Harness;
@@ -33,7 +33,7 @@ describe('session cookie tossing locks the user out (sub-path ingress)', () => {
     const { callback } = await login(h, browser, { username: 'ada' });
     assert.equal(callback.status, 302, 'the login itself completes');
 
-    const warnings = h.logLines().filter((l) => MESSAGE.test(String(l.msg)));
+    const warnings = h.logLines().filter((l) => String(l.msg).startsWith(MESSAGE));
     assert.equal(warnings.length, 1, 'one warning for the one login');
     assert.equal(warnings[0]!.level, 'warn');
     const text = h.rawLogs();
