@@ -117,6 +117,12 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     log,
     onOutcome: (outcome) => metrics.refreshes.inc({ outcome }),
   });
+  if (config.trustedProxies.length === 0) {
+    // Behind an ingress the socket peer is the controller, shared by every user: it cannot key a per-client bound.
+    log.info(
+      'VESTIBULE_TRUSTED_PROXIES is unset: login callbacks are throttled for the whole process only; per-client bounds need the ingress controller named there',
+    );
+  }
   const manager = new SessionManager({ sessions, refresher, policy, now, log });
   const tunnels = new Tunnels(config.upstream, config.upstreamTimeoutMs);
   let accepting = true;
@@ -140,7 +146,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
       now,
       metrics,
       isTrustedPeer: trustedPeers(config.trustedProxies),
-      callbackThrottle: new CallbackThrottle({ now }),
+      callbackThrottle: new CallbackThrottle({ now, perAddress: config.trustedProxies.length > 0 }),
     },
     proxy: {
       tunnels,

@@ -35,20 +35,27 @@ describe('our cookie names and attributes per ingress (cookie tossing, issue 15 
     assert.equal(cookieOptions(app, 'session').path, '/app');
   });
 
-  it('login CSRF: login, logout and counter cookies on https are __Secure- and scoped to their paths', () => {
-    for (const [url, prefix] of [
-      ['https://app.example.com', ''],
-      ['https://example.com/app', '/app'],
-    ] as const) {
-      const i = ingress(url);
-      assert.equal(loginCookieName(i, STATE), '__Secure-vestibule.login.abcdefghijklmnop');
-      assert.equal(logoutCookieName(i), '__Secure-vestibule.logout');
-      assert.equal(loginsCookieName(i), '__Secure-vestibule.logins');
-      assert.equal(cookieOptions(i, 'login').path, `${prefix}/oauth2/callback`);
-      assert.equal(cookieOptions(i, 'logout').path, `${prefix}/oauth2/logout/callback`);
-      assert.equal(cookieOptions(i, 'logins').path, `${prefix}/oauth2/login`);
-      for (const scope of ['login', 'logout', 'logins'] as const) assert.equal(cookieOptions(i, scope).secure, true);
+  it('login CSRF: on an https root ingress, login, logout and counter cookies are __Host- with Path=/', () => {
+    const i = ingress('https://app.example.com');
+    assert.equal(loginCookieName(i, STATE), '__Host-vestibule.login.abcdefghijklmnop');
+    assert.equal(logoutCookieName(i), '__Host-vestibule.logout');
+    assert.equal(loginsCookieName(i), '__Host-vestibule.logins');
+    for (const scope of ['login', 'logout', 'logins'] as const) {
+      const o = cookieOptions(i, scope, 600);
+      assert.deepEqual(o, { path: '/', httpOnly: true, secure: true, sameSite: 'lax', maxAge: 600 }, scope);
+      assert.equal('domain' in o, false);
     }
+  });
+
+  it('login CSRF: on an https sub-path ingress they stay __Secure- and scoped to their paths (a __Host- cookie must have Path=/)', () => {
+    const i = ingress('https://example.com/app');
+    assert.equal(loginCookieName(i, STATE), '__Secure-vestibule.login.abcdefghijklmnop');
+    assert.equal(logoutCookieName(i), '__Secure-vestibule.logout');
+    assert.equal(loginsCookieName(i), '__Secure-vestibule.logins');
+    assert.equal(cookieOptions(i, 'login').path, '/app/oauth2/callback');
+    assert.equal(cookieOptions(i, 'logout').path, '/app/oauth2/logout/callback');
+    assert.equal(cookieOptions(i, 'logins').path, '/app/oauth2/login');
+    for (const scope of ['login', 'logout', 'logins'] as const) assert.equal(cookieOptions(i, scope).secure, true);
   });
 
   it('http://localhost development ingresses keep the plain names (browsers refuse prefixes without Secure)', () => {
@@ -58,6 +65,7 @@ describe('our cookie names and attributes per ingress (cookie tossing, issue 15 
       assert.equal(loginCookieName(i, STATE), 'vestibule.login.abcdefghijklmnop');
       assert.equal(logoutCookieName(i), 'vestibule.logout');
       assert.equal(cookieOptions(i, 'session').secure, false);
+      assert.equal(cookieOptions(i, 'login').path, `${i.routePrefix}/oauth2/callback`, 'scoped to the callback');
     }
   });
 

@@ -68,6 +68,11 @@ export type CompleteLoginResult =
       readonly claims: SessionClaims;
       /** The ID token's `amr`, joined with commas as Wonderwall does (the label of `wonderwall_logins`). */
       readonly amr: string;
+      /**
+       * The request carried more than one different valid session value: one of them was planted (cookie
+       * tossing), and ours will not replace it (another domain or path), so the browser will still have no session.
+       */
+      readonly cookieTossingSuspected: boolean;
     }
   | {
       readonly ok: false;
@@ -167,13 +172,20 @@ export async function completeLogin(req: CallbackRequest, d: CompleteLoginDeps):
   );
 
   slot.giveBack();
-  const previous = await d.manager
-    .find(cookieValues(req.cookieHeader, sessionCookieName(req.ingress)))
-    .catch(() => null);
+  const previousValues = cookieValues(req.cookieHeader, sessionCookieName(req.ingress));
+  const previous = await d.manager.find(previousValues).catch(() => null);
   if (previous) await d.sessions.destroy(previous).catch(() => undefined);
   const record = newRecord(tokens, claims, d.now(), d.sessionMaxLifetimeMs, d.policy);
   const { cookieValue } = await d.sessions.create(record);
-  return { ok: true, outcome: 'success', cookieValue, redirect, claims: record.claims, amr: amrOf(claims.amr) };
+  return {
+    ok: true,
+    outcome: 'success',
+    cookieValue,
+    redirect,
+    claims: record.claims,
+    amr: amrOf(claims.amr),
+    cookieTossingSuspected: d.manager.validValueCount(previousValues) > 1,
+  };
 }
 
 /** `amr` as one string: a string as is, an array of strings joined with commas, anything else empty. */

@@ -68,6 +68,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly cookieTossing = new Counter({
+    name: 'vestibule_cookie_tossing_total',
+    help: 'Completed logins whose request carried more than one valid session cookie: one was planted by a sibling subdomain or another path on the host (cookie tossing), and the browser will have no session.',
+    registers: [this.registry],
+  });
+
   readonly logouts = new Counter({
     name: 'vestibule_logouts_total',
     help: 'Logouts, by kind (self_initiated, local, front_channel, operator).',

@@ -45,6 +45,14 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
       });
     }
     d.metrics.observeWonderwallLogin(result.amr, result.redirect);
+    if (result.cookieTossingSuspected) {
+      // Never a cookie value: only that a sibling (or another path on the host) planted a session of its own.
+      d.metrics.cookieTossing.inc();
+      request.log.warn(
+        { oid: result.claims.oid },
+        'cookie tossing suspected: the login carried more than one valid session cookie; the planted one stays beside ours (another domain or path), so this browser will have no session',
+      );
+    }
     reply.setCookie(sessionCookieName(ingress), result.cookieValue, cookieOptions(ingress, 'session'));
     request.log.info({ sidHash: sidHash(d.keyring, result.claims.sid), oid: result.claims.oid }, 'login completed');
     return noStore(reply).redirect(resolveRedirectTarget(result.redirect, ingress.path), 302);
@@ -53,7 +61,8 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
 
 /**
  * The client the throttle counts: the socket peer, or, when that is a trusted proxy, the last address its
- * `X-Forwarded-For` names (the one it appended itself).
+ * `X-Forwarded-For` names (the one it appended itself). With no trusted proxies configured the throttle keeps
+ * no per-address bucket (the peer may be the ingress controller, shared by every user): only the global one.
  */
 function clientAddress(request: FastifyRequest, d: RouteDeps): string {
   const peer = request.socket.remoteAddress ?? '';

@@ -119,6 +119,20 @@ export class SessionManager {
     return chosen;
   }
 
+  /**
+   * How many different values pass the MAC (the values {@link #chosenTicket} looks at): more than one means a
+   * session cookie we did not give this browser for this path rides beside ours (cookie tossing).
+   */
+  validValueCount(cookieValues: readonly string[]): number {
+    const ids = new Set<string>();
+    const limit = Math.min(cookieValues.length, MAX_COOKIE_VALUES);
+    for (let i = 0; i < limit; i++) {
+      const ticket = this.#d.sessions.ticketOf(cookieValues[i]);
+      if (ticket) ids.add(ticket.id);
+    }
+    return ids.size;
+  }
+
   /** What a loaded session needs before it may serve a request. */
   #step(session: LoadedSession): 'inactive' | 'refresh' | 'touch' | 'use' {
     const now = this.#d.now();

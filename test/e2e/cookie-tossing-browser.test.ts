@@ -4,11 +4,12 @@
  * resolves *.vestibule.test to 127.0.0.1). A sibling, https://evil.vestibule.test, plants the attacker's genuine
  * session for the parent domain under every name it can. Chromium refuses a __Host- cookie with a Domain, and
  * vestibule reads only __Host-vestibule.session on an https root ingress, so the victim's requests never carry
- * the attacker's token: anonymous before login, the victim's own after. Debian's Chromium only, never downloaded.
+ * the attacker's token: anonymous before login, the victim's own after. The sibling cannot plant the attacker's
+ * login cookie either (login CSRF, review 2 finding 2): on an https root ingress it is __Host- with Path=/.
+ * Debian's Chromium only, never downloaded.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { request as httpRequest } from 'node:http';
@@ -16,7 +17,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
 import { generateClientJwk } from '../../mock-entra/keys.js';
 import { startMockEntra, type MockEntra } from '../../mock-entra/server.js';
 import { startHarness, type Harness } from '../support/harness.js';
@@ -24,7 +26,6 @@ import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { makeTestCerts } from '../support/tls-certs.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SESSION = 'vestibule.session';
 
 /** The TLS front: the sibling's planting page on evil.vestibule.test, everything else passed to vestibule. */
@@ -35,12 +36,15 @@ async function startFront(certDir: string, target: () => string): Promise<{ serv
     (req, res) => {
       const host = (req.headers.host ?? '').split(':')[0];
       if (host === 'evil.vestibule.test') {
-        const value = new URL(req.url ?? '/', 'https://x').searchParams.get('v') ?? '';
-        const parent = `Domain=vestibule.test; Path=/; Secure; SameSite=Lax`;
+        // ?v=value, and optionally ?n=name (the session cookie's by default) and ?p=path (`/` by default).
+        const query = new URL(req.url ?? '/', 'https://x').searchParams;
+        const value = query.get('v') ?? '';
+        const name = query.get('n') ?? SESSION;
+        const parent = `Domain=vestibule.test; Path=${query.get('p') ?? '/'}; Secure; SameSite=Lax`;
         res.setHeader('set-cookie', [
-          `${SESSION}=${value}; ${parent}`,
-          `__Secure-${SESSION}=${value}; ${parent}`,
-          `__Host-${SESSION}=${value}; ${parent}`,
+          `${name}=${value}; ${parent}`,
+          `__Secure-${name}=${value}; ${parent}`,
+          `__Host-${name}=${value}; ${parent}`,
         ]);
         res.setHeader('content-type', 'text/html');
         res.end('<p>planted</p>');
@@ -86,7 +90,6 @@ describe('cookie tossing in Chromium (https ingress, sibling subdomain)', { time
   let certDir = '';
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (never downloaded)`);
     certDir = await mkdtemp(join(tmpdir(), 'vestibule-tossing-'));
     front = await startFront(certDir, () => h!.origin);
     const ingress = `https://app.vestibule.test:${front.port}`;
@@ -117,21 +120,10 @@ describe('cookie tossing in Chromium (https ingress, sibling subdomain)', { time
         encryptionKey: randomBytes(32).toString('base64'),
       },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--ignore-certificate-errors',
-        '--host-resolver-rules=MAP *.vestibule.test 127.0.0.1',
-      ],
-    });
+    browser = await launchChromium([
+      '--ignore-certificate-errors',
+      '--host-resolver-rules=MAP *.vestibule.test 127.0.0.1',
+    ]);
   });
 
   after(async () => {
@@ -156,11 +148,11 @@ describe('cookie tossing in Chromium (https ingress, sibling subdomain)', { time
     await attackerPage.waitForURL(`${app}/echo/attacker`);
     const attackerCookies = await attackerContext.cookies(app);
     assert.deepEqual(
-      attackerCookies.map((c) => c.name),
-      [`__Host-${SESSION}`],
-      'on an https root ingress the session cookie is __Host- (and the login cookie is gone)',
+      attackerCookies.map((c) => c.name).sort(),
+      ['__Host-vestibule.logins', `__Host-${SESSION}`],
+      'on an https root ingress the session and login-counter cookies are __Host- (and the login cookie is gone)',
     );
-    const stolen = attackerCookies[0]!;
+    const stolen = attackerCookies.find((c) => c.name === `__Host-${SESSION}`)!;
     assert.equal(stolen.path, '/');
     assert.equal(stolen.secure, true);
     assert.equal(stolen.domain, 'app.vestibule.test', 'host-only');
@@ -186,6 +178,69 @@ describe('cookie tossing in Chromium (https ingress, sibling subdomain)', { time
     await page.getByRole('button', { name: 'Nordmann, Kari' }).click();
     await page.waitForURL(`${app}/echo/victim`);
     assert.equal(await userSeenByApp(page, `${app}/echo/after-login`), 'kari.nordmann@nav.example');
+    await attackerContext.close();
+    await victimContext.close();
+  });
+
+  it('login CSRF: a login cookie planted by a sibling for the parent domain is not the one the callback reads', async () => {
+    const app = `https://app.vestibule.test:${front!.port}`;
+
+    // The attacker signs in at Entra as himself and stops before the callback: he keeps its URL and his login cookie.
+    const attackerContext = await browser!.newContext({ ignoreHTTPSErrors: true });
+    const attackerPage = await attackerContext.newPage();
+    attackerPage.setDefaultTimeout(10_000);
+    let callbackUrl: string | undefined;
+    // Playwright does not route a redirect's next hop, so the identity provider's answer is fetched here and its
+    // redirect to our callback kept instead of followed.
+    await attackerPage.route(
+      (url) => !url.hostname.endsWith('vestibule.test'),
+      async (route) => {
+        const answer = await route.fetch({ maxRedirects: 0 });
+        const location = answer.headers().location;
+        if (location?.startsWith(`${app}/oauth2/callback`)) {
+          callbackUrl = location;
+          await route.fulfill({ status: 200, contentType: 'text/plain', body: 'stopped before the callback' });
+        } else {
+          await route.fulfill({ response: answer });
+        }
+      },
+    );
+    await attackerPage.goto(`${app}/oauth2/login?redirect=%2Fecho%2Fattacker`);
+    await attackerPage.getByRole('button', { name: 'Hansen, Ola' }).click();
+    await attackerPage.getByText('stopped before the callback').waitFor();
+    assert.ok(callbackUrl, 'the attacker holds a callback URL with his code and state');
+    const loginCookie = (await attackerContext.cookies(app)).find((c) => c.name.includes('vestibule.login.'));
+    assert.ok(loginCookie, 'the attacker holds his login cookie');
+    assert.match(loginCookie.name, /^__Host-vestibule\.login\./, 'an https root ingress names it __Host-');
+    assert.equal(loginCookie.path, '/');
+    assert.equal(loginCookie.domain, 'app.vestibule.test', 'host-only');
+    const bare = loginCookie.name.slice('__Host-'.length);
+
+    // The sibling plants it for the parent domain under every prefix, at the callback path and at `/`.
+    const victimContext = await browser!.newContext({ ignoreHTTPSErrors: true });
+    const page = await victimContext.newPage();
+    page.setDefaultTimeout(10_000);
+    for (const path of ['/oauth2/callback', '/']) {
+      await page.goto(
+        `https://evil.vestibule.test:${front!.port}/plant?n=${bare}&p=${encodeURIComponent(path)}&v=${loginCookie.value}`,
+      );
+    }
+    const planted = (await victimContext.cookies(`${app}/oauth2/callback`)).map((c) => c.name);
+    assert.ok(planted.includes(`__Secure-${bare}`), 'Chromium keeps the __Secure- plant (it may carry a Domain)');
+    assert.ok(!planted.some((n) => n.startsWith('__Host-')), 'Chromium refuses every __Host- plant with a Domain');
+
+    // The victim is sent to the attacker's callback URL: the cookie vestibule reads is not in the request.
+    let sentCookies = '';
+    await page.route(`${app}/oauth2/callback**`, async (route) => {
+      sentCookies = (await route.request().allHeaders()).cookie ?? '';
+      await route.continue();
+    });
+    const answer = await page.goto(callbackUrl);
+    assert.ok(sentCookies.includes(`__Secure-${bare}=`), 'the planted __Secure- cookie rides along…');
+    assert.ok(!sentCookies.includes(`__Host-${bare}=`), '…but no __Host- login cookie, the only name read');
+    assert.notEqual(answer?.status(), 302);
+    assert.ok((answer?.status() ?? 0) >= 400, `the callback finds no login state (got ${answer?.status()})`);
+    assert.equal(await userSeenByApp(page, `${app}/echo/after-callback`), undefined, 'not logged in as the attacker');
     await attackerContext.close();
     await victimContext.close();
   });

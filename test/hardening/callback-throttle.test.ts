@@ -11,9 +11,16 @@ import { TestClock } from '../support/clock.js';
 // throttle our client id. Now callbacks that do not complete a login are bounded per client address (30, then
 // 10 a minute) and for the whole process, answered 429 with Retry-After before the token endpoint is called.
 
+/**
+ * The attacker's address, as the ingress controller (the harness's client, 127.0.0.1, a trusted proxy here)
+ * appends it: per-address buckets are kept only when VESTIBULE_TRUSTED_PROXIES is set (review 2, finding 1).
+ */
+const ATTACKER = '203.0.113.9';
+
 /** A fresh client starts a login and brings a junk code back to the callback with its genuine login cookie. */
 async function junkCallback(h: Harness): Promise<number> {
   const client = new TestClient();
+  client.defaultHeaders = { 'x-forwarded-for': ATTACKER };
   const start = await client.get(`${h.ingress}/oauth2/login`, NAVIGATION);
   assert.equal(start.status, 302);
   const state = new URL(start.location ?? '').searchParams.get('state') ?? '';
@@ -26,7 +33,7 @@ describe('callback throttle', () => {
   let h: Harness;
   const clock = new TestClock();
   before(async () => {
-    h = await startHarness({ logLevel: 'warn', now: clock.now });
+    h = await startHarness({ logLevel: 'warn', now: clock.now, env: { VESTIBULE_TRUSTED_PROXIES: '127.0.0.1/32' } });
   });
   after(() => h.close());
 
@@ -45,7 +52,9 @@ describe('callback throttle', () => {
   it('token-endpoint flood: a real login completes once the bucket refilled, and gives its token back', async () => {
     clock.advance(60_000);
     for (let i = 0; i < 3; i++) {
-      const { callback } = await login(h, new TestClient());
+      const user = new TestClient();
+      user.defaultHeaders = { 'x-forwarded-for': ATTACKER };
+      const { callback } = await login(h, user);
       assert.equal(callback.status, 302, `login ${i} completed`);
     }
   });
