@@ -20,6 +20,7 @@ import { storeKeys } from './session/keys.js';
 import { SessionManager } from './session/manager.js';
 import type { SessionPolicy } from './session/policy.js';
 import { RefreshLock } from './session/refresh-lock.js';
+import { ClientBackoff } from './session/client-backoff.js';
 import { Refresher } from './session/refresher.js';
 import { SessionCache } from './session/session-cache.js';
 import { Sessions } from './session/sessions.js';
@@ -106,9 +107,12 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     refreshCooldownMs: config.refreshCooldownMs,
     inactivityTimeoutMs: config.sessionInactivityTimeoutMs,
   };
+  // One client-wide IdP back-off (Entra throttles the client id): refresh grants and login callbacks both wait.
+  const clientBackoff = new ClientBackoff({ store, key: keys.idpBackoff(), now, log });
   const refresher = new Refresher({
     sessions,
     keys,
+    clientBackoff,
     lock: new RefreshLock(store),
     provider,
     clientId: config.clientId,
@@ -146,6 +150,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
       now,
       metrics,
       isTrustedPeer: trustedPeers(config.trustedProxies),
+      clientBackoff,
       callbackThrottle: new CallbackThrottle({ now, perAddress: config.trustedProxies.length > 0 }),
     },
     proxy: {

@@ -10,6 +10,7 @@ import type { StoreKeys } from '../session/keys.js';
 import type { SessionManager } from '../session/manager.js';
 import { timeoutFrom, type SessionPolicy } from '../session/policy.js';
 import type { SessionClaims, SessionRecord } from '../session/record.js';
+import type { ClientBackoff } from '../session/client-backoff.js';
 import type { Sessions } from '../session/sessions.js';
 import type { SessionStore } from '../session/store.js';
 import { openLoginState } from './login-state.js';
@@ -25,6 +26,8 @@ export interface CompleteLoginDeps {
   readonly policy: SessionPolicy;
   readonly sessionMaxLifetimeMs: number;
   readonly now: () => number;
+  /** While Entra throttles our client id, a code is not redeemed: the user is asked to retry (503). */
+  readonly clientBackoff?: ClientBackoff | undefined;
 }
 
 /** The callback request, as the route read it. */
@@ -139,6 +142,14 @@ export async function completeLogin(req: CallbackRequest, d: CompleteLoginDeps):
   // Bounded token-endpoint calls: refused before the state is spent, so the user can try again with it.
   const slot = req.takeRedeemSlot();
   if (!slot.ok) return { ok: false, outcome: 'throttled', code: 'CALLBACK_THROTTLED', redirect, throttled: slot.scope };
+
+  // Entra throttles the client id as a whole: redeeming now would only prolong it (and fail). The state is not
+  // spent, the throttle's token given back; the page's retry starts a new login.
+  if ((await d.clientBackoff?.until().catch(() => undefined)) !== undefined) {
+    slot.giveBack();
+    req.log.warn('callback: the identity provider is throttling this client; the code is not redeemed now');
+    return { ok: false, outcome: 'idp_unavailable', code: 'CALLBACK_IDP_UNAVAILABLE', redirect };
+  }
 
   // A login response is good once: the state is spent before the code is redeemed.
   // Only a code the IdP refuses keeps its charge: our own outages (store, IdP unreachable) are no client's doing.

@@ -1,3 +1,4 @@
+import type { ClientBackoff } from '../session/client-backoff.js';
 import type { CallbackThrottle } from '../login/callback-throttle.js';
 import type { Ingress } from '../config/ingress.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -27,6 +28,8 @@ export interface RouteDeps {
    * Whether the TCP peer is a trusted proxy (VESTIBULE_TRUSTED_PROXIES), whose `X-Forwarded-For` then names the
    * client; the callback throttle counts per client address. Without it the socket peer is the client.
    */
+  /** The client-wide IdP back-off the refresher keeps: a callback does not redeem a code while it holds. */
+  readonly clientBackoff?: ClientBackoff | undefined;
   /** One per process, shared by every ingress prefix's callback route. */
   readonly callbackThrottle: CallbackThrottle;
   readonly isTrustedPeer?: ((address: string | undefined) => boolean) | undefined;

@@ -119,4 +119,22 @@ describe('IdP throttling storm: one back-off for the whole client, across replic
     assert.equal(refreshes(), grants + 1, 'one grant: the waiter did not retry after the holder was throttled');
     clock.advance(2 * HOUR);
   });
+
+  it('a login callback during the back-off does not redeem its code (503), whichever replica was throttled; after it, logins work', async () => {
+    const cookie = await newSession();
+    clock.advance(HOUR - 9 * MIN);
+    a.mock.fail({ kind: 'status', status: 429, grant: 'refresh_token', times: 1, retryAfter: 30 });
+    await bearerSeen(b, cookie); // replica b's throttled refresh starts the client's back-off, in the store
+    const codes = a.mock.grantCount('authorization_code');
+    for (let i = 0; i < 2; i++) {
+      const { callback } = await login(a, new TestClient());
+      assert.equal(callback.status, 503, 'the page says: try again in a moment');
+    }
+    assert.equal(a.mock.grantCount('authorization_code'), codes, 'no code was redeemed while Entra throttles us');
+    clock.advance(31_000);
+    const { callback } = await login(a, new TestClient());
+    assert.equal(callback.status, 302, 'after the back-off a login completes');
+    assert.equal(a.mock.grantCount('authorization_code'), codes + 1);
+    clock.advance(2 * HOUR);
+  });
 });
