@@ -5,7 +5,8 @@
 //      the ServiceMonitor and PrometheusRule CRDs are checked structurally here),
 //   4. the chart's own rules hold on the rendered output (hardening, probes, wiring, no inline secrets; the
 //      listeners where their ports say, the forward-auth and token ports out of every Ingress-routed Service
-//      and open to the ingress controller only),
+//      and open to the ingress controller only; a NetworkPolicy's egress lets vestibule reach the Redis ports a
+//      literal redis.url, redis.sentinels or redis.clusterNodes names; a URL in a Secret cannot be checked),
 // and, once, that README.md lists every key of values.yaml.
 // Cases: each charts/vestibule/ci/*-values.yaml (dev-values.yaml is the defaults plus developmentMode,
 // nais-values.yaml the NAIS profile: Wonderwall's and Texas's ports, probes and Secrets), and
@@ -288,6 +289,46 @@ function inlineSecretProblems(c) {
   return p;
 }
 
+/**
+ * The Redis ports vestibule connects to, as far as the rendered pod spec says: each Sentinel and Cluster seed
+ * node, else the host of a literal VESTIBULE_REDIS_URL (6379 when it names no port). A URL from a Secret
+ * (redis.existingSecret, extraEnvFrom) is not in the rendered output and cannot be checked; nor can the master
+ * a Sentinel announces, or the nodes a Cluster announces beyond its seeds.
+ */
+function redisEndpoints(c) {
+  const nodes = ['VESTIBULE_REDIS_SENTINELS', 'VESTIBULE_REDIS_CLUSTER_NODES'].flatMap((name) =>
+    (envValue(c, name)?.value ?? '')
+      .split(',')
+      .map((n) => n.trim())
+      .filter((n) => n !== '')
+      .map((n) => [`${name} ${n}`, boundPort(n) ?? (name.includes('SENTINEL') ? 26379 : 6379)]),
+  );
+  if (nodes.length > 0) return nodes;
+  const url = envValue(c, 'VESTIBULE_REDIS_URL')?.value;
+  if (url === undefined) return [];
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return [];
+  }
+  return [[`VESTIBULE_REDIS_URL ${parsed.protocol}//${parsed.host}`, Number(parsed.port || 6379)]];
+}
+
+/** Whether some egress rule of the NetworkPolicy lets TCP traffic out to `port` (a rule without ports: any). */
+const egressAllows = (np, port) =>
+  (np.spec.egress ?? []).some(
+    (rule) =>
+      !rule.ports?.length ||
+      rule.ports.some(
+        (x) =>
+          (x.protocol ?? 'TCP') === 'TCP' &&
+          (x.port === undefined ||
+            x.port === port ||
+            (typeof x.port === 'number' && x.port <= port && port <= (x.endPort ?? x.port))),
+      ),
+  );
+
 function invariantProblems(docs, isDefault, values) {
   const p = [];
   const byKind = (kind) => docs.filter((d) => d.kind === kind);
@@ -404,6 +445,11 @@ function invariantProblems(docs, isDefault, values) {
     }
     const egressPorts = (np.spec.egress ?? []).flatMap((rule) => rule.ports?.map((x) => x.port) ?? []);
     for (const port of [53, 443]) if (!egressPorts.includes(port)) p.push(`NetworkPolicy egress lacks port ${port}`);
+    for (const [where, port] of redisEndpoints(sidecar))
+      if (!egressAllows(np, port))
+        p.push(
+          `NetworkPolicy egress does not allow TCP port ${port} of ${where} (add it to networkPolicy.egress.redis.ports)`,
+        );
   }
   return p;
 }

@@ -145,6 +145,47 @@ describe('scripts/check-chart.mjs', () => {
     assert.match(r.stderr, /encryptionKey\.existingSecret is required when a Redis store is configured/);
   });
 
+  it('fails when the NetworkPolicy egress does not allow the port of a literal Redis URL or node', () => {
+    const tls = [
+      'developmentMode: false',
+      'redis:',
+      "  url: 'rediss://redis.example.com:6380/0'",
+      'encryptionKey:',
+      '  existingSecret: vestibule-session-key',
+      'networkPolicy:',
+      '  enabled: true',
+      '',
+    ].join('\n');
+    const r = check(tls);
+    assert.equal(r.status, 1);
+    assert.match(
+      r.stderr,
+      /FAIL invariants \[.*\]:\n {2}- NetworkPolicy egress does not allow TCP port 6380 of VESTIBULE_REDIS_URL rediss:\/\/redis\.example\.com:6380 \(add it to networkPolicy\.egress\.redis\.ports\)/,
+    );
+    assert.doesNotMatch(r.stderr, /FAIL (helm|values|kubernetes)/);
+    const opened = check(`${tls}  egress:\n    redis:\n      ports: [6380]\n`);
+    assert.equal(opened.status, 0, opened.stderr);
+    // Without a port the URL means 6379, which the default allows; a Sentinel's port must be added.
+    const sentinels = check(
+      [
+        'developmentMode: false',
+        'redis:',
+        "  url: 'rediss://redis'",
+        '  sentinels: [sentinel-0.redis:26379]',
+        'encryptionKey:',
+        '  existingSecret: vestibule-session-key',
+        'networkPolicy:',
+        '  enabled: true',
+        '',
+      ].join('\n'),
+    );
+    assert.equal(sentinels.status, 1);
+    assert.match(
+      sentinels.stderr,
+      /does not allow TCP port 26379 of VESTIBULE_REDIS_SENTINELS sentinel-0\.redis:26379/,
+    );
+  });
+
   it('fails when more than one replica would keep sessions in memory', () => {
     const r = check('replicaCount: 3\n');
     assert.equal(r.status, 1);
