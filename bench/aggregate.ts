@@ -144,7 +144,7 @@ export interface IdleMemory {
   readonly floor?: number | undefined;
 }
 
-/** Issue 7's targets, evaluated on this run's samples; the idle target on the larger of the two idle readings. */
+/** The benchmark's targets, evaluated on this run's samples; the idle target on the larger of the two idle readings. */
 export function evaluateTargets(samples: readonly Sample[], idle: IdleMemory = {}): Check[] {
   const db = compare(samples, 'd', 'b');
   const df = compare(samples, 'd', 'f');

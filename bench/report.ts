@@ -196,7 +196,7 @@ function sections(report: BenchReport): { title: string; head: Cell[]; body: Cel
       head: ['process', 'RSS MB', 'file-backed MB', 'anonymous MB'],
       body: memoryCells(report),
     },
-    { title: "Issue 7's targets", head: ['target', 'status', 'measured'], body: checkCells(report) },
+    { title: 'Targets', head: ['target', 'status', 'measured'], body: checkCells(report) },
   ];
 }
 
