@@ -6,7 +6,8 @@
 //   4. the chart's own rules hold on the rendered output (hardening, probes, wiring, no inline secrets; the
 //      listeners where their ports say, the forward-auth and token ports out of every Ingress-routed Service
 //      and open to the ingress controller only; a NetworkPolicy's egress lets vestibule reach the Redis ports a
-//      literal redis.url, redis.sentinels or redis.clusterNodes names; a URL in a Secret cannot be checked),
+//      literal redis.url, redis.sentinels or redis.clusterNodes names; a URL in a Secret cannot be checked; the
+//      Grafana dashboard ConfigMap labelled and its JSON a dashboard with an expr in every target),
 // and, once, that README.md lists every key of values.yaml.
 // Cases: each charts/vestibule/ci/*-values.yaml (dev-values.yaml is the defaults plus developmentMode,
 // nais-values.yaml the NAIS profile: Wonderwall's and Texas's ports, probes and Secrets), and
@@ -329,6 +330,40 @@ const egressAllows = (np, port) =>
       ),
   );
 
+/**
+ * The Grafana dashboard ConfigMap (grafanaDashboard.enabled): carries the sidecar's labels, and its one file is
+ * dashboard JSON whose every panel but a row has Prometheus targets. That the expressions parse and read
+ * metrics vestibule exports is test/deploy/dashboards.test.ts's job (promtool and a running vestibule).
+ */
+function dashboardProblems(configMaps, values) {
+  const d = values.grafanaDashboard ?? {};
+  if (d.enabled !== true) return configMaps.length > 0 ? ['a ConfigMap without grafanaDashboard.enabled'] : [];
+  if (configMaps.length !== 1) return ['grafanaDashboard.enabled must render exactly one ConfigMap'];
+  const [cm] = configMaps;
+  const p = [];
+  for (const [k, v] of Object.entries(d.labels ?? {}))
+    if (cm.metadata.labels?.[k] !== v) p.push(`dashboard ConfigMap lacks the label ${k}: "${v}"`);
+  if (d.namespace && cm.metadata.namespace !== d.namespace)
+    p.push(`dashboard ConfigMap is not in grafanaDashboard.namespace ${d.namespace}`);
+  const files = Object.entries(cm.data ?? {});
+  if (files.length !== 1 || !files[0][0].endsWith('.json'))
+    return [...p, 'dashboard ConfigMap must hold one .json file'];
+  let dashboard;
+  try {
+    dashboard = JSON.parse(files[0][1]);
+  } catch (e) {
+    return [...p, `dashboard JSON does not parse: ${e instanceof Error ? e.message : String(e)}`];
+  }
+  if (!Number.isInteger(dashboard.schemaVersion)) p.push('dashboard has no schemaVersion');
+  if (typeof dashboard.uid !== 'string' || dashboard.uid === '') p.push('dashboard has no uid');
+  const panels = (dashboard.panels ?? []).flatMap((x) => [x, ...(x.panels ?? [])]);
+  if (panels.length === 0) p.push('dashboard has no panels');
+  for (const panel of panels.filter((x) => x.type !== 'row'))
+    if (!Array.isArray(panel.targets) || panel.targets.length === 0 || panel.targets.some((t) => !t.expr))
+      p.push(`dashboard panel "${panel.title}" has a target without expr`);
+  return p;
+}
+
 function invariantProblems(docs, isDefault, values) {
   const p = [];
   const byKind = (kind) => docs.filter((d) => d.kind === kind);
@@ -415,6 +450,7 @@ function invariantProblems(docs, isDefault, values) {
     if (!sm.spec.endpoints.some((ep) => ep.port === 'admin' && ep.path === '/metrics'))
       p.push('ServiceMonitor does not scrape admin /metrics');
   }
+  p.push(...dashboardProblems(byKind('ConfigMap'), values));
   for (const np of byKind('NetworkPolicy')) {
     const allowed = (np.spec.ingress ?? []).map((rule) => rule.ports?.map((x) => x.port) ?? ['*']);
     if (allowed.some((ports) => ports.includes('*'))) p.push('NetworkPolicy has an ingress rule without ports');

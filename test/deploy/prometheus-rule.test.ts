@@ -73,7 +73,8 @@ describe('the chart PrometheusRule (Wonderwall alert) against a running vestibul
 
     const rendered = renderRule(NAMESPACE, JOB);
     writeFileSync(rulesFile, stringify(rendered));
-    const found = rendered.groups.flatMap((g) => g.rules);
+    // Wonderwall's group; vestibule's own alerts are the second group (test/deploy/dashboards.test.ts).
+    const found = rendered.groups.filter((g) => g.name === 'web-vestibule-login').flatMap((g) => g.rules);
     assert.equal(found.length, 1);
     rule = found[0]!;
   });
@@ -92,7 +93,7 @@ describe('the chart PrometheusRule (Wonderwall alert) against a running vestibul
   it('promtool check rules accepts the rendered rule', () => {
     const r = run('promtool', ['check', 'rules', rulesFile]);
     assert.equal(r.status, 0, r.out);
-    assert.match(r.out, /SUCCESS: 1 rules found/);
+    assert.match(r.out, /SUCCESS: \d+ rules found/);
   });
 
   it('every metric the expression reads is in /metrics after a login and logout, with the labels it selects', () => {
