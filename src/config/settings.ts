@@ -765,7 +765,7 @@ export const settings = {
     ],
     group: 'Listeners',
     description:
-      'Admin listener: /healthz, /readyz and /metrics (open), and the operator endpoints (only with VESTIBULE_ADMIN_TOKEN). Never exposed through the ingress. off turns it off.',
+      'Admin listener: /healthz, /readyz and the Prometheus metrics at /metrics (open), and the operator endpoint DELETE /admin/users/:oid/sessions (only with VESTIBULE_ADMIN_TOKEN). Never exposed through the ingress. off turns it off.',
     default: '0.0.0.0:7565',
     example: '0.0.0.0:7565',
     parse: addressOrOff,
@@ -912,6 +912,20 @@ export const settings = {
 
 export type SettingKey = keyof typeof settings;
 export const allSettings: readonly Setting<unknown>[] = Object.values(settings);
+
+/**
+ * The settings by group, each group once, in the order of its first setting (a setting declared away from its
+ * group's others still lands under the one heading in --help and docs/configuration.md).
+ */
+export function settingsByGroup(): [Setting<unknown>['group'], Setting<unknown>[]][] {
+  const groups = new Map<Setting<unknown>['group'], Setting<unknown>[]>();
+  for (const s of allSettings) {
+    const list = groups.get(s.group) ?? [];
+    list.push(s);
+    groups.set(s.group, list);
+  }
+  return [...groups];
+}
 
 /**
  * A peer's variable that vestibule accepts and ignores, with the reason. `check` answers for the values that
