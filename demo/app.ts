@@ -65,7 +65,13 @@ pre{background:#f6f8fa;padding:1rem;overflow:auto;font-size:.85rem}
 footer{margin-top:1.5rem;font-size:.85rem;color:#6a737d}`;
 
 /** The whole "Who am I" page for a request to `path` carrying `bearer`. */
-export function renderWhoAmI(bearer: BearerClaims, path: string, nowMs: number): string {
+/**
+ * The query parameter the logout link asks vestibule to come back with: after `/oauth2/logout` (here and at
+ * Entra ID) and its callback, the landing page says so instead of looking like a first visit.
+ */
+export const LOGGED_OUT = 'logged_out';
+
+export function renderWhoAmI(bearer: BearerClaims, path: string, nowMs: number, loggedOut = false): string {
   let body: string;
   if (bearer.kind === 'claims') {
     const c = bearer.claims as Record<string, unknown>;
@@ -73,7 +79,7 @@ export function renderWhoAmI(bearer: BearerClaims, path: string, nowMs: number):
     const text = (v: unknown, fallback: string): string => escapeHtml(typeof v === 'string' ? v : fallback);
     body = `<p class="lead">Logged in as <strong id="user-name">${text(c.name, '(no name)')}</strong>
 (<span id="nav-ident">${text(c.NAVident, 'no NAVident')}</span>)</p>
-<p class="actions"><a href="/oauth2/logout">Log out</a></p>
+<p class="actions"><a href="/oauth2/logout?redirect=${encodeURIComponent(`/?${LOGGED_OUT}=1`)}">Log out</a></p>
 <table>${rows}</table>
 <p class="warning">This page only <strong>decodes</strong> the access token that vestibule forwarded as
 <code>Authorization: Bearer</code>; it does not verify it. A real app must verify the signature, issuer,
@@ -81,7 +87,8 @@ audience and expiry before trusting any claim.</p>
 <details><summary>All claims</summary><pre>${escapeHtml(JSON.stringify(c, null, 2))}</pre></details>`;
   } else {
     const problem = bearer.kind === 'invalid' ? `<p class="warning">${escapeHtml(bearer.problem)}</p>` : '';
-    body = `<p class="lead" id="status">Not logged in</p>${problem}
+    const status = loggedOut ? 'You are logged out here and at Entra ID' : 'Not logged in';
+    body = `<p class="lead" id="status">${status}</p>${problem}
 <p>No <code>Authorization</code> header reached the app: this browser has no vestibule session.</p>
 <p class="actions"><a href="/oauth2/login?redirect=${encodeURIComponent(path)}">Log in</a></p>`;
   }
@@ -108,7 +115,8 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
 }
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
-  const path = new URL(req.url ?? '/', 'http://demo.invalid').pathname;
+  const url = new URL(req.url ?? '/', 'http://demo.invalid');
+  const path = url.pathname;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     send(res, 405, 'application/json', JSON.stringify({ error: 'method not allowed' }));
     return;
@@ -123,7 +131,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
     return;
   }
-  send(res, 200, 'text/html; charset=utf-8', renderWhoAmI(bearer, path, Date.now()));
+  send(res, 200, 'text/html; charset=utf-8', renderWhoAmI(bearer, path, Date.now(), url.searchParams.has(LOGGED_OUT)));
 }
 
 /** A running demo app. */

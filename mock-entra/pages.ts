@@ -17,7 +17,8 @@ form.typed{margin-top:1.5rem;display:flex;flex-wrap:wrap;gap:.5rem}
 form.typed label{width:100%;font-size:.9rem;color:#605e5c}
 form.typed input{flex:1;padding:.5rem;font-size:1rem;border:1px solid #8a8886}
 form.typed button{padding:.5rem 1.25rem;font-size:1rem;background:#0067b8;color:#fff;border:0;cursor:pointer}
-dl{margin-top:1.5rem;font-size:.8rem;color:#605e5c}dt{font-weight:600}dd{margin:0 0 .25rem}
+p.params{margin:1.5rem 0 0;font-size:.8rem;color:#605e5c}
+dl{margin-top:.25rem;font-size:.8rem;color:#605e5c}dt{font-weight:600}dd{margin:0 0 .25rem}
 p.error{color:#a4262c}`;
 
 function page(title: string, body: string, lang = 'en'): string {
@@ -73,7 +74,7 @@ ${hidden}
 <input id="username" name="username" type="text" autocomplete="username" value="${escapeHtml(o.params.get('login_hint') ?? '')}">
 <button type="submit">Sign in</button>
 </form>
-${shown === '' ? '' : `<dl>${shown}</dl>`}`,
+${shown === '' ? '' : `<p class="params" id="params-label">Sent by the app with this sign-in request (shown by the mock only; Entra ID does not show them)</p>\n<dl aria-labelledby="params-label">${shown}</dl>`}`,
     lang,
   );
 }

@@ -89,8 +89,23 @@ function formatLogLine(line: string): string {
   return `${clock} ${String(level).toUpperCase().padEnd(5)} ${String(msg)} ${fields}`.trimEnd();
 }
 
-/** Relays the child's output with a prefix; resolves when vestibule logs that it is listening. */
-function watchOutput(child: ChildProcessByStdio<null, Readable, Readable>): Promise<void> {
+interface ListenAddress {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** `http://host:port` of the first address a listener of the start-up line reports, if any. */
+function listenerUrl(listen: Record<string, unknown>, name: string): string {
+  const first = (listen[name] as ListenAddress[] | undefined)?.[0];
+  if (first === undefined) return '(off)';
+  return `http://${first.address.includes(':') ? `[${first.address}]` : first.address}:${first.port}`;
+}
+
+/**
+ * Relays the child's output with a prefix; resolves with the listeners of the "vestibule started" line once
+ * vestibule logs that it is listening.
+ */
+function watchOutput(child: ChildProcessByStdio<null, Readable, Readable>): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const onExit = (code: number | null): void => {
       reject(new Error(`vestibule exited during start-up (code ${String(code)})`));
@@ -101,7 +116,7 @@ function watchOutput(child: ChildProcessByStdio<null, Readable, Readable>): Prom
       process.stdout.write(`  vestibule │ ${formatLogLine(line)}\n`);
       if (line.includes('"msg":"vestibule started"')) {
         child.off('exit', onExit);
-        resolve();
+        resolve((JSON.parse(line) as { listen?: Record<string, unknown> }).listen ?? {});
       }
     });
     createInterface({ input: child.stderr }).on('line', (line) => {
@@ -166,8 +181,9 @@ async function main(): Promise<void> {
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop(0));
 
+  let listen: Record<string, unknown>;
   try {
-    await watchOutput(child);
+    listen = await watchOutput(child);
   } catch (err) {
     process.stderr.write(`demo: ${(err as Error).message}\n`);
     await stop(1);
@@ -188,6 +204,8 @@ ${users}
     • or any name typed into its login form
   Mock Entra ID:               ${mock.issuer}
   Demo app (behind vestibule): ${app.url}
+  Metrics (admin listener):    ${listenerUrl(listen, 'admin')}/metrics   (also /healthz, /readyz)
+  Token API (loopback only):   ${listenerUrl(listen, 'token')}   (POST /api/v1/token, Texas-compatible)
   Stop with Ctrl-C.
 
 Ready: open ${ingress}/ in your browser

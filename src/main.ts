@@ -5,12 +5,24 @@ import { ConfigError, loadConfig, type Config } from './config/load.js';
 import { createLoggers } from './observability/logger.js';
 import { start } from './start.js';
 
+/** package.json's version: two levels up from dist/src/main.js (the image), one from src/main.ts (tsx). */
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const at = import.meta.url.includes('/dist/src/') ? '../../package.json' : '../package.json';
+  const pkg = JSON.parse(readFileSync(new URL(at, import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
+const OPTIONS = ['--help', '-h', '--version'];
+
 async function main(argv: readonly string[]): Promise<number> {
+  const unknown = argv.filter((a) => !OPTIONS.includes(a));
+  if (unknown.length > 0) {
+    // Settings are environment variables only: a flag here is a mistake, never silently ignored.
+    process.stderr.write(
+      `vestibule: unknown option ${unknown.map((a) => JSON.stringify(a)).join(', ')}; vestibule takes only --help, -h and --version and is configured through environment variables.\nRun vestibule --help for every setting.\n`,
+    );
+    return 2;
+  }
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(helpText() + '\n');
     return 0;

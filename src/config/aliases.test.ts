@@ -151,7 +151,7 @@ describe('the variables naiserator injects for Wonderwall and Texas', () => {
     const key = problemText({ ...nais, WONDERWALL_ENCRYPTION_KEY: 'c2hvcnQ=' });
     assert.match(
       key,
-      /WONDERWALL_ENCRYPTION_KEY \(read as VESTIBULE_ENCRYPTION_KEY\) must be base64 of exactly 32 bytes/,
+      /WONDERWALL_ENCRYPTION_KEY \(read as VESTIBULE_ENCRYPTION_KEY\) decodes to 5 bytes; needs exactly 32; make one with: openssl rand -base64 32/,
     );
     assert.doesNotMatch(key, /c2hvcnQ/, 'the secret is not echoed');
     assert.match(problemText({ ...nais, WONDERWALL_LOG_LEVEL: 'loud' }), /WONDERWALL_LOG_LEVEL must be one of panic/);

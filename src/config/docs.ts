@@ -1,4 +1,4 @@
-import { aliasNames, allSettings, ignoredVariables, isComposite, type Peer } from './settings.js';
+import { aliasNames, allSettings, ignoredVariables, isComposite, settingsByGroup, type Peer } from './settings.js';
 
 const cell = (v: string): string => v.replace(/\|/g, '\\|');
 
@@ -25,22 +25,20 @@ export function configurationMarkdown(): string {
     'wins; two of its aliases with different values stop start-up. [migrating.md](migrating.md) lists every',
     'Wonderwall and Texas variable and what became of it.',
   ];
-  let group = '';
-  for (const s of allSettings) {
-    if (s.group !== group) {
-      group = s.group;
+  for (const [group, settings] of settingsByGroup()) {
+    out.push(
+      '',
+      `## ${group}`,
+      '',
+      '| Variable | Default | Description | Example | Also read from |',
+      '|---|---|---|---|---|',
+    );
+    for (const s of settings) {
+      const aliases = aliasNames(s);
       out.push(
-        '',
-        `## ${group}`,
-        '',
-        '| Variable | Default | Description | Example | Also read from |',
-        '|---|---|---|---|---|',
+        `| \`${s.env}\` | ${s.default !== undefined ? `\`${cell(s.default)}\`` : '—'} | ${cell(s.description)}${s.secret ? ' **Secret.**' : ''} | \`${cell(s.example)}\` | ${aliases.length > 0 ? aliases.map((a) => cell(a)).join('<br>') : '—'} |`,
       );
     }
-    const aliases = aliasNames(s);
-    out.push(
-      `| \`${s.env}\` | ${s.default !== undefined ? `\`${cell(s.default)}\`` : '—'} | ${cell(s.description)}${s.secret ? ' **Secret.**' : ''} | \`${cell(s.example)}\` | ${aliases.length > 0 ? aliases.map((a) => cell(a)).join('<br>') : '—'} |`,
-    );
   }
   out.push('');
   return out.join('\n');

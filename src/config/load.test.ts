@@ -117,6 +117,48 @@ describe('loadConfig()', () => {
     assert.equal(c.ephemeralKey, false);
   });
 
+  it('says what an unusable encryption key decodes to, never the key, and shows how to make one', () => {
+    const key = (raw: string, env = 'VESTIBULE_ENCRYPTION_KEY'): string => {
+      const p = problems({ ...base, [env]: raw }).find((x) => x.variable === env);
+      assert.ok(p, `${env}=… is refused`);
+      assert.ok(!p.problem.includes(raw) && !p.example.includes(raw), 'the received key is not echoed');
+      assert.ok(p.example.endsWith('$(openssl rand -base64 32)'), 'the example is a command, not a usable key');
+      return p.problem;
+    };
+    assert.equal(
+      key(Buffer.alloc(10, 7).toString('base64')),
+      'decodes to 10 bytes; needs exactly 32; make one with: openssl rand -base64 32',
+    );
+    assert.match(key('a'.repeat(64)), /decodes to 48 bytes; needs exactly 32 \(it looks like hex/);
+    assert.match(key('not a key!'), /^is not base64 \(10 characters/);
+    assert.match(key(Buffer.alloc(12, 1).toString('base64'), 'WONDERWALL_ENCRYPTION_KEY'), /decodes to 12 bytes/);
+    const published = Buffer.from('q3p0Hb4m1lH6lcx1aEYQmJ4vX0wq3Qd5qk8m0m0bYt8=', 'base64');
+    assert.equal(published.length, 32);
+    assert.match(key(published.toString('base64')), /is the example key once printed in vestibule's documentation/);
+    assert.match(key(published.toString('base64url')), /example key/, 'in URL-safe base64 as well');
+    assert.match(
+      problems({
+        ...base,
+        VESTIBULE_ENCRYPTION_KEY_PREVIOUS: `${Buffer.alloc(32, 2).toString('base64')},${published.toString('base64')}`,
+      }).find((p) => p.variable === 'VESTIBULE_ENCRYPTION_KEY_PREVIOUS')?.problem ?? '',
+      /^key 2 of 2 is the example key/,
+    );
+  });
+
+  it('no docs page, --help text or setting prints a usable literal encryption key', async () => {
+    const { helpText } = await import('./help.js');
+    const { readFileSync } = await import('node:fs');
+    const texts = { '--help': helpText(), 'docs/configuration.md': readFileSync('docs/configuration.md', 'utf8') };
+    for (const [where, text] of Object.entries(texts)) {
+      for (const candidate of text.match(/(?<![\w+/.:-])[\w+/-]{42,44}={0,2}(?![\w+/.=-])/g) ?? []) {
+        // A random key mixes cases and digits; setting names and words do not.
+        if (!/[a-z]/.test(candidate) || !/[A-Z]/.test(candidate) || !/\d/.test(candidate)) continue;
+        assert.notEqual(Buffer.from(candidate, 'base64').length, 32, `${where} shows a 32-byte key: ${candidate}`);
+      }
+      assert.match(text, /VESTIBULE_ENCRYPTION_KEY=\$\(openssl rand -base64 32\)|`\$\(openssl rand -base64 32\)`/);
+    }
+  });
+
   it('parses several ingresses with paths; http only for localhost', () => {
     const c = loadConfig({
       ...base,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { JWK } from 'jose';
 import { compilePathGlobs } from '../paths/path-match.js';
 import { parseDuration } from './duration.js';
@@ -55,6 +56,35 @@ export const isComposite = (a: Alias | CompositeAlias): a is CompositeAlias => '
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const bad = (problem: string): Parsed<never> => ({ ok: false, problem });
+
+/**
+ * SHA-256 of keys once printed as examples in vestibule's --help and docs/configuration.md: public, so they
+ * protect nothing, and start-up refuses them (kept as hashes so no greppable example key remains).
+ */
+const PUBLISHED_KEY_HASHES = new Set(['101ebdf3cfa42b1aa99c3db1fb4ec774bf07452311b4010a103107ec780e57eb']);
+const MAKE_KEY = 'make one with: openssl rand -base64 32';
+
+/**
+ * An encryption key: base64 (standard or URL-safe) of exactly 32 bytes. The problem says what was received in
+ * terms that reveal nothing of it (lengths, not characters).
+ */
+function parseEncryptionKey(text: string): Buffer | string {
+  if (text === '') return `is empty; ${MAKE_KEY}`;
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) {
+    return `is not base64 (${text.length} characters, some outside A-Z a-z 0-9 + / = - _); ${MAKE_KEY}`;
+  }
+  const b = Buffer.from(text, 'base64');
+  if (b.length !== 32) {
+    const hex = /^[0-9a-fA-F]{64}$/.test(text)
+      ? ' (it looks like hex, as openssl rand -hex 32 prints; base64 is needed)'
+      : '';
+    return `decodes to ${b.length} bytes; needs exactly 32${hex}; ${MAKE_KEY}`;
+  }
+  if (PUBLISHED_KEY_HASHES.has(createHash('sha256').update(b).digest('hex'))) {
+    return `is the example key once printed in vestibule's documentation, which anyone can read; ${MAKE_KEY}`;
+  }
+  return b;
+}
 
 export const text = (raw: string): Parsed<string> => (raw.trim() === '' ? bad('must not be empty') : ok(raw.trim()));
 
@@ -629,12 +659,11 @@ export const settings = {
     group: 'Sessions',
     description:
       'Base64 of 32 random bytes (openssl rand -base64 32). Encrypts sessions and cookies; all replicas share it. Required unless VESTIBULE_DEVELOPMENT_MODE=true.',
-    example: 'q3p0Hb4m1lH6lcx1aEYQmJ4vX0wq3Qd5qk8m0m0bYt8=',
+    example: '$(openssl rand -base64 32)',
     secret: true,
     parse: (raw) => {
-      const b = Buffer.from(raw.trim(), 'base64');
-      if (b.length !== 32 || !/^[A-Za-z0-9+/=_-]+$/.test(raw.trim())) return bad('must be base64 of exactly 32 bytes');
-      return ok(b);
+      const key = parseEncryptionKey(raw.trim());
+      return typeof key === 'string' ? bad(key) : ok(key);
     },
   } satisfies Setting<Buffer>,
   encryptionKeyPrevious: {
@@ -642,18 +671,18 @@ export const settings = {
     group: 'Sessions',
     description:
       'Comma-separated previous encryption keys, for a rolling key rotation: sessions and cookies made with them stay valid and are re-sealed with the current key on their next write.',
-    example: 'q3p0Hb4m1lH6lcx1aEYQmJ4vX0wq3Qd5qk8m0m0bYt8=',
+    example: '<the key VESTIBULE_ENCRYPTION_KEY held before the rotation>',
     secret: true,
     parse: (raw) => {
-      const keys: Buffer[] = [];
-      for (const part of raw
+      const parts = raw
         .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean)) {
-        const b = Buffer.from(part, 'base64');
-        if (b.length !== 32 || !/^[A-Za-z0-9+/=_-]+$/.test(part))
-          return bad('must list base64 keys of exactly 32 bytes each');
-        keys.push(b);
+        .map((p) => p.trim())
+        .filter(Boolean);
+      const keys: Buffer[] = [];
+      for (const [i, part] of parts.entries()) {
+        const key = parseEncryptionKey(part);
+        if (typeof key === 'string') return bad(parts.length > 1 ? `key ${i + 1} of ${parts.length} ${key}` : key);
+        keys.push(key);
       }
       return ok(keys);
     },
@@ -736,7 +765,7 @@ export const settings = {
     ],
     group: 'Listeners',
     description:
-      'Admin listener: /healthz, /readyz and /metrics (open), and the operator endpoints (only with VESTIBULE_ADMIN_TOKEN). Never exposed through the ingress. off turns it off.',
+      'Admin listener: /healthz, /readyz and the Prometheus metrics at /metrics (open), and the operator endpoint DELETE /admin/users/:oid/sessions (only with VESTIBULE_ADMIN_TOKEN). Never exposed through the ingress. off turns it off.',
     default: '0.0.0.0:7565',
     example: '0.0.0.0:7565',
     parse: addressOrOff,
@@ -883,6 +912,20 @@ export const settings = {
 
 export type SettingKey = keyof typeof settings;
 export const allSettings: readonly Setting<unknown>[] = Object.values(settings);
+
+/**
+ * The settings by group, each group once, in the order of its first setting (a setting declared away from its
+ * group's others still lands under the one heading in --help and docs/configuration.md).
+ */
+export function settingsByGroup(): [Setting<unknown>['group'], Setting<unknown>[]][] {
+  const groups = new Map<Setting<unknown>['group'], Setting<unknown>[]>();
+  for (const s of allSettings) {
+    const list = groups.get(s.group) ?? [];
+    list.push(s);
+    groups.set(s.group, list);
+  }
+  return [...groups];
+}
 
 /**
  * A peer's variable that vestibule accepts and ignores, with the reason. `check` answers for the values that

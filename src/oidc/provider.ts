@@ -82,7 +82,7 @@ export async function discoverProvider(o: ProviderOptions): Promise<IdentityProv
       [client.customFetch]: idpFetch,
     });
   } catch (err) {
-    throw new VestibuleError('IDP_UNAVAILABLE', `discovery at ${o.wellKnownUrl} failed`, { cause: err });
+    throw discoveryError(o.wellKnownUrl, err, timeout);
   }
   const meta = config.serverMetadata();
   if (meta.issuer.includes('{tenantid}')) {
@@ -92,7 +92,11 @@ export async function discoverProvider(o: ProviderOptions): Promise<IdentityProv
     );
   }
   if (!meta.token_endpoint || !meta.jwks_uri || !meta.authorization_endpoint) {
-    throw new VestibuleError('IDP_UNAVAILABLE', 'discovery document lacks authorization, token or JWKS endpoint');
+    throw new DiscoveryError(
+      'IDP_UNAVAILABLE',
+      `the discovery document at ${shownUrl(o.wellKnownUrl)} lacks the authorization, token or JWKS endpoint`,
+      false,
+    );
   }
   const auth = await createClientAuth(o.clientAuth, o.assertionAudience, meta.token_endpoint);
   config = new client.Configuration(meta, o.clientId, { [client.clockTolerance]: o.leewaySec ?? 5 }, auth);
@@ -106,10 +110,124 @@ export async function discoverProvider(o: ProviderOptions): Promise<IdentityProv
     fetch: (url) => idpFetch(url, { method: 'GET', headers: {} } as never),
   });
   await jwks.load().catch((err: unknown) => {
-    throw new VestibuleError('IDP_UNAVAILABLE', 'the JWKS could not be loaded', { cause: err });
+    const d = describeFetchFailure(err, timeout);
+    throw new DiscoveryError(
+      'IDP_UNAVAILABLE',
+      `the JWKS at ${shownUrl(meta.jwks_uri ?? '')} ${d.cause}`,
+      d.retryable,
+      {
+        cause: err,
+      },
+    );
   });
   const validator = new TokenValidator({ issuer: meta.issuer, jwks, leewaySec: o.leewaySec ?? 5 });
   return new OpenIdProvider(config, validator, jwks, o.clientId);
+}
+
+/**
+ * A failed discovery (or key load) at start-up, with its cause in words an operator can act on. `retryable`
+ * is false for what waiting cannot heal (a 4xx, an answer that is not a discovery document): start-up stops at
+ * once instead of retrying.
+ */
+export class DiscoveryError extends VestibuleError {
+  readonly retryable: boolean;
+  constructor(
+    code: 'IDP_UNAVAILABLE' | 'CONFIG_INVALID',
+    detail: string,
+    retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(code, detail, options);
+    this.name = 'DiscoveryError';
+    this.retryable = retryable;
+  }
+}
+
+const TENANT_HINT =
+  'check the tenant id in AZURE_APP_WELL_KNOWN_URL: https://login.microsoftonline.com/<tenant>/v2.0/.well-known/openid-configuration';
+
+/** The URL without user info, query or fragment: enough to recognise it, nothing that could be a credential. */
+function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(not a URL)';
+  }
+}
+
+/** The chain of causes of `err`, itself first (bounded: a cycle must not hang start-up). */
+function causes(err: unknown): unknown[] {
+  const out: unknown[] = [];
+  for (let e = err; e !== undefined && e !== null && out.length < 8; e = (e as { cause?: unknown }).cause) out.push(e);
+  return out;
+}
+
+/**
+ * What went wrong on the way to an identity-provider URL, from the error fetch or openid-client threw: the HTTP
+ * status, the content type, the system error code (ECONNREFUSED, ENOTFOUND …) or a timeout — never a body.
+ */
+export function describeFetchFailure(
+  err: unknown,
+  timeoutSec: number,
+): { cause: string; retryable: boolean; status?: number } {
+  for (const e of causes(err)) {
+    if (e instanceof Response) {
+      const type = e.headers.get('content-type') ?? 'none';
+      if (e.ok) {
+        return {
+          cause: `answered HTTP ${e.status} with content type ${type}, not a JSON discovery document`,
+          retryable: false,
+          status: e.status,
+        };
+      }
+      const text = e.statusText ? ` ${e.statusText}` : '';
+      // 408 and 429 are the client errors that waiting heals.
+      const retryable = e.status >= 500 || e.status === 408 || e.status === 429;
+      return { cause: `answered HTTP ${e.status}${text}`, retryable, status: e.status };
+    }
+  }
+  for (const e of causes(err)) {
+    const name = (e as { name?: unknown }).name;
+    if (name === 'TimeoutError' || name === 'AbortError')
+      return { cause: `did not answer within ${timeoutSec} s`, retryable: true };
+  }
+  for (const e of causes(err)) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) {
+      return { cause: `could not be reached (${code})`, retryable: true };
+    }
+  }
+  const first = causes(err);
+  const code = (first[0] as { code?: unknown } | undefined)?.code;
+  if (code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' || code === 'OAUTH_INVALID_RESPONSE') {
+    return {
+      cause: `answered a discovery document that does not fit (${(first[0] as Error).message})`,
+      retryable: false,
+    };
+  }
+  if (code === 'OAUTH_PARSE_ERROR' || first.some((e) => e instanceof SyntaxError)) {
+    return { cause: 'answered a body that is not valid JSON', retryable: false };
+  }
+  const last = first[first.length - 1];
+  return { cause: `failed (${last instanceof Error ? last.message : String(last)})`, retryable: true };
+}
+
+function discoveryError(wellKnownUrl: string, err: unknown, timeoutSec: number): DiscoveryError {
+  const d = describeFetchFailure(err, timeoutSec);
+  const where = `discovery at ${shownUrl(wellKnownUrl)}`;
+  if (d.status !== undefined && d.status >= 400 && d.status < 500 && !d.retryable) {
+    return new DiscoveryError('CONFIG_INVALID', `${where} ${d.cause}; ${TENANT_HINT}`, false, { cause: err });
+  }
+  if (!d.retryable) {
+    return new DiscoveryError(
+      'CONFIG_INVALID',
+      `${where} ${d.cause}; is AZURE_APP_WELL_KNOWN_URL the tenant's OpenID configuration?`,
+      false,
+      { cause: err },
+    );
+  }
+  return new DiscoveryError('IDP_UNAVAILABLE', `${where} ${d.cause}`, true, { cause: err });
 }
 
 class OpenIdProvider implements IdentityProvider {

@@ -70,6 +70,51 @@ describe('documentation stays true to the code', () => {
     assert.equal(r.status, 0, r.stderr);
   });
 
+  it('--help and docs/configuration.md show each settings group under one heading', () => {
+    const help = helpText();
+    const conf = readFileSync('docs/configuration.md', 'utf8');
+    for (const group of new Set(allSettings.map((s) => s.group))) {
+      assert.equal(help.split('\n').filter((l) => l === `${group}:`).length, 1, `--help has one "${group}:"`);
+      assert.equal(
+        conf.split('\n').filter((l) => l === `## ${group}`).length,
+        1,
+        `configuration.md has one ## ${group}`,
+      );
+    }
+    // Every setting sits under its own group's heading.
+    let group = '';
+    for (const line of help.split('\n')) {
+      if (/^[A-Z][\w ]+:$/.test(line)) group = line.slice(0, -1);
+      const s = allSettings.find((x) => line === `  ${x.env}` || line.startsWith(`  ${x.env} (default`));
+      if (s) assert.equal(group, s.group, `${s.env} is listed under ${s.group}`);
+    }
+  });
+
+  it("--help describes the admin listener's /metrics and operator endpoint, and ends with no repository path", () => {
+    const help = helpText();
+    const admin = help.slice(help.indexOf('  VESTIBULE_ADMIN_BIND_ADDRESS'), help.indexOf('  VESTIBULE_ADMIN_TOKEN'));
+    assert.match(admin, /\/metrics/);
+    assert.match(admin, /operator endpoint DELETE \/admin\/users\/:oid\/sessions/);
+    const last = help.trimEnd().split('\n').slice(-3).join('\n');
+    assert.doesNotMatch(last, /docs\/|\.md\b/, 'the image holds no docs/ folder');
+  });
+
+  it('an unknown option stops with exit 2 and names it; --version still answers', () => {
+    for (const args of [['--bogus'], ['--help', '--bogus'], ['-v'], ['serve']]) {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH },
+      });
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout, '', 'no help text, nothing started');
+      assert.match(r.stderr, new RegExp(`unknown option "${args.at(-1)}"`));
+      assert.match(r.stderr, /vestibule --help/);
+    }
+    const v = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', '--version'], { encoding: 'utf8' });
+    assert.equal(v.status, 0);
+    assert.match(v.stdout, /^\d+\.\d+\.\d+\n$/);
+  });
+
   it('vestibule --help prints the settings and exits 0; a bad setting exits 2 naming it', () => {
     const help = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', '--help'], { encoding: 'utf8' });
     assert.equal(help.status, 0);

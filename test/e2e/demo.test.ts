@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { NAVIGATION, TestClient } from '../support/http-client.js';
+import { login } from '../support/mock-login.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DEMO = ['--import', 'tsx', 'scripts/demo.ts'];
@@ -147,6 +148,62 @@ describe('npm run demo', { timeout: 30_000, concurrency: true }, () => {
     assert.equal(isRunning(vestibule[0]!), false, 'vestibule ended with the demo');
     assert.deepEqual(await survivors(tree), []);
     await assert.rejects(client.get(url), (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED');
+  });
+
+  it('the banner names the metrics and token API addresses; after logout the page says so; the sign-in page labels its parameters', async () => {
+    const child = spawn(process.execPath, [...DEMO, '--port', '0'], { cwd: ROOT, env: demoEnv() });
+    started.push(child);
+    try {
+      const { match, output } = await waitForOutput(child, /^Ready: open (http:\/\/localhost:\d+)\/ /m);
+      const ingress = match[1]!;
+      const metrics = /Metrics \(admin listener\): +(http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(output)?.[1];
+      const tokenApi = /Token API \(loopback only\): +(http:\/\/127\.0\.0\.1:\d+) /.exec(output)?.[1];
+      assert.ok(metrics && tokenApi, `the banner names both addresses:\n${output}`);
+      const client = new TestClient();
+      const scraped = await client.get(metrics);
+      assert.equal(scraped.status, 200);
+      assert.match(scraped.body, /^# HELP /m);
+      const token = await client.request(`${tokenApi}/api/v1/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      assert.equal(token.status, 400, 'the token API answers there (a request without target is refused)');
+
+      const first = await client.get(`${ingress}/`, NAVIGATION);
+      assert.match(first.body, /id="status">Not logged in</);
+      assert.doesNotMatch(first.body, /logged out/);
+
+      const { callback, authorizeUrl } = await login({ ingress }, client, { username: 'kari' });
+      assert.equal(callback.status, 302, callback.body);
+      const signIn = await client.get(authorizeUrl, NAVIGATION);
+      const params =
+        /<p class="params" id="params-label">([^<]+)<\/p>\s*<dl aria-labelledby="params-label">(.*?)<\/dl>/s.exec(
+          signIn.body,
+        );
+      assert.ok(params, `the parameter list has a label:\n${signIn.body}`);
+      assert.match(params[2]!, /<dt>response_mode<\/dt>/);
+
+      const home = await client.get(`${ingress}/`, NAVIGATION);
+      assert.match(home.body, /Logged in as/);
+      const logoutHref = /<a href="([^"]*\/oauth2\/logout[^"]*)">Log out<\/a>/.exec(home.body)?.[1];
+      assert.ok(logoutHref, home.body);
+      let next = new URL(logoutHref.replaceAll('&amp;', '&'), `${ingress}/`);
+      let page = await client.get(next, NAVIGATION);
+      for (let hops = 0; page.status === 302 && hops < 6; hops++) {
+        next = new URL(page.location!, next);
+        page = await client.get(next, NAVIGATION);
+      }
+      assert.equal(page.status, 200, page.body);
+      assert.equal(next.origin, ingress, `back on the app after logout: ${next.href}`);
+      assert.match(page.body, /id="status">You are logged out here and at Entra ID</);
+      const again = await client.get(`${ingress}/`, NAVIGATION);
+      assert.match(again.body, /id="status">Not logged in</, 'a later visit is a plain visit again');
+    } finally {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }
   });
 
   it('with DEMO_EXIT_AFTER_READY=1 prints the ready line and exits 0 by itself', async () => {
