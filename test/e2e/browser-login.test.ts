@@ -112,13 +112,13 @@ describe('browser login through vestibule (headless Chromium)', { timeout: 60_00
 
     await page.getByRole('link', { name: 'Log out' }).click();
     await page.locator('#status').waitFor();
-    assert.equal(await text(page, '#status'), 'Not logged in');
-    assert.equal(page.url(), `${h.ingress}/`);
+    assert.equal(await text(page, '#status'), 'You are logged out here and at Entra ID');
+    assert.equal(page.url(), `${h.ingress}/?logged_out=1`);
     const out = navigations.take();
-    assert.equal(out[0], `${h.ingress}/oauth2/logout`);
+    assert.equal(out[0], `${h.ingress}/oauth2/logout?redirect=%2F%3Flogged_out%3D1`);
     assert.ok(out[1]?.startsWith(`${h.mock.url}/${h.mock.tenantId}/oauth2/v2.0/logout?`), out.join(' → '));
     assert.ok(out[2]?.startsWith(`${h.ingress}/oauth2/logout/callback?state=`), out.join(' → '));
-    assert.equal(out.at(-1), `${h.ingress}/`);
+    assert.equal(out.at(-1), `${h.ingress}/?logged_out=1`);
     const calls = h.mock.endSessionCalls();
     assert.equal(calls.length, 1);
     const call = calls[0]!;
