@@ -17,30 +17,10 @@ export interface Rule {
 
 /** The chart's PrometheusRule (Wonderwall's alert), rendered with helm with the alert on and a job selector. */
 export function renderRule(namespace: string, job: string): { groups: { name: string; rules: Rule[] }[] } {
-  const r = spawnSync(
-    helm,
-    [
-      'template',
-      'web',
-      join(root, 'charts/vestibule'),
-      '--namespace',
-      namespace,
-      '--kube-version',
-      '1.29.0',
-      '-f',
-      join(root, 'charts/vestibule/ci/dev-values.yaml'),
-      '--set',
-      'prometheusRule.enabled=true',
-      '--set-string',
-      `prometheusRule.selector=job="${job}"`,
-    ],
-    { encoding: 'utf8' },
-  );
-  if (r.error) throw r.error;
-  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
-  const rules = parseAllDocuments(r.stdout)
-    .map((d) => d.toJS() as { kind?: string; spec?: { groups: { name: string; rules: Rule[] }[] } })
-    .filter((d) => d.kind === 'PrometheusRule');
+  const rules = renderChart(namespace, {
+    set: ['prometheusRule.enabled=true'],
+    setString: [`prometheusRule.selector=job="${job}"`],
+  }).filter((d) => d.kind === 'PrometheusRule') as { spec?: { groups: { name: string; rules: Rule[] }[] } }[];
   assert.equal(rules.length, 1, 'one PrometheusRule');
   return { groups: rules[0]?.spec?.groups ?? [] };
 }
