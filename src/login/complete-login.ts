@@ -13,6 +13,7 @@ import type { SessionClaims, SessionRecord } from '../session/record.js';
 import type { ClientBackoff } from '../session/client-backoff.js';
 import type { Sessions } from '../session/sessions.js';
 import type { SessionStore } from '../session/store.js';
+import { single } from '../request/request-facts.js';
 import { openLoginState } from './login-state.js';
 
 /** What completing a login needs (a subset of the routes' dependencies). */
@@ -105,7 +106,7 @@ export async function completeLogin(req: CallbackRequest, d: CompleteLoginDeps):
   if (PROTOCOL_PARAMETERS.some((p) => Array.isArray(q[p]))) {
     return { ok: false, outcome: 'bad_request', code: 'CALLBACK_REPEATED_PARAMETER' };
   }
-  const state = one(q.state);
+  const state = single(q, 'state');
   // Our states are base64url; anything else is not a response to our login (and must not name a cookie).
   if (!state || !/^[A-Za-z0-9_-]{16,128}$/.test(state)) {
     return { ok: false, outcome: 'bad_request', code: 'CALLBACK_STATE_MISSING' };
@@ -119,7 +120,7 @@ export async function completeLogin(req: CallbackRequest, d: CompleteLoginDeps):
     return { ok: false, outcome: 'state_mismatch', code: 'LOGIN_STATE_MISMATCH', redirect };
   }
 
-  const error = one(q.error);
+  const error = single(q, 'error');
   if (error !== undefined) {
     const code = /^[a-z_]{1,64}$/.test(error) ? error : 'unknown_error';
     req.log.warn({ idpError: code }, 'identity provider returned an error to the callback');
@@ -137,7 +138,7 @@ export async function completeLogin(req: CallbackRequest, d: CompleteLoginDeps):
   if (iss !== undefined && iss !== d.provider.metadata.issuer) {
     return { ok: false, outcome: 'bad_request', code: 'CALLBACK_FOREIGN_ISSUER', redirect };
   }
-  if (!one(q.code)) return { ok: false, outcome: 'bad_request', code: 'CALLBACK_CODE_MISSING', redirect };
+  if (!single(q, 'code')) return { ok: false, outcome: 'bad_request', code: 'CALLBACK_CODE_MISSING', redirect };
 
   // Bounded token-endpoint calls: refused before the state is spent, so the user can try again with it.
   const slot = req.takeRedeemSlot();
@@ -206,10 +207,6 @@ export function amrOf(amr: unknown): string {
   return '';
 }
 
-/** A single string query value (an array, i.e. a repeated parameter, is refused before this is asked). */
-function one(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
 
 function sameString(a: string, b: string): boolean {
   const x = Buffer.from(a);

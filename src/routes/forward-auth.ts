@@ -32,16 +32,8 @@ export interface ForwardAuthDeps {
  * The adapter from a forward-auth request to the one access decision ({@link decideAccess}): the session
  * becomes the facts; login is required (a forward-auth 401 sends the browser to log in); no protected-path
  * rule applies (the subrequest's target is not the user's). Proxy and forward-auth thus share one decision.
+ * Also the session's ID token, for X-Wonderwall-Forward-Auth-Token.
  */
-export async function forwardAuthVerdict(
-  d: ForwardAuthDeps,
-  request: FastifyRequest,
-  audience: ForwardAuthAudience,
-): Promise<AccessVerdict> {
-  return (await forwardAuthDecision(d, request, audience)).verdict;
-}
-
-/** {@link forwardAuthVerdict} and the session's ID token, for X-Wonderwall-Forward-Auth-Token. */
 async function forwardAuthDecision(
   d: ForwardAuthDeps,
   request: FastifyRequest,
