@@ -775,7 +775,7 @@ export const settings = {
     group: 'Listeners',
     description:
       'Bearer secret of the operator endpoints on the admin listener (DELETE /admin/users/:oid/sessions): callers send Authorization: Bearer <token>. Unset: the operator endpoints are off (404). At least 32 characters (openssl rand -base64 32); /healthz, /readyz and /metrics stay open.',
-    example: 'Zk9rM2xQdVh0c0NqVzF5bkJhR2VIZkRpTW9RdlJ6',
+    example: '$(openssl rand -base64 32)',
     secret: true,
     parse: (raw) => {
       const v = raw.trim();
