@@ -207,7 +207,6 @@ export function amrOf(amr: unknown): string {
   return '';
 }
 
-
 function sameString(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
