@@ -106,7 +106,7 @@ export function logoutRoutes(app: FastifyInstance, prefix: string, d: RouteDeps)
       if (!endSession) return noStore(reply).redirect(redirect, 302);
       reply.setCookie(
         logoutCookieName(ingress),
-        sealLogoutState(d.keyring, { state, redirect }, d.now()),
+        sealLogoutState(d.keyring, logoutCookieName(ingress), { state, redirect }, d.now()),
         cookieOptions(ingress, 'logout', LOGOUT_COOKIE_TTL_SEC),
       );
       return noStore(reply).redirect(endSession.href, 302);
@@ -116,12 +116,9 @@ export function logoutRoutes(app: FastifyInstance, prefix: string, d: RouteDeps)
   app.get(`${prefix}/oauth2/logout/callback`, { config: { routeClass: 'logout' } }, async (request, reply) => {
     rejectNonNavigation(request);
     const ingress = ingressOf(request, d.ingresses);
-    reply.clearCookie(logoutCookieName(ingress), cookieOptions(ingress, 'logout'));
-    const saved = openLogoutState(
-      d.keyring,
-      cookieValues(request.headers.cookie, logoutCookieName(ingress))[0],
-      d.now(),
-    );
+    const name = logoutCookieName(ingress);
+    reply.clearCookie(name, cookieOptions(ingress, 'logout'));
+    const saved = openLogoutState(d.keyring, name, cookieValues(request.headers.cookie, name)[0], d.now());
     const target = saved && saved.state === single(request.query, 'state') ? saved.redirect : ingress.path;
     return noStore(reply).redirect(resolveRedirectTarget(target, ingress.path), 302);
   });

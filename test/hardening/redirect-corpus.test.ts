@@ -127,13 +127,13 @@ for (const ingressPath of ['/', '/app']) {
           const start = await browser.get(`${h.ingress}/oauth2/logout`, NAVIGATION);
           const cookie = setCookie(start, 'vestibule.logout=');
           const state = new URL(start.location ?? '').searchParams.get('state') ?? '';
-          const opened = openLogoutState(keyring, cookie.value, Date.now());
+          const opened = openLogoutState(keyring, 'vestibule.logout', cookie.value, Date.now());
           assert.equal(opened?.state, state);
           const path = `${ingressPath === '/' ? '' : ingressPath}/oauth2/logout/callback`;
           browser.setCookie(
             h.origin,
             'vestibule.logout',
-            sealLogoutState(keyring, { state, redirect: payload }, Date.now()),
+            sealLogoutState(keyring, 'vestibule.logout', { state, redirect: payload }, Date.now()),
             path,
           );
           const final = await logoutFlow(h, browser, start);
