@@ -71,6 +71,18 @@ describe('JSON bodies', () => {
   });
 });
 
+describe('authorization_details', () => {
+  it('is canonical JSON whatever the member order or spelling', () => {
+    const a = parseJsonBody('{"authorization_details":[{"type":"t","b":{"y":1,"x":[2,{"q":1,"p":0}]},"a":"s"}]}');
+    const b = parseFormBody(
+      `authorization_details=${encodeURIComponent('[ {"a":"s","b":{"x":[2,{"p":0,"q":1}],"y":1},"type":"t"} ]')}`,
+    );
+    const expected = '[{"a":"s","b":{"x":[2,{"p":0,"q":1}],"y":1},"type":"t"}]';
+    assert.equal(a.optionalAuthorizationDetails('authorization_details'), expected);
+    assert.equal(b.optionalAuthorizationDetails('authorization_details'), expected);
+  });
+});
+
 describe('form bodies', () => {
   it('reads fields, with "true"/"false" booleans', () => {
     const body = parseFormBody('identity_provider=entra_id&target=api%3A%2F%2Fx%2F.default&skip_cache=true');

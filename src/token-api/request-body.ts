@@ -47,7 +47,7 @@ export class RequestBody {
     if (!Array.isArray(value) || !value.every((v) => typeof v === 'object' && v !== null && !Array.isArray(v))) {
       throw invalidRequest(`field '${name}' must be a JSON array of objects`);
     }
-    return JSON.stringify(value);
+    return canonicalJson(value);
   }
 
   /** An optional boolean: JSON `true`/`false`, form `"true"`/`"false"`; absent or null is false. */
@@ -61,7 +61,22 @@ export class RequestBody {
   }
 }
 
-/** The body of a request, or 400 when it had none (no `Content-Type`, so nothing was parsed). */
+/**
+ * JSON text with object members in code-unit order at every depth, so two spellings of the same
+ * `authorization_details` share one cache entry instead of costing a second call to the identity provider.
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const members = Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${members.join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The body of a request when it had none (no `Content-Type`, so nothing was parsed). */
 export function requestBody(body: unknown): RequestBody {
   if (body instanceof RequestBody) return body;
   throw unsupportedMediaType(undefined);

@@ -41,6 +41,17 @@ describe('cache keys', () => {
     assert.equal(e, exchangeCacheKey('entra_id', 'api://a/.default', 'secret.user.token'));
     assert.notEqual(e, exchangeCacheKey('entra_id', 'api://a/.default', 'other.user.token'));
   });
+
+  it('keep resource and authorization_details apart, in a key of bounded length', () => {
+    const scope = 'api://a/.default';
+    const big = 'r'.repeat(100_000);
+    const k = tokenCacheKey('entra_id', scope, big);
+    assert.ok(k.length < 200, `key of ${k.length} characters`);
+    assert.notEqual(k, tokenCacheKey('entra_id', scope, `${big}x`));
+    assert.notEqual(tokenCacheKey('entra_id', scope, 'x'), tokenCacheKey('entra_id', scope, undefined, 'x'));
+    assert.notEqual(tokenCacheKey('entra_id', scope, 'x'), tokenCacheKey('entra_id', scope));
+    assert.equal(tokenCacheKey('entra_id', scope, 'x', '[]'), tokenCacheKey('entra_id', scope, 'x', '[]'));
+  });
 });
 
 describe('TokenCache', () => {

@@ -40,14 +40,15 @@ export function cacheTtlMs(expiresInSec: number): number {
 /**
  * Cache key of a client-credentials token: provider + target scope, plus `resource` and `authorization_details`
  * when given (Texas' key: they are part of its `TokenRequest`'s Hash even for Entra ID, which never sees them;
- * `skip_cache` is not part of it). `details` is the canonical JSON text of `authorization_details`.
+ * `skip_cache` is not part of it). `details` is the canonical JSON text of `authorization_details`. The two are
+ * hashed: they are free text of up to the body limit, and the key must not make 10 000 entries cost gigabytes.
  */
 export function tokenCacheKey(provider: string, scope: string, resource?: string, details?: string): string {
-  return JSON.stringify(
-    resource === undefined && details === undefined
-      ? ['token', provider, scope]
-      : ['token', provider, scope, resource ?? null, details ?? null],
-  );
+  if (resource === undefined && details === undefined) return JSON.stringify(['token', provider, scope]);
+  const extras = createHash('sha256')
+    .update(JSON.stringify([resource ?? null, details ?? null]))
+    .digest('base64url');
+  return JSON.stringify(['token', provider, scope, extras]);
 }
 
 /** Cache key of an on-behalf-of token: provider + target scope + the user token (hashed: keys hold no secrets). */
