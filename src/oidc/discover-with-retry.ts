@@ -21,7 +21,8 @@ export async function discoverWithRetry(
       if (attempt > 1) log.info({ attempt }, 'identity provider discovery succeeded');
       return provider;
     } catch (err) {
-      const retryable = !(err instanceof DiscoveryError) || err.retryable;
+      // Anything but a retryable DiscoveryError is a setting (a bad key, a multi-tenant URL): waiting cannot heal it.
+      const retryable = err instanceof DiscoveryError && err.retryable;
       const cause = err instanceof DiscoveryError ? (err.detail ?? err.message) : (err as Error).message;
       if (!retryable) throw err;
       if (Date.now() >= deadline) {

@@ -17,7 +17,8 @@ const WELL_KNOWN = `/${TENANT}/v2.0/.well-known/openid-configuration`;
 
 /**
  * A real identity-provider stand-in: `/404/…` answers 404, `/html/…` a 200 HTML page, `/flaky/…` 500 for its
- * first two requests and then a real discovery document (with its own JWKS).
+ * first two requests and then a real discovery document (with its own JWKS), `/common/…` a multi-tenant
+ * document (issuer with `{tenantid}`).
  */
 async function startIdp(signingJwk: object): Promise<{ server: Server; base: string; hits: Map<string, number> }> {
   const hits = new Map<string, number>();
@@ -30,6 +31,17 @@ async function startIdp(signingJwk: object): Promise<{ server: Server; base: str
       res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not found</h1>');
     } else if (kind === 'html') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<html><body>Sign in</body></html>');
+    } else if (kind === 'common') {
+      const issuer = `${base}/common/{tenantid}/v2.0`;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          issuer,
+          authorization_endpoint: `${base}/common/authorize`,
+          token_endpoint: `${base}/common/token`,
+          jwks_uri: `${base}/common/keys`,
+          response_types_supported: ['code'],
+        }),
+      );
     } else if (kind === 'flaky' && url.endsWith('/keys')) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [signingJwk] }));
     } else if (kind === 'flaky' && (hits.get(kind) ?? 0) <= 2) {
@@ -160,6 +172,15 @@ describe('start-up with a wrong or unreachable AZURE_APP_WELL_KNOWN_URL names th
     assert.equal(r.warnings.length, 1, JSON.stringify(r.warnings));
     assert.match(r.warnings[0]?.msg ?? '', /answered HTTP 500.*; retrying for up to 20 s/);
     assert.ok(!r.lines.join('\n').includes(secretD));
+  });
+
+  it('a multi-tenant document without the multi-tenant setting stops start-up at once, unretried', async () => {
+    const r = await startWith(`${idp.base}/common${WELL_KNOWN}`, 20_000);
+    assert.ok(!r.result.ok, 'start-up fails');
+    assert.match(r.result.err.message, /multi-tenant/);
+    assert.ok(r.ms < 5_000, `failed after ${r.ms} ms`);
+    assert.equal(idp.hits.get('common'), 1, 'one request: a setting is not retried');
+    assert.equal(r.warnings.length, 0, JSON.stringify(r.warnings));
   });
 
   it('a closed port is retried until the (configurable) deadline, then fails naming ECONNREFUSED', async () => {
