@@ -1,3 +1,5 @@
+import { isLoopbackName } from './loopback.js';
+
 /** One public base URL the app is reachable at; vestibule's routes live under its path. */
 export interface Ingress {
   /** The base URL without a trailing slash, e.g. `https://example.com/app`. */
@@ -14,10 +16,12 @@ export interface Ingress {
   readonly local: boolean;
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
+/**
+ * A loopback ingress hostname: also `*.localhost`, which browsers resolve to this machine themselves (RFC 6761)
+ * and treat as a secure context, so a local ingress may use it.
+ */
 export function isLoopbackHostname(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname) || hostname.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(hostname);
+  return isLoopbackName(hostname) || hostname.endsWith('.localhost');
 }
 
 /** Parses one ingress URL; returns a problem description instead of throwing. */

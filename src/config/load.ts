@@ -1,6 +1,7 @@
 import type { JWK } from 'jose';
 import { randomBytes } from 'node:crypto';
-import { isLoopbackHostname, parseIngress, type Ingress } from './ingress.js';
+import { parseIngress, type Ingress } from './ingress.js';
+import { isLoopbackName } from './loopback.js';
 import {
   allSettings,
   ignoredVariables,
@@ -367,7 +368,7 @@ export function loadConfig(env: Env): Config {
       complain(s, `uses port ${a.port}, as ${name(other[0])} does: every listener needs its own port`);
     }
   }
-  if (tokenBind && !isLoopbackBindHost(tokenBind.host)) {
+  if (tokenBind && !isLoopbackName(tokenBind.host)) {
     complain(
       settings.tokenBindAddress,
       'must be a loopback address (127.x.x.x, [::1] or localhost): the token API mints tokens for anyone who can reach it',
@@ -418,7 +419,7 @@ export function loadConfig(env: Env): Config {
   return deepFreeze({
     clientId,
     wellKnownUrl,
-    allowInsecureIdp: new URL(wellKnownUrl).protocol === 'http:' && isLoopbackHostname(new URL(wellKnownUrl).hostname),
+    allowInsecureIdp: new URL(wellKnownUrl).protocol === 'http:' && isLoopbackName(new URL(wellKnownUrl).hostname),
     clientAuth,
     assertionAudience,
     scopes,
@@ -472,11 +473,6 @@ export function loadConfig(env: Env): Config {
  * `localhost`, which every resolver maps to loopback. `*.localhost` names are loopback to browsers only; the
  * system resolver (or DNS) may map `foo.localhost` anywhere, so they are refused here.
  */
-function isLoopbackBindHost(host: string): boolean {
-  const h = host.toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(h);
-}
-
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Buffer.isBuffer(value) && !Object.isFrozen(value)) {
     Object.freeze(value);

@@ -14,6 +14,7 @@ import { sendError } from '../errors/answers.js';
 import { fetchSite, hasOrigin } from '../request/fetch-metadata.js';
 import { errorResponse, invalidRequest, type ErrorResponse } from './api-error.js';
 import { registerIntrospectRoute } from './introspect-route.js';
+import { isLoopbackName } from '../config/loopback.js';
 import { registerBodyParsers, unsupportedMediaType } from './request-body.js';
 import { TokenCache } from './token-cache.js';
 import { registerTokenRoutes } from './token-routes.js';
@@ -114,8 +115,7 @@ export function loopbackHost(host: string | undefined, port: number | undefined)
   if (host === undefined || port === undefined) return false;
   const m = /^(.+):(\d{1,5})$/.exec(host.trim().toLowerCase());
   if (!m || Number(m[2]) !== port) return false;
-  const name = m[1] ?? '';
-  return name === 'localhost' || name === '[::1]' || /^127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(name);
+  return isLoopbackName(m[1] ?? '');
 }
 
 /**
