@@ -585,7 +585,7 @@ export const settings = {
     aliases: [{ env: 'WONDERWALL_SESSION_FORWARD_AUTH', from: 'Wonderwall', convert: wonderwallBool }],
     group: 'Routing',
     description:
-      'Serve /oauth2/session/forwardauth for nginx auth_request, Traefik ForwardAuth and similar: 204 or 401. The token (Authorization: Bearer) is only answered on VESTIBULE_FORWARD_AUTH_BIND_ADDRESS, never on the public port.',
+      'Serve /oauth2/session/forwardauth for nginx auth_request, Traefik ForwardAuth and similar: 204 when logged in, 401 when not (403 and 503 as in docs/forward-auth.md). The token (Authorization: Bearer) is only answered on VESTIBULE_FORWARD_AUTH_BIND_ADDRESS, never on the public port.',
     default: 'false',
     example: 'true',
     parse: bool,
