@@ -1,12 +1,13 @@
 /**
- * Client authentication at the token endpoint: `private_key_jwt` (the NAIS way), `client_secret_post` and
- * `client_secret_basic`. Stricter than Entra where that catches sidecar bugs early: assertions must carry `jti`
+ * Client authentication at the token endpoint: `private_key_jwt` (the NAIS way), `client_secret_post`,
+ * `client_secret_basic`, and federated tokens of external issuers (workload identity, federated-credentials.ts). Stricter than Entra where that catches sidecar bugs early: assertions must carry `jti`
  * and `exp`, live at most 600 s and are single-use.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { compactVerify, createLocalJWKSet, decodeJwt } from 'jose';
 import type { JWTPayload } from 'jose';
 import { EntraError, missingParameter } from './errors.js';
+import { checkFederatedAssertion, isFederatedAssertion } from './federated-credentials.js';
 import { nowSeconds } from './context.js';
 import type { MockContext } from './context.js';
 import type { Params } from './http-io.js';
@@ -120,6 +121,10 @@ async function checkAssertion(ctx: MockContext, form: Params): Promise<Authentic
   const formClientId = form.get('client_id');
   const clientId = formClientId ?? (typeof unverified.iss === 'string' ? unverified.iss : '');
   const client = lookupClient(ctx, clientId);
+  if (isFederatedAssertion(client, unverified)) {
+    await checkFederatedAssertion(ctx.federatedIssuers, client, assertion, unverified, nowSeconds(ctx));
+    return { client, azpacr: '2' };
+  }
   if (client.publicJwks === undefined)
     throw invalidClient(700027, `No certificate is registered for app '${clientId}'.`);
   let payload: JWTPayload;

@@ -5,7 +5,7 @@
 import type { ClaimContext, UserClaims } from './claims.js';
 import { FailureQueue } from './failures.js';
 import type { SigningKeyRing } from './keys.js';
-import type { EndSessionCall, GrantType, MockClient, MockUser, RequestLogEntry } from './types.js';
+import type { EndSessionCall, GrantType, MockClient, MockFederatedIssuer, MockUser, RequestLogEntry } from './types.js';
 
 /** An authorization code and everything it is bound to. */
 export interface AuthCode {
@@ -43,6 +43,8 @@ export interface MockContext {
   readonly issuer: string;
   readonly tokenEndpoint: string;
   readonly clients: ReadonlyMap<string, MockClient>;
+  /** External issuers trusted for federated client assertions, by `iss`. */
+  readonly federatedIssuers: ReadonlyMap<string, MockFederatedIssuer>;
   /** Mutable: the login page adds users typed by name. */
   readonly users: MockUser[];
   readonly keys: SigningKeyRing;
@@ -67,6 +69,7 @@ export function createContext(o: {
   keys: SigningKeyRing;
   clock: () => number;
   lifetimes: { accessToken: number; idToken: number };
+  federatedIssuers?: readonly MockFederatedIssuer[];
 }): MockContext {
   const issuer = `${o.url}/${o.tenantId}/v2.0`;
   return {
@@ -75,6 +78,7 @@ export function createContext(o: {
     issuer,
     tokenEndpoint: `${o.url}/${o.tenantId}/oauth2/v2.0/token`,
     clients: new Map(o.clients.map((c) => [c.clientId, c])),
+    federatedIssuers: new Map((o.federatedIssuers ?? []).map((i) => [i.issuer, i])),
     users: o.users,
     keys: o.keys,
     clock: o.clock,

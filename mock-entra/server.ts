@@ -35,6 +35,8 @@ export type {
   MockClient,
   MockEntraOptions,
   MockFailure,
+  MockFederatedCredential,
+  MockFederatedIssuer,
   MockUser,
   RequestLogEntry,
 } from './types.js';
@@ -138,6 +140,7 @@ export async function startMockEntra(options: MockEntraOptions = {}): Promise<Mo
     keys,
     clock: options.clock ?? Date.now,
     lifetimes: { accessToken: options.accessTokenLifetime ?? 3600, idToken: options.idTokenLifetime ?? 3600 },
+    federatedIssuers: options.federatedIssuers ?? [],
   });
   server.on('request', (req, res) => {
     void (async () => {

@@ -23,6 +23,23 @@ export interface MockClient {
   postLogoutRedirectUris?: string[];
   /** Clients that may get client-credentials / OBO tokens for THIS app; undefined = any registered client. */
   preAuthorizedClientIds?: string[];
+  /** Workload identity: tokens of external issuers accepted as client assertions (federated-credentials.ts). */
+  federatedCredentials?: MockFederatedCredential[];
+}
+
+/** A federated identity credential of an app registration (Entra: issuer, subject, audiences). */
+export interface MockFederatedCredential {
+  issuer: string;
+  /** e.g. `system:serviceaccount:<namespace>:<service account>`. */
+  subject: string;
+  /** Default `[api://AzureADTokenExchange]` (federated-credentials.ts). */
+  audiences?: string[];
+}
+
+/** An external issuer the mock trusts the keys of, e.g. a Kubernetes cluster's service-account issuer. */
+export interface MockFederatedIssuer {
+  issuer: string;
+  jwks: { keys: JsonWebKey[] };
 }
 
 /** An employee who can sign in on the login page. */
@@ -50,6 +67,8 @@ export interface MockEntraOptions {
   idTokenLifetime?: number;
   /** Epoch ms; default Date.now. Used for every iat/exp/code-expiry check. */
   clock?: () => number;
+  /** External issuers (e.g. a Kubernetes cluster) whose keys verify federated client assertions. */
+  federatedIssuers?: MockFederatedIssuer[];
 }
 
 /** The grant types the token endpoint knows, in Entra's spelling. */

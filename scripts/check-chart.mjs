@@ -247,7 +247,9 @@ function containerProblems(c, pod, isDefault, values) {
       p.push('default limits are not memory 256Mi without cpu');
   }
   const envFromSecrets = (c.envFrom ?? []).map((e) => e.secretRef?.name).filter((n) => typeof n === 'string');
-  if (envFromSecrets.length === 0) p.push('no envFrom secretRef for the Entra secret');
+  // With workload identity the webhook injects the identity (AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE …).
+  if (envFromSecrets.length === 0 && values.workloadIdentity?.enabled !== true)
+    p.push('no envFrom secretRef for the Entra secret');
   const extra = values.extraEnvFrom ?? {};
   for (const name of extra.secrets ?? [])
     if (!envFromSecrets.includes(name)) p.push(`extraEnvFrom secret ${name} is not loaded with envFrom`);
@@ -400,6 +402,14 @@ function invariantProblems(docs, isDefault, values) {
     p.push(`VESTIBULE_UPSTREAM ${upstream} is not the app port ${appPort}`);
 
   const podLabels = deployment.spec.template.metadata.labels;
+  // Workload identity: the webhook mutates only labelled pods, for the client id their ServiceAccount names.
+  const wi = podLabels['azure.workload.identity/use'];
+  if (values.workloadIdentity?.enabled === true) {
+    if (wi !== 'true') p.push('workloadIdentity.enabled without the pod label azure.workload.identity/use: "true"');
+    for (const sa of byKind('ServiceAccount'))
+      if (sa.metadata.annotations?.['azure.workload.identity/client-id'] !== values.workloadIdentity.clientId)
+        p.push(`ServiceAccount ${sa.metadata.name} lacks azure.workload.identity/client-id: workloadIdentity.clientId`);
+  } else if (wi !== undefined) p.push('the pod label azure.workload.identity/use without workloadIdentity.enabled');
   const selects = (selector) => Object.entries(selector ?? {}).every(([k, v]) => podLabels[k] === v);
   if (!selects(service.spec.selector)) p.push('Service selector does not match the pod labels');
   const svcPort = (name) => service.spec.ports.find((sp) => sp.name === name);

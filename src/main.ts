@@ -55,7 +55,10 @@ async function main(argv: readonly string[]): Promise<number> {
   if (config.allowInsecureIdp) log.warn('the identity provider is reached over plain http (loopback development only)');
   for (const warning of config.warnings) log.warn(warning);
   if (Object.keys(config.readFrom).length > 0) {
-    log.info({ readFrom: config.readFrom }, 'settings read from the Wonderwall and Texas variables NAIS injects');
+    log.info(
+      { readFrom: config.readFrom },
+      'settings read from the variables NAIS (Wonderwall, Texas) or Azure Workload Identity inject',
+    );
   }
 
   const vestibule = await start(config, { logger: log, accessLogger: access });

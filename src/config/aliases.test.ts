@@ -245,8 +245,10 @@ describe('the variables naiserator injects for Wonderwall and Texas', () => {
     const seen = new Map<string, string>();
     const note = (env: string, by: string): void => {
       const before = seen.get(env);
-      // The one deliberate exception: the discovery URL is derived from the issuer when it is not given.
-      const derived = env === 'AZURE_OPENID_CONFIG_ISSUER' && by === 'AZURE_APP_WELL_KNOWN_URL';
+      // The deliberate exceptions: the discovery URL is derived from the issuer, or (workload identity) from the
+      // tenant, when it is not given.
+      const derived =
+        (env === 'AZURE_OPENID_CONFIG_ISSUER' || env === 'AZURE_TENANT_ID') && by === 'AZURE_APP_WELL_KNOWN_URL';
       assert.ok(before === undefined || before === by || derived, `${env} is read by ${before ?? ''} and ${by}`);
       if (derived) return;
       seen.set(env, by);

@@ -69,12 +69,15 @@ export function compatibilityTable(): string {
       });
     }
     for (const a of s.aliases ?? []) {
+      // Workload identity's variables are not a peer's: configuration.md lists them, migrating has no part in them.
+      if (a.from !== 'Wonderwall' && a.from !== 'Texas') continue;
+      const peer = a.from;
       if (isComposite(a)) {
         for (const env of a.envs) {
           const others = a.envs.filter((e) => e !== env);
           rows.push({
             variable: env,
-            peer: a.from,
+            peer,
             status: 'renamed',
             vestibule: s.env,
             note: `${others.length > 0 ? `combined with ${others.map((e) => `\`${e}\``).join(', ')}: ` : ''}${a.note}`,
@@ -83,7 +86,7 @@ export function compatibilityTable(): string {
       } else {
         rows.push({
           variable: a.env,
-          peer: a.from,
+          peer,
           status: 'renamed',
           vestibule: s.env,
           note: [a.convert ? `converted (e.g. \`${a.env}=${a.example ?? s.example}\`)` : 'same format', a.note]

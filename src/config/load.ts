@@ -16,7 +16,9 @@ import {
 
 export type ClientAuthConfig =
   | { readonly method: 'private_key_jwt'; readonly jwk: JWK & { kid: string; alg: string } }
-  | { readonly method: 'client_secret_post'; readonly secret: string };
+  | { readonly method: 'client_secret_post'; readonly secret: string }
+  /** Workload identity: the projected service-account token in this file is the client assertion. */
+  | { readonly method: 'federated_token_file'; readonly tokenFile: string };
 
 export type StoreConfig =
   | { readonly kind: 'memory' }
@@ -261,12 +263,30 @@ export function loadConfig(env: Env): Config {
   const clientId = read(settings.clientId, true);
   const wellKnownUrl = read(settings.wellKnownUrl);
   if (!given(settings.wellKnownUrl)) {
-    complain(settings.wellKnownUrl, `is required (or ${settings.issuer.env}, from which it is derived)`);
+    complain(
+      settings.wellKnownUrl,
+      `is required (or ${settings.issuer.env}, or AZURE_TENANT_ID with workload identity, from which it is derived)`,
+    );
   }
+  // One credential. The JWK wins over the secret, as azurerator's secret holds both; the federated token file
+  // (injected into every container of a pod labelled for workload identity) is refused beside either, since
+  // which one the operator meant cannot be known.
+  const tokenFile = read(settings.federatedTokenFile);
   const jwk = read(settings.jwk);
   const secret = given(settings.jwk) ? undefined : read(settings.clientSecret);
-  if (!given(settings.jwk) && !given(settings.clientSecret)) {
-    complain(settings.jwk, 'or AZURE_APP_CLIENT_SECRET is required for client authentication');
+  const otherCredentials = [settings.jwk, settings.clientSecret]
+    .map((s) => resolve(s)?.from)
+    .filter((from): from is string => from !== undefined);
+  if (given(settings.federatedTokenFile) && otherCredentials.length > 0) {
+    complain(
+      settings.federatedTokenFile,
+      `cannot be combined with ${otherCredentials.join(' or ')} (choose one client authentication: unset the other, or keep the workload identity webhook out of this container with the pod annotation azure.workload.identity/skip-containers)`,
+    );
+  } else if (!given(settings.federatedTokenFile) && otherCredentials.length === 0) {
+    complain(
+      settings.jwk,
+      `or ${settings.clientSecret.env} or ${settings.federatedTokenFile.env} is required for client authentication`,
+    );
   }
   const assertionAudience = read(settings.assertionAudience) ?? 'issuer';
   const scopes = given(settings.scopes)
@@ -414,7 +434,11 @@ export function loadConfig(env: Env): Config {
     throw new RangeError('configuration incomplete without a reported problem');
   }
   const clientAuth: ClientAuthConfig =
-    jwk !== undefined ? { method: 'private_key_jwt', jwk } : { method: 'client_secret_post', secret: secret ?? '' };
+    tokenFile !== undefined
+      ? { method: 'federated_token_file', tokenFile }
+      : jwk !== undefined
+        ? { method: 'private_key_jwt', jwk }
+        : { method: 'client_secret_post', secret: secret ?? '' };
 
   return deepFreeze({
     clientId,

@@ -27,13 +27,20 @@ export interface Setting<T> {
 export type Peer = 'Wonderwall' | 'Texas';
 
 /**
+ * Where an alias comes from: a peer, or Azure Workload Identity (its webhook injects AZURE_CLIENT_ID,
+ * AZURE_TENANT_ID, AZURE_AUTHORITY_HOST and AZURE_FEDERATED_TOKEN_FILE into a pod on AKS). Only the peers'
+ * variables belong in docs/migrating.md.
+ */
+export type AliasSource = Peer | 'Workload identity';
+
+/**
  * Another name of a setting: a peer's variable, read when the setting's own variable is unset. `convert`
  * turns the peer's format into the setting's (absent when the format is the same). The setting's own
  * variable wins over every alias; two aliases that disagree stop start-up.
  */
 export interface Alias {
   readonly env: string;
-  readonly from: Peer;
+  readonly from: AliasSource;
   readonly convert?: (raw: string) => Parsed<string>;
   /** A valid value in the alias's format (the setting's example when absent). */
   readonly example?: string;
@@ -46,7 +53,7 @@ export interface Alias {
  */
 export interface CompositeAlias {
   readonly envs: readonly string[];
-  readonly from: Peer;
+  readonly from: AliasSource;
   readonly compose: (get: (env: string) => string | undefined) => Parsed<string> | undefined;
   readonly example: string;
   readonly note: string;
@@ -347,7 +354,8 @@ const scopesFromWonderwall: CompositeAlias = {
   compose: (get) => {
     const extra = get('WONDERWALL_OPENID_SCOPES');
     if (extra === undefined) return undefined;
-    const clientId = get('AZURE_APP_CLIENT_ID') ?? get('WONDERWALL_OPENID_CLIENT_ID') ?? '<client id>';
+    const clientId =
+      get('AZURE_APP_CLIENT_ID') ?? get('WONDERWALL_OPENID_CLIENT_ID') ?? get('AZURE_CLIENT_ID') ?? '<client id>';
     const scopes = ['openid', 'offline_access', `api://${clientId}/.default`];
     for (const s of extra.split(/[,\s]+/).filter(Boolean)) if (!scopes.includes(s)) scopes.push(s);
     return ok(scopes.join(' '));
@@ -366,6 +374,29 @@ const wellKnownFromIssuer: CompositeAlias = {
   },
 };
 
+/** Where Azure Workload Identity's webhook points a pod when AZURE_AUTHORITY_HOST is unset (the public cloud). */
+export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com/';
+
+/** Workload identity: the tenant's discovery URL from AZURE_TENANT_ID and AZURE_AUTHORITY_HOST, as MSAL builds it. */
+const wellKnownFromTenant: CompositeAlias = {
+  envs: ['AZURE_TENANT_ID', 'AZURE_AUTHORITY_HOST'],
+  from: 'Workload identity',
+  example:
+    'AZURE_TENANT_ID=77678b69-1daf-47b6-9072-771d270ac800 AZURE_AUTHORITY_HOST=https://login.microsoftonline.com/',
+  note: `derived as <host><tenant>/v2.0/.well-known/openid-configuration when AZURE_APP_WELL_KNOWN_URL is unset; the host defaults to ${DEFAULT_AUTHORITY_HOST}`,
+  compose: (get) => {
+    const tenant = get('AZURE_TENANT_ID')?.trim();
+    const host = get('AZURE_AUTHORITY_HOST')?.trim();
+    if (tenant === undefined) {
+      return host === undefined ? undefined : bad('AZURE_TENANT_ID must be set when AZURE_AUTHORITY_HOST is');
+    }
+    if (!/^[A-Za-z0-9.-]+$/.test(tenant)) return bad('AZURE_TENANT_ID must be a tenant id (GUID) or domain');
+    return ok(
+      `${(host ?? DEFAULT_AUTHORITY_HOST).replace(/\/+$/, '')}/${tenant}/v2.0/.well-known/openid-configuration`,
+    );
+  },
+};
+
 /** logrus levels (Wonderwall) in pino's names. */
 const logLevelFromLogrus = (raw: string): Parsed<string> => {
   const v = raw.trim().toLowerCase();
@@ -379,16 +410,24 @@ export const settings = {
   clientId: {
     env: 'AZURE_APP_CLIENT_ID',
     sameAs: ['Wonderwall', 'Texas'],
-    aliases: [{ env: 'WONDERWALL_OPENID_CLIENT_ID', from: 'Wonderwall' }],
+    aliases: [
+      { env: 'WONDERWALL_OPENID_CLIENT_ID', from: 'Wonderwall' },
+      { env: 'AZURE_CLIENT_ID', from: 'Workload identity' },
+    ],
     group: 'Identity provider',
-    description: 'Client id of the Entra ID app registration (injected by NAIS).',
+    description:
+      'Client id of the Entra ID app registration (injected by NAIS; by the Azure Workload Identity webhook as AZURE_CLIENT_ID).',
     example: 'e89006c5-7193-4ca3-8e26-d0990d9d981f',
     parse: (raw) => (raw.trim() === '' ? bad('must not be empty') : ok(raw.trim())),
   } satisfies Setting<string>,
   wellKnownUrl: {
     env: 'AZURE_APP_WELL_KNOWN_URL',
     sameAs: ['Wonderwall', 'Texas'],
-    aliases: [{ env: 'WONDERWALL_OPENID_WELL_KNOWN_URL', from: 'Wonderwall' }, wellKnownFromIssuer],
+    aliases: [
+      { env: 'WONDERWALL_OPENID_WELL_KNOWN_URL', from: 'Wonderwall' },
+      wellKnownFromIssuer,
+      wellKnownFromTenant,
+    ],
     group: 'Identity provider',
     description:
       'OpenID Connect discovery document of the tenant. https is required; http only for a loopback host (local development and tests).',
@@ -402,7 +441,7 @@ export const settings = {
     aliases: [{ env: 'WONDERWALL_OPENID_CLIENT_JWK', from: 'Wonderwall' }],
     group: 'Identity provider',
     description:
-      'Private JWK (JSON) used for private_key_jwt client authentication. Needs kid; alg defaults to RS256. Takes precedence over AZURE_APP_CLIENT_SECRET.',
+      'Private JWK (JSON) used for private_key_jwt client authentication. Needs kid; alg defaults to RS256. Takes precedence over AZURE_APP_CLIENT_SECRET; cannot be combined with AZURE_FEDERATED_TOKEN_FILE.',
     example:
       '{"kty":"RSA","kid":"…","alg":"RS256","n":"…","e":"AQAB","d":"…","p":"…","q":"…","dp":"…","dq":"…","qi":"…"}',
     secret: true,
@@ -427,9 +466,18 @@ export const settings = {
     env: 'AZURE_APP_CLIENT_SECRET',
     aliases: [{ env: 'WONDERWALL_OPENID_CLIENT_SECRET', from: 'Wonderwall' }],
     group: 'Identity provider',
-    description: 'Client secret for client_secret_post, used only when AZURE_APP_JWK is not set.',
+    description:
+      'Client secret for client_secret_post, used only when AZURE_APP_JWK is not set; cannot be combined with AZURE_FEDERATED_TOKEN_FILE.',
     example: 'a-secret-from-the-app-registration',
     secret: true,
+    parse: text,
+  } satisfies Setting<string>,
+  federatedTokenFile: {
+    env: 'AZURE_FEDERATED_TOKEN_FILE',
+    group: 'Identity provider',
+    description:
+      'Workload identity (AKS and other Kubernetes with Entra federation; injected by the Azure Workload Identity webhook): the projected service-account token, sent as the client assertion to a federated identity credential of the app registration. Read on every token request (the kubelet rotates it); no secret or key is needed. Must exist and be readable at start-up; its content is never logged. Cannot be combined with AZURE_APP_JWK or AZURE_APP_CLIENT_SECRET.',
+    example: '/var/run/secrets/azure/tokens/azure-identity-token',
     parse: text,
   } satisfies Setting<string>,
   issuer: {
@@ -462,6 +510,7 @@ export const settings = {
   tenantId: {
     env: 'AZURE_APP_TENANT_ID',
     sameAs: ['Texas'],
+    aliases: [{ env: 'AZURE_TENANT_ID', from: 'Workload identity' }],
     group: 'Identity provider',
     description: 'Tenant id of the app registration (injected by NAIS); kept in the configuration.',
     example: '77678b69-1daf-47b6-9072-771d270ac800',

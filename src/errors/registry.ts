@@ -96,6 +96,15 @@ export const ErrorCodes = {
     where:
       'thrown by the OIDC client for a malformed token response, and when the ID token has no `sub` (then answered by the generic error handler)',
   },
+  CLIENT_ASSERTION_UNAVAILABLE: {
+    status: 500,
+    shapes: [],
+    error: 'client_assertion_unavailable',
+    message: 'The federated token file (workload identity) could not be read',
+    cache: 'none',
+    where:
+      'thrown by the client authentication when AZURE_FEDERATED_TOKEN_FILE is missing, unreadable, empty, over 16 KB or not a JWT; the grant fails (callback: exchange failed page, refresh: the current token is kept, token API: 500 `server_error` with this message); at start-up vestibule exits',
+  },
   TOKEN_INVALID: {
     status: 401,
     shapes: ['json'],

@@ -173,7 +173,7 @@ export async function completeLogin(req: CallbackRequest, d: CompleteLoginDeps):
   } catch (err) {
     if (!isVestibuleError(err)) throw err;
     req.log.warn({ failure: { errorCode: err.code, message: err.message } }, 'login failed');
-    if (err.code === 'IDP_UNAVAILABLE') slot.giveBack();
+    if (err.code === 'IDP_UNAVAILABLE' || err.code === 'CLIENT_ASSERTION_UNAVAILABLE') slot.giveBack();
     return err.code === 'IDP_UNAVAILABLE'
       ? { ok: false, outcome: 'idp_unavailable', code: 'CALLBACK_IDP_UNAVAILABLE', redirect }
       : { ok: false, outcome: 'exchange_failed', code: 'CALLBACK_EXCHANGE_FAILED', redirect };

@@ -2,6 +2,7 @@ import * as client from 'openid-client';
 import type { ClientAuthConfig } from '../config/load.js';
 import { IdpResponseError, VestibuleError } from '../errors/registry.js';
 import { createClientAuth } from './client-auth.js';
+import { readFederatedToken } from './federated-token.js';
 import { JwksCache } from './jwks.js';
 import { TokenValidator } from './token-validator.js';
 
@@ -67,6 +68,13 @@ export interface ProviderOptions {
 /** Discovers the provider, loads its keys and returns the {@link IdentityProvider}. */
 export async function discoverProvider(o: ProviderOptions): Promise<IdentityProvider> {
   const timeout = o.timeoutSec ?? 10;
+  if (o.clientAuth.method === 'federated_token_file') {
+    // Checked before the network: a missing token file is a deployment mistake that waiting does not heal.
+    await readFederatedToken(o.clientAuth.tokenFile).catch((err: unknown) => {
+      const detail = err instanceof VestibuleError ? (err.detail ?? err.message) : String(err);
+      throw new DiscoveryError('CONFIG_INVALID', detail, false, { cause: err });
+    });
+  }
   const baseFetch = o.fetch ?? fetch;
   // Never follow redirects on credential-bearing requests; bound every call.
   const idpFetch: client.CustomFetch = (url, init) =>
@@ -341,6 +349,8 @@ function toResult(r: client.TokenEndpointResponse): TokenResult {
 /** Keeps an IdP's own answer (status, error, description, claims) apart from our failure to reach it. */
 function mapError(grant: string, err: unknown): Error {
   if (err instanceof VestibuleError) return err;
+  // Our own failure inside the client authentication (the federated token file), which openid-client wraps.
+  if (err instanceof client.ClientError && err.cause instanceof VestibuleError) return err.cause;
   if (err instanceof client.ResponseBodyError) {
     const body = err.cause as { error?: unknown; error_description?: unknown; claims?: unknown };
     const s = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);

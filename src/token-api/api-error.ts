@@ -44,9 +44,9 @@ export interface ErrorResponse {
 
 /**
  * Texas' error mapping: Entra's answers keep Entra's status and pass `error`, `error_description` and `claims`
- * through (trace and correlation ids are dropped) as TOKEN_IDP_ERROR; our own failures (IdP unreachable,
- * malformed IdP answer, bugs) become TOKEN_SERVER_ERROR, 500 `server_error` with a fixed description that says
- * nothing about internals.
+ * through (trace and correlation ids are dropped) as TOKEN_IDP_ERROR; our own failures (IdP unreachable, the
+ * federated token file unreadable, malformed IdP answer, bugs) become TOKEN_SERVER_ERROR, 500 `server_error` with
+ * a fixed description that says nothing about internals.
  */
 export function errorResponse(err: unknown): ErrorResponse {
   if (err instanceof TokenApiError) return { code: err.code, status: err.status, body: err.body, ours: false };
@@ -59,8 +59,11 @@ export function errorResponse(err: unknown): ErrorResponse {
     return { code: 'TOKEN_IDP_ERROR', status: err.httpStatus, body, ours: false };
   }
   const server = ErrorCodes.TOKEN_SERVER_ERROR;
+  // Our failures that the app's team can act on say which (never more: no path, no content); the rest is a bug.
   const description =
-    isVestibuleError(err) && err.code === 'IDP_UNAVAILABLE' ? ErrorCodes.IDP_UNAVAILABLE.message : server.message;
+    isVestibuleError(err) && (err.code === 'IDP_UNAVAILABLE' || err.code === 'CLIENT_ASSERTION_UNAVAILABLE')
+      ? ErrorCodes[err.code].message
+      : server.message;
   return {
     code: 'TOKEN_SERVER_ERROR',
     status: server.status,

@@ -82,6 +82,7 @@ describe('scripts/check-chart.mjs', () => {
       'ci/full-values.yaml',
       'ci/nais-values.yaml',
       'ci/redis-cluster-values.yaml',
+      'ci/workload-identity-values.yaml',
     ])
       for (const step of [
         'values.schema.json',
@@ -97,7 +98,7 @@ describe('scripts/check-chart.mjs', () => {
     assert.match(r.stdout, /^ok +invariants +ci\/dev-values\.yaml \(incl\. default resources\)$/m);
     assert.match(r.stdout, /ok +kubernetes schemas +ci\/full-values\.yaml \(.*NetworkPolicy.*ServiceMonitor.*\)/);
     assert.match(r.stdout, /^ok +README values +every key of values\.yaml is listed$/m);
-    assert.match(r.stdout, /check-chart: all checks passed for 4 value set\(s\)/);
+    assert.match(r.stdout, /check-chart: all checks passed for 5 value set\(s\)/);
   });
 
   it('fails when a value breaks values.schema.json (ajv and helm both reject it)', () => {
@@ -184,6 +185,26 @@ describe('scripts/check-chart.mjs', () => {
       sentinels.stderr,
       /does not allow TCP port 26379 of VESTIBULE_REDIS_SENTINELS sentinel-0\.redis:26379/,
     );
+  });
+
+  it('workload identity: the pod label, no Entra secret needed; refused without a client id or half set up', () => {
+    const rendered = renderDocs('--values=' + join(chart, 'ci/workload-identity-values.yaml'));
+    const pod = (
+      rendered.deployment as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }
+    ).spec.template;
+    assert.equal(pod.metadata.labels['azure.workload.identity/use'], 'true');
+    const sidecar = rendered.deployment.spec.template.spec.initContainers.find((c) => c.name === 'vestibule');
+    assert.equal(sidecar?.envFrom, undefined, 'no Entra Secret is loaded');
+
+    const noClientId = check("entra:\n  existingSecret: ''\nworkloadIdentity:\n  enabled: true\n");
+    assert.equal(noClientId.status, 1);
+    assert.match(noClientId.stderr, /workloadIdentity\.clientId is required with workloadIdentity\.enabled/);
+    const noSecret = check("entra:\n  existingSecret: ''\n");
+    assert.equal(noSecret.status, 1);
+    assert.match(noSecret.stderr, /entra\.existingSecret is required \(or workloadIdentity\.enabled/);
+    const labelOnly = check("podLabels:\n  azure.workload.identity/use: 'true'\n");
+    assert.equal(labelOnly.status, 1);
+    assert.match(labelOnly.stderr, /the pod label azure\.workload\.identity\/use without workloadIdentity\.enabled/);
   });
 
   it('fails when more than one replica would keep sessions in memory', () => {

@@ -7,7 +7,12 @@ import { Metrics } from '../../src/observability/metrics.js';
 import type { SessionStore } from '../../src/session/store.js';
 import { start } from '../../src/start.js';
 import { generateClientJwk } from '../../mock-entra/keys.js';
-import { startMockEntra, type MockEntra } from '../../mock-entra/server.js';
+import {
+  startMockEntra,
+  type MockEntra,
+  type MockFederatedCredential,
+  type MockFederatedIssuer,
+} from '../../mock-entra/server.js';
 import { freePort } from './free-port.js';
 import { startRedis, type RedisServer } from './redis-server.js';
 import { startUpstream, type Upstream } from './upstream.js';
@@ -31,6 +36,16 @@ export interface HarnessOptions {
   readonly logLevel?: string;
   /** vestibule's clock (the mock keeps real time, as openid-client signs client assertions with real time). */
   readonly now?: () => number;
+  /**
+   * Workload identity: the app is registered with this federated credential and no key, the mock trusts
+   * `issuer`, and vestibule gets only what the Azure Workload Identity webhook injects (AZURE_CLIENT_ID,
+   * AZURE_TENANT_ID, AZURE_AUTHORITY_HOST, AZURE_FEDERATED_TOKEN_FILE): no JWK, no secret.
+   */
+  readonly workloadIdentity?: {
+    readonly tokenFile: string;
+    readonly issuer: MockFederatedIssuer;
+    readonly credential: MockFederatedCredential;
+  };
 }
 
 /** vestibule with a real mock Entra ID, a real redis-server and a real upstream, all on 127.0.0.1. */
@@ -76,18 +91,20 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     mock = o.shared.mock;
     clientJwk = o.shared.clientJwk;
   } else {
+    const wi = o.workloadIdentity;
     const { privateJwk, publicJwk } = await generateClientJwk();
-    clientJwk = JSON.stringify(privateJwk);
+    clientJwk = wi ? '' : JSON.stringify(privateJwk);
     mock = await startMockEntra({
       clients: [
         {
           clientId,
           name: 'test:team:app',
-          publicJwks: { keys: [publicJwk] },
+          ...(wi ? { federatedCredentials: [wi.credential] } : { publicJwks: { keys: [publicJwk] } }),
           redirectUris: allIngresses.map((i) => `${i}/oauth2/callback`),
           postLogoutRedirectUris: allIngresses.map((i) => `${i}/oauth2/logout/callback`),
         },
       ],
+      ...(wi ? { federatedIssuers: [wi.issuer] } : {}),
     });
   }
   const encryptionKey = o.shared?.encryptionKey ?? randomBytes(32).toString('base64');
@@ -99,10 +116,16 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   };
   let config: Config;
   try {
+    const identity: Record<string, string> = o.workloadIdentity
+      ? {
+          AZURE_CLIENT_ID: clientId,
+          AZURE_TENANT_ID: mock.tenantId,
+          AZURE_AUTHORITY_HOST: `${mock.url}/`,
+          AZURE_FEDERATED_TOKEN_FILE: o.workloadIdentity.tokenFile,
+        }
+      : { AZURE_APP_CLIENT_ID: clientId, AZURE_APP_WELL_KNOWN_URL: mock.wellKnownUrl, AZURE_APP_JWK: clientJwk };
     config = loadConfig({
-      AZURE_APP_CLIENT_ID: clientId,
-      AZURE_APP_WELL_KNOWN_URL: mock.wellKnownUrl,
-      AZURE_APP_JWK: clientJwk,
+      ...identity,
       VESTIBULE_INGRESS: allIngresses.join(','),
       VESTIBULE_UPSTREAM: upstream.url,
       VESTIBULE_BIND_ADDRESS: `127.0.0.1:${port}`,

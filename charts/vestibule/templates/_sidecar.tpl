@@ -76,13 +76,20 @@ The vestibule container. Secrets reach it only through envFrom (Entra, extraEnvF
       containerPort: {{ $listeners.forwardAuth.port }}
       protocol: TCP
     {{- end }}
+  {{- if not (or .Values.entra.existingSecret .Values.workloadIdentity.enabled) }}
+  {{- fail "entra.existingSecret is required (or workloadIdentity.enabled, where the webhook injects the identity)" }}
+  {{- end }}
+  {{- if or .Values.entra.existingSecret .Values.extraEnvFrom.secrets }}
   envFrom:
+    {{- with .Values.entra.existingSecret }}
     - secretRef:
-        name: {{ required "entra.existingSecret is required" .Values.entra.existingSecret | quote }}
+        name: {{ . | quote }}
+    {{- end }}
     {{- range .Values.extraEnvFrom.secrets }}
     - secretRef:
         name: {{ . | quote }}
     {{- end }}
+  {{- end }}
   env:
     - name: VESTIBULE_INGRESS
       value: {{ required "set ingress.hosts (with ingress.enabled) or vestibule.ingressUrls" (include "vestibule.ingressUrls" .) | quote }}
