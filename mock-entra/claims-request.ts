@@ -33,7 +33,7 @@ function valuesOf(request: unknown, name: string): string[] {
     if (!Array.isArray(values) || !values.every((v) => typeof v === 'string')) {
       throw bad(`The claims request for '${name}' has values that are not strings.`);
     }
-    out.push(...(values));
+    out.push(...values);
   }
   return out;
 }
