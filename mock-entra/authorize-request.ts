@@ -3,6 +3,7 @@
  * Entra on purpose: PKCE S256, `state`, `nonce` and the `openid` scope are required, so a sidecar that forgets one
  * fails in tests instead of in production.
  */
+import { parseClaimsParameter, type RequestedClaims } from './claims-request.js';
 import { EntraError } from './errors.js';
 import type { Params } from './http-io.js';
 import { isPreAuthorized, resolveScope, splitScope } from './scopes.js';
@@ -29,6 +30,8 @@ export interface AuthorizeRequest {
   maxAge?: number;
   /** First requested `acr_values` entry the mock supports, echoed as the ID token's `acr`. */
   acr?: string;
+  /** What the `claims` parameter asked for that the mock puts into the login's tokens. */
+  claims?: RequestedClaims;
 }
 
 function bad(code: number, text: string): EntraError {
@@ -97,6 +100,7 @@ export function validateAuthorize(
   const maxAgeText = params.get('max_age');
   if (maxAgeText !== undefined && !/^\d+$/.test(maxAgeText)) throw bad(90023, `Invalid max_age '${maxAgeText}'.`);
   const acr = splitScope(params.get('acr_values') ?? '').find((a) => ACR_VALUES.includes(a));
+  const claims = parseClaimsParameter(params.get('claims'));
   return {
     client,
     redirectUri,
@@ -109,5 +113,6 @@ export function validateAuthorize(
     prompts,
     maxAge: maxAgeText === undefined ? undefined : Number(maxAgeText),
     acr,
+    ...(claims === undefined ? {} : { claims }),
   };
 }

@@ -89,6 +89,7 @@ export function handleAuthorizePost(ctx: MockContext, req: MockRequest): Reply {
       used: false,
       authTime: request.maxAge === undefined ? undefined : nowSeconds(ctx),
       acr: request.acr,
+      claims: request.claims,
     });
     return respond(request.redirectUri, request.responseMode, { code, state: request.state, session_state: sid });
   });

@@ -3,6 +3,7 @@
  * {@link MockContext} per server, passed to every handler; nothing is kept at module level.
  */
 import type { ClaimContext, UserClaims } from './claims.js';
+import type { RequestedClaims } from './claims-request.js';
 import { FailureQueue } from './failures.js';
 import type { SigningKeyRing } from './keys.js';
 import type { EndSessionCall, GrantType, MockClient, MockFederatedIssuer, MockUser, RequestLogEntry } from './types.js';
@@ -22,6 +23,8 @@ export interface AuthCode {
   /** Epoch seconds; set when `max_age` was requested. */
   authTime?: number;
   acr?: string;
+  /** What the authorize request's `claims` asked for (step-up `acrs`, `xms_cc`). */
+  claims?: RequestedClaims | undefined;
 }
 
 /** What a refresh token stands for: a user's login at a client. */
@@ -35,6 +38,8 @@ export interface RefreshGrant {
   revoked: boolean;
   authTime?: number;
   acr?: string;
+  /** The login's claims request: refreshed tokens carry it on. */
+  claims?: RequestedClaims | undefined;
 }
 
 export interface MockContext {

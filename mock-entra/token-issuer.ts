@@ -3,6 +3,7 @@
  * from the server's context. Also builds the token-endpoint JSON response.
  */
 import type { UserClaims } from './claims.js';
+import { accessTokenExtras, idTokenExtras, type RequestedClaims } from './claims-request.js';
 import { appAccessTokenClaims, idTokenClaims, opaqueId, userAccessTokenClaims, userClaimsOf } from './claims.js';
 import { claimContext } from './context.js';
 import type { MockContext, RefreshGrant } from './context.js';
@@ -17,16 +18,26 @@ export type Azpacr = '1' | '2';
 /** A delegated access token for the resolved target (a Graph-style unverifiable token for Graph). */
 export async function issueUserAccessToken(
   ctx: MockContext,
-  o: { resolved: ResolvedScope; azp: string; azpacr: Azpacr; user: UserClaims; sid?: string },
+  o: {
+    resolved: ResolvedScope;
+    azp: string;
+    azpacr: Azpacr;
+    user: UserClaims;
+    sid?: string;
+    claims?: RequestedClaims | undefined;
+  },
 ): Promise<string> {
-  const claims = userAccessTokenClaims(claimContext(ctx, ctx.lifetimes.accessToken), {
-    audience: targetAudience(o.resolved.target),
-    azp: o.azp,
-    azpacr: o.azpacr,
-    user: o.user,
-    scp: scpClaim(o.resolved),
-    ...(o.sid === undefined ? {} : { sid: o.sid }),
-  });
+  const claims = {
+    ...userAccessTokenClaims(claimContext(ctx, ctx.lifetimes.accessToken), {
+      audience: targetAudience(o.resolved.target),
+      azp: o.azp,
+      azpacr: o.azpacr,
+      user: o.user,
+      scp: scpClaim(o.resolved),
+      ...(o.sid === undefined ? {} : { sid: o.sid }),
+    }),
+    ...accessTokenExtras(o.claims),
+  };
   const key = ctx.keys.current();
   return o.resolved.target.kind === 'graph' ? signGraphToken(claims, key) : signToken(claims, key);
 }
@@ -86,9 +97,18 @@ export async function mintAccessToken(ctx: MockContext, o: MintOptions): Promise
 /** An ID token for the client the user signed in to. */
 export async function issueIdToken(
   ctx: MockContext,
-  o: { clientId: string; user: UserClaims; sid: string; nonce?: string; authTime?: number; acr?: string },
+  o: {
+    clientId: string;
+    user: UserClaims;
+    sid: string;
+    nonce?: string;
+    authTime?: number;
+    acr?: string;
+    claims?: RequestedClaims | undefined;
+  },
 ): Promise<string> {
-  return signToken(idTokenClaims(claimContext(ctx, ctx.lifetimes.idToken), o), ctx.keys.current());
+  const claims = { ...idTokenClaims(claimContext(ctx, ctx.lifetimes.idToken), o), ...idTokenExtras(o.claims) };
+  return signToken(claims, ctx.keys.current());
 }
 
 /** A new opaque refresh token standing for `grant`. */

@@ -139,6 +139,8 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     routes: {
       ingresses: config.ingresses,
       scopes: config.scopes,
+      acrValues: config.acrValues,
+      clientCapabilities: config.clientCapabilities,
       sessionMaxLifetimeMs: config.sessionMaxLifetimeMs,
       policy,
       provider,

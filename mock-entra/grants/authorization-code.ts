@@ -60,7 +60,14 @@ export const authorizationCodeGrant: GrantHandler = async (ctx, form, caller) =>
   const user = userClaimsOf(entry.user);
   const clientId = caller.client.clientId;
   const [accessToken, idToken] = await Promise.all([
-    issueUserAccessToken(ctx, { resolved, azp: clientId, azpacr: caller.azpacr, user, sid: entry.sid }),
+    issueUserAccessToken(ctx, {
+      resolved,
+      azp: clientId,
+      azpacr: caller.azpacr,
+      user,
+      sid: entry.sid,
+      claims: entry.claims,
+    }),
     issueIdToken(ctx, {
       clientId,
       user,
@@ -68,6 +75,7 @@ export const authorizationCodeGrant: GrantHandler = async (ctx, form, caller) =>
       nonce: entry.nonce,
       authTime: entry.authTime,
       acr: entry.acr,
+      claims: entry.claims,
     }),
   ]);
   const refreshToken = splitScope(entry.scope).includes('offline_access')
@@ -78,6 +86,7 @@ export const authorizationCodeGrant: GrantHandler = async (ctx, form, caller) =>
         sid: entry.sid,
         authTime: entry.authTime,
         acr: entry.acr,
+        claims: entry.claims,
       })
     : undefined;
   return tokenResponseBody(ctx, {

@@ -51,9 +51,17 @@ export const refreshTokenGrant: GrantHandler = async (ctx, form, caller) => {
     azpacr: caller.azpacr,
     user: grant.user,
     sid: grant.sid,
+    claims: grant.claims,
   });
   const idToken = splitScope(grant.scope).includes('openid')
-    ? await issueIdToken(ctx, { clientId, user: grant.user, sid: grant.sid, authTime: grant.authTime, acr: grant.acr })
+    ? await issueIdToken(ctx, {
+        clientId,
+        user: grant.user,
+        sid: grant.sid,
+        authTime: grant.authTime,
+        acr: grant.acr,
+        claims: grant.claims,
+      })
     : undefined;
   const refreshToken = issueRefreshToken(ctx, {
     clientId,
@@ -62,6 +70,7 @@ export const refreshTokenGrant: GrantHandler = async (ctx, form, caller) => {
     sid: grant.sid,
     authTime: grant.authTime,
     acr: grant.acr,
+    claims: grant.claims,
   });
   return tokenResponseBody(ctx, { scope, accessToken, idToken, refreshToken });
 };

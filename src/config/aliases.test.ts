@@ -216,10 +216,6 @@ describe('the variables naiserator injects for Wonderwall and Texas', () => {
       /WONDERWALL_OPENID_PROVIDER must be azure/,
     );
     assert.match(problemText({ ...nais, WONDERWALL_SSO_ENABLED: 'true' }), /WONDERWALL_SSO_ENABLED is not supported/);
-    assert.match(
-      problemText({ ...nais, WONDERWALL_OPENID_ACR_VALUES: 'idporten-loa-high' }),
-      /WONDERWALL_OPENID_ACR_VALUES is not supported/,
-    );
   });
 
   it('each listener can be moved or turned off, and two on one port stop start-up', () => {

@@ -40,6 +40,10 @@ export interface Config {
   readonly clientAuth: ClientAuthConfig;
   readonly assertionAudience: 'issuer' | 'token_endpoint';
   readonly scopes: readonly string[];
+  /** VESTIBULE_ACR_VALUES (WONDERWALL_OPENID_ACR_VALUES): the default acr_values of a login; undefined when unset. */
+  readonly acrValues: string | undefined;
+  /** VESTIBULE_CLIENT_CAPABILITIES: declared at login as access_token.xms_cc (e.g. cp1); empty when unset. */
+  readonly clientCapabilities: readonly string[];
   readonly ingresses: readonly Ingress[];
   readonly upstream: string;
   readonly upstreamTimeoutMs: number;
@@ -293,6 +297,9 @@ export function loadConfig(env: Env): Config {
     ? read(settings.scopes)
     : ['openid', 'offline_access', `api://${clientId ?? '<client id>'}/.default`];
 
+  const acrValues = read(settings.acrValues);
+  const clientCapabilities = read(settings.clientCapabilities) ?? [];
+
   const ingressList = read(settings.ingress, true) ?? [];
   const ingresses: Ingress[] = [];
   if (given(settings.ingress) && ingressList.length === 0) complain(settings.ingress, 'is required');
@@ -447,6 +454,8 @@ export function loadConfig(env: Env): Config {
     clientAuth,
     assertionAudience,
     scopes,
+    acrValues,
+    clientCapabilities,
     ingresses,
     upstream,
     upstreamTimeoutMs,

@@ -241,6 +241,32 @@ export const preAuthorizedApps = (raw: string): Parsed<PreAuthorizedApp[]> => {
   return ok(apps);
 };
 
+/** `acr_values`: space-separated tokens without quotes or backslashes (RFC 6749 NQCHAR), at most 8. */
+export const acrValues = (raw: string): Parsed<string> => {
+  const values = raw.trim().split(/\s+/).filter(Boolean);
+  if (values.length === 0) return bad('must not be empty');
+  if (values.length > 8 || values.some((v) => !/^[A-Za-z0-9._:/~+-]{1,128}$/.test(v))) {
+    return bad('must be up to 8 space-separated values of letters, digits and . _ : / ~ + -');
+  }
+  return ok(values.join(' '));
+};
+
+/** Client capabilities Entra knows (`xms_cc`): only `cp1` today, so a typo cannot pass silently. */
+export const clientCapabilities = (raw: string): Parsed<string[]> => {
+  const values = [
+    ...new Set(
+      raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
+  const unknown = values.find((v) => v !== 'cp1');
+  return unknown !== undefined
+    ? bad(`lists ${JSON.stringify(unknown)}; the one capability Entra knows is cp1`)
+    : ok(values);
+};
+
 /** OTEL_RESOURCE_ATTRIBUTES: `key=value` pairs, comma-separated (W3C Baggage-like, values may be %-encoded). */
 export const keyValues = (raw: string): Parsed<Record<string, string>> => {
   const out: Record<string, string> = {};
@@ -957,6 +983,29 @@ export const settings = {
     example: 'app-7d9f8b6c5-x2x9q',
     parse: text,
   } satisfies Setting<string>,
+  acrValues: {
+    env: 'VESTIBULE_ACR_VALUES',
+    aliases: [
+      {
+        env: 'WONDERWALL_OPENID_ACR_VALUES',
+        from: 'Wonderwall',
+        note: 'sent as acr_values, also to Entra (whose discovery lists none); not enforced on every request as Wonderwall does (docs/step-up.md)',
+      },
+    ],
+    group: 'Identity provider',
+    description:
+      "Default `acr_values` of every login (space-separated), sent to Entra even though its discovery document lists none; `/oauth2/login?level=` replaces it for one login. Not enforced on requests as Wonderwall does: Entra's v2 tokens carry authentication contexts in `acrs` (see docs/step-up.md).",
+    example: 'urn:example:mfa',
+    parse: acrValues,
+  } satisfies Setting<string>,
+  clientCapabilities: {
+    env: 'VESTIBULE_CLIENT_CAPABILITIES',
+    group: 'Identity provider',
+    description:
+      'Client capabilities declared at login in the `claims` parameter (`access_token.xms_cc`). `cp1` tells Entra that vestibule handles claims challenges, so a CAE-enabled resource may get long-lived tokens and answer `insufficient_claims` when access must be re-evaluated (docs/step-up.md).',
+    example: 'cp1',
+    parse: clientCapabilities,
+  } satisfies Setting<string[]>,
 };
 
 export type SettingKey = keyof typeof settings;
@@ -1007,18 +1056,6 @@ export const ignoredVariables: readonly IgnoredVariable[] = [
       raw.trim() === 'azure'
         ? undefined
         : { level: 'refuse', problem: 'must be azure: vestibule logs in with Entra ID only' },
-  },
-  {
-    env: 'WONDERWALL_OPENID_ACR_VALUES',
-    from: 'Wonderwall',
-    reason: 'not supported: a default acr_values that Wonderwall would enforce on every request (ID-porten only)',
-    check: (raw) =>
-      raw.trim() === ''
-        ? undefined
-        : {
-            level: 'refuse',
-            problem: 'is not supported: Wonderwall enforces this level on every request and vestibule would not',
-          },
   },
   {
     env: 'WONDERWALL_OPENID_UI_LOCALES',

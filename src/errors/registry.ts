@@ -169,6 +169,29 @@ export const ErrorCodes = {
     where: 'login: the login-loop limit of this browser was reached (page)',
   },
 
+  LOGIN_CLAIMS_INVALID: {
+    status: 400,
+    shapes: ['page'],
+    error: 'invalid_claims',
+    title: LOGIN_FAILED,
+    message:
+      'The link that started this login asks the identity provider for something vestibule does not pass on. Open the front page and try again from there.',
+    cache: 'private',
+    where:
+      'login: the `claims` parameter is not a claims request vestibule passes on (a JSON object asking only for `acrs`, `nbf`, `xms_cc`, `polids` or `capolids` in `access_token`/`id_token`, at most 2 KB; see docs/step-up.md)',
+  },
+  STEP_UP_UNSATISFIED: {
+    status: 403,
+    shapes: ['page'],
+    error: 'step_up_unsatisfied',
+    title: 'Additional sign-in did not help',
+    message:
+      "You just signed in again with the additional verification the application asked for, but it still asks for it, so signing in once more would not help. Tell the application's team (and quote the correlation ID below).",
+    cache: 'private',
+    where:
+      'login: the same claims request (step-up) as a login this browser completed in the last 5 minutes; the fresh token did not satisfy the app, so no second round (docs/step-up.md)',
+  },
+
   // GET /oauth2/callback (pages; "Try again" starts a new login)
   CALLBACK_REPEATED_PARAMETER: {
     status: 400,
@@ -505,6 +528,15 @@ export const ErrorCodes = {
     cache: 'no-store',
     where:
       'proxy with auto-login, not a navigation: JSON with `login_url` (or text/plain), `Location` is the login URL',
+  },
+  PROXY_STEP_UP_REQUIRED: {
+    status: 401,
+    shapes: ['json', 'text'],
+    error: 'insufficient_claims',
+    message: 'the application asks for an additional sign-in',
+    cache: 'no-store',
+    where:
+      'proxy: the app answered `401` with `WWW-Authenticate: Bearer error="insufficient_claims", claims=…` to a request carrying the session\'s token, not a navigation: JSON with `login_url` (a navigation is redirected there), `Location` is the login URL (docs/step-up.md)',
   },
   UPSTREAM_UNREACHABLE: {
     status: 502,

@@ -77,6 +77,8 @@ export type CompleteLoginResult =
        * tossing), and ours will not replace it (another domain or path), so the browser will still have no session.
        */
       readonly cookieTossingSuspected: boolean;
+      /** The fingerprint of the claims request (step-up) this login asked for, when it asked for one. */
+      readonly stepUp: string | undefined;
     }
   | {
       readonly ok: false;
@@ -197,6 +199,7 @@ export async function completeLogin(req: CallbackRequest, d: CompleteLoginDeps):
     claims: record.claims,
     amr: amrOf(claims.amr),
     cookieTossingSuspected: d.manager.validValueCount(previousValues) > 1,
+    stepUp: login.stepUp,
   };
 }
 

@@ -11,6 +11,12 @@ export interface LoginState {
   readonly verifier: string;
   /** Where to land after login (validated at login and again at the callback). */
   readonly redirect: string;
+  /**
+   * The fingerprint of the claims request this login asked for (a step-up or an app's challenge; see
+   * `step-up-memory.ts`): the callback remembers it so the same challenge is not answered with a login twice.
+   * Only the fingerprint: the request itself (up to 2 KB) would push the cookie past its 4 KB bound.
+   */
+  readonly stepUp?: string | undefined;
 }
 
 export function sealLoginState(ring: Keyring, cookieName: string, s: LoginState, now: number): string {
@@ -25,14 +31,15 @@ export function openLoginState(
 ): LoginState | null {
   const v = openCookie(ring, 'login-cookie', cookieName, raw, now);
   if (!v) return null;
-  const { state, nonce, verifier, redirect } = v;
+  const { state, nonce, verifier, redirect, stepUp } = v;
   if (
     typeof state !== 'string' ||
     typeof nonce !== 'string' ||
     typeof verifier !== 'string' ||
-    typeof redirect !== 'string'
+    typeof redirect !== 'string' ||
+    (stepUp !== undefined && typeof stepUp !== 'string')
   ) {
     return null;
   }
-  return { state, nonce, verifier, redirect };
+  return stepUp === undefined ? { state, nonce, verifier, redirect } : { state, nonce, verifier, redirect, stepUp };
 }

@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import Pool from 'undici/lib/dispatcher/pool.js';
 import type { PoolCore } from 'undici/lib/dispatcher/pool.js';
 import { announcesBody } from './body-stall.js';
+import { answerClaimsChallenge, readClaimsChallenge, type ClaimsChallengeTarget } from './claims-challenge.js';
 import { connectionListed, isHopByHop } from './hop-by-hop.js';
 import { privateAnswer } from './private-answer.js';
 
@@ -29,6 +30,11 @@ export interface ForwardRequest {
   readonly res: ServerResponse;
   /** Set-Cookie values of our own to add to the app's (a renewed session cookie). */
   readonly setCookies?: readonly string[] | undefined;
+  /**
+   * Set when the session's token goes with the request: a 401 of the app with a claims challenge
+   * (`insufficient_claims`) is then answered there with a fresh login (claims-challenge.ts) instead of passed on.
+   */
+  readonly claimsChallenge?: ClaimsChallengeTarget | undefined;
 }
 
 export interface ForwardEvents {
@@ -64,7 +70,7 @@ export class Forwarder {
     const { raw, res } = r;
     this.#pool.dispatch(
       { method: r.method, path: r.url, headers: r.headers, body: announcesBody(raw.headers) ? raw : null },
-      new ResponseWriter(res, r.setCookies, events),
+      new ResponseWriter(res, r.setCookies, events, r.claimsChallenge),
     );
   }
 
@@ -81,11 +87,18 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
   readonly #res: ServerResponse;
   readonly #setCookies: readonly string[] | undefined;
   readonly #events: ForwardEvents;
+  readonly #challenge: ClaimsChallengeTarget | undefined;
 
-  constructor(res: ServerResponse, setCookies: readonly string[] | undefined, events: ForwardEvents) {
+  constructor(
+    res: ServerResponse,
+    setCookies: readonly string[] | undefined,
+    events: ForwardEvents,
+    challenge: ClaimsChallengeTarget | undefined,
+  ) {
     this.#res = res;
     this.#setCookies = setCookies;
     this.#events = events;
+    this.#challenge = challenge;
     // The browser went away: stop the app's side too rather than reading a body nobody will get.
     res.once('close', () => {
       if (!this.#done) this.#abort?.(new Error('client closed the connection'));
@@ -99,6 +112,8 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     // 1xx interim answers (103 Early Hints) are not passed on; the final answer follows.
     if (statusCode < 200) return true;
+    // Only a 401 is read further (one comparison for every other answer): a claims challenge to the session's token.
+    if (statusCode === 401 && this.#challenge !== undefined && this.#claimsChallenge(rawHeaders)) return false;
     this.#started = true;
     this.#events.onResponse(statusCode);
     const res = this.#res;
@@ -115,6 +130,27 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
       return false;
     }
     res.on('drain', resume);
+    return true;
+  }
+
+  /**
+   * Answers the app's claims challenge with a fresh login (nothing of the app's answer is passed on) and drops
+   * the app's answer; false when the 401 is not a usable challenge and goes to the client as it is.
+   */
+  #claimsChallenge(rawHeaders: Buffer[]): boolean {
+    const challenge = this.#challenge;
+    const read = readClaimsChallenge(rawHeaders);
+    if (challenge === undefined || read === undefined) return false;
+    if ('problem' in read) {
+      challenge.reply.request.log.warn({ problem: read.problem }, 'the app sent a claims challenge that is not used');
+      return false;
+    }
+    this.#done = true;
+    this.#abort?.(new Error('the app answered a claims challenge; vestibule answers the client'));
+    void answerClaimsChallenge(challenge, read.claims).catch((err: unknown) => {
+      challenge.reply.request.log.error({ err }, 'answering a claims challenge failed');
+      if (!this.#res.headersSent) this.#res.writeHead(502).end();
+    });
     return true;
   }
 

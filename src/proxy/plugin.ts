@@ -159,6 +159,7 @@ export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Err
           // A hijacked reply skips Fastify's own headers: what the pre-handler set (a re-issued session cookie)
           // is added to the app's answer.
           setCookies: setCookiesOf(reply),
+          claimsChallenge: auth.accessToken === undefined ? undefined : { reply, ingress: auth.ingress },
         },
         {
           onResponse: () => {

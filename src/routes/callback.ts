@@ -4,6 +4,7 @@ import { noStore, sendError } from '../errors/answers.js';
 import { completeLogin } from '../login/complete-login.js';
 import { resolveRedirectTarget } from '../login/redirect-target.js';
 import { sidHash } from '../login/sid-hash.js';
+import { rememberStepUp } from '../login/step-up-memory.js';
 import { ingressOf } from '../request/request-facts.js';
 import { queryOf } from '../request/request-target.js';
 import type { RouteDeps } from './deps.js';
@@ -54,6 +55,8 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
       );
     }
     reply.setCookie(sessionCookieName(ingress), result.cookieValue, cookieOptions(ingress, 'session'));
+    // A step-up login: if the app still asks for the same claims, the next login answers 403 instead of looping.
+    if (result.stepUp !== undefined) rememberStepUp(reply, ingress, result.stepUp, d.now());
     request.log.info({ sidHash: sidHash(d.keyring, result.claims.sid), oid: result.claims.oid }, 'login completed');
     return noStore(reply).redirect(resolveRedirectTarget(result.redirect, ingress.path), 302);
   });

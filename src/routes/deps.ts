@@ -14,6 +14,10 @@ import type { SessionStore } from '../session/store.js';
 export interface RouteDeps {
   readonly ingresses: readonly Ingress[];
   readonly scopes: readonly string[];
+  /** The default `acr_values` of a login (VESTIBULE_ACR_VALUES); `?level=` replaces it. */
+  readonly acrValues?: string | undefined;
+  /** Client capabilities declared in every login's `claims` (VESTIBULE_CLIENT_CAPABILITIES, e.g. cp1). */
+  readonly clientCapabilities?: readonly string[] | undefined;
   readonly sessionMaxLifetimeMs: number;
   readonly policy: SessionPolicy;
   readonly provider: IdentityProvider;

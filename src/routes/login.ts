@@ -9,12 +9,19 @@ import { LoginLimit, MAX_LOGIN_REDIRECT_LENGTH } from '../login/login-rate-limit
 import { ingressOf, single } from '../request/request-facts.js';
 import { noStore, sendError } from '../errors/answers.js';
 import { rejectNonNavigation } from './interactive.js';
+import { claimsForLogin, parseClaimsRequest, type ClaimsRequest } from '../login/claims-request.js';
+import { claimsFingerprint, steppedUpRecently } from '../login/step-up-memory.js';
 
 const PROMPTS = new Set(['login', 'select_account']);
 
+/** One `acr_values` token (RFC 6749 NQCHAR, narrowed); `level` may hold up to 8, space-separated. */
+const ACR_VALUES = /^[A-Za-z0-9._:/~+-]{1,128}( [A-Za-z0-9._:/~+-]{1,128}){0,7}$/;
+
 /**
  * `GET /oauth2/login?redirect=<path>`: starts the authorization-code flow with PKCE (S256), state and nonce,
- * kept in a sealed login cookie of their own so parallel logins in several tabs all complete.
+ * kept in a sealed login cookie of their own so parallel logins in several tabs all complete. `claims` (a
+ * step-up or an app's claims challenge, docs/step-up.md) is validated and sent on with the declared client
+ * capabilities; the same claims asked again right after a login that asked for them answer 403 (no loop).
  */
 export function loginRoute(app: FastifyInstance, prefix: string, d: RouteDeps): void {
   app.route({
@@ -31,6 +38,27 @@ export function loginRoute(app: FastifyInstance, prefix: string, d: RouteDeps): 
         asked !== undefined && asked.length > MAX_LOGIN_REDIRECT_LENGTH
           ? ingress.path
           : resolveRedirectTarget(asked, ingress.path);
+      // A claims request: validated (it comes from a link anyone can craft, or from the app's challenge).
+      // A repeated `claims` is ambiguous: refused like a malformed one.
+      const claimsParam = (q as Record<string, unknown> | undefined)?.claims;
+      let claimsAsked: ClaimsRequest | undefined;
+      let stepUp: string | undefined;
+      if (claimsParam !== undefined) {
+        const parsed = parseClaimsRequest(typeof claimsParam === 'string' ? claimsParam : '');
+        if (!parsed.ok) {
+          request.log.warn({ problem: parsed.problem }, 'login: the claims parameter is refused');
+          return sendError(reply, 'LOGIN_CLAIMS_INVALID', { ingress });
+        }
+        claimsAsked = parsed.claims;
+        stepUp = claimsFingerprint(parsed.json);
+        if (steppedUpRecently(request.headers.cookie, ingress, stepUp, d.now())) {
+          request.log.warn(
+            { claimsFingerprint: stepUp },
+            'login: the same claims were asked for right after a login that asked for them; answering 403, not looping',
+          );
+          return sendError(reply, 'STEP_UP_UNSATISFIED', { ingress });
+        }
+      }
       const limit = new LoginLimit(request, ingress, d.now());
       if (limit.over) {
         limit.save(reply);
@@ -56,8 +84,15 @@ export function loginRoute(app: FastifyInstance, prefix: string, d: RouteDeps): 
       if (domainHint && /^[A-Za-z0-9.-]{1,253}$/.test(domainHint)) extra.domain_hint = domainHint;
       const locale = single(q, 'locale');
       if (locale && d.provider.metadata.uiLocalesSupported.includes(locale)) extra.ui_locales = locale;
+      // `level` as Wonderwall reads it, but Entra's discovery lists no acr_values_supported: then any well-formed
+      // value goes on (Entra decides), else the configured default.
       const level = single(q, 'level');
-      if (level && d.provider.metadata.acrValuesSupported.includes(level)) extra.acr_values = level;
+      const supported = d.provider.metadata.acrValuesSupported;
+      if (level && ACR_VALUES.test(level) && (supported.length === 0 || supported.includes(level))) {
+        extra.acr_values = level;
+      } else if (d.acrValues !== undefined) extra.acr_values = d.acrValues;
+      const claims = claimsForLogin(claimsAsked, d.clientCapabilities ?? []);
+      if (claims !== undefined) extra.claims = claims;
 
       const state = client.randomState();
       const nonce = client.randomNonce();
@@ -71,11 +106,16 @@ export function loginRoute(app: FastifyInstance, prefix: string, d: RouteDeps): 
         extra,
       });
       const name = loginCookieName(ingress, state);
-      const sealed = sealLoginState(d.keyring, name, { state, nonce, verifier, redirect }, d.now());
+      const sealed = sealLoginState(d.keyring, name, { state, nonce, verifier, redirect, stepUp }, d.now());
       limit.save(reply, state);
       reply.setCookie(name, sealed, cookieOptions(ingress, 'login', LOGIN_COOKIE_TTL_SEC));
       request.log.debug(
-        { authorizationEndpoint: url.origin + url.pathname, ingress: ingress.url, extra: Object.keys(extra) },
+        {
+          authorizationEndpoint: url.origin + url.pathname,
+          ingress: ingress.url,
+          extra: Object.keys(extra),
+          ...(stepUp === undefined ? {} : { claimsFingerprint: stepUp }),
+        },
         'login: redirecting to the identity provider',
       );
       return noStore(reply).redirect(url.href, 302);
