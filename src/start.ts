@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { GRAPH_SCOPE, GroupsResolver } from './access/groups-resolver.js';
 import { createRequireToken } from './access/require-token.js';
 import { CallbackThrottle } from './login/callback-throttle.js';
 import type { Config } from './config/load.js';
@@ -129,6 +130,20 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
   }
   const manager = new SessionManager({ sessions, refresher, policy, now, log });
   const tunnels = new Tunnels(config.upstream, config.upstreamTimeoutMs);
+  // Only when a rule names groups: the one case where a token's left-out groups (overage) must be looked up.
+  const wantedGroups = [...new Set(config.requireTokenPaths.flatMap((r) => r.groups))];
+  const groupsResolver =
+    wantedGroups.length > 0
+      ? new GroupsResolver({
+          graphUrl: config.graphUrl,
+          wanted: wantedGroups,
+          appToken: () => provider.clientCredentials(GRAPH_SCOPE),
+          fetch: globalThis.fetch,
+          now,
+          bearerTtlMs: config.groupsCacheTtlMs,
+          onLookup: (outcome) => metrics.graphLookups.inc({ outcome }),
+        })
+      : undefined;
   let accepting = true;
 
   const publicServer = await buildPublicServer({
@@ -165,9 +180,16 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
       upstreamIncludeIdToken: config.upstreamIncludeIdToken,
       isTrustedPeer: trustedPeers(config.trustedProxies),
       metrics,
+      skipAuthPreflight: config.skipAuthPreflight,
       requireToken:
         config.requireTokenPaths.length > 0
-          ? createRequireToken(config.requireTokenPaths, provider.validator, config.clientId)
+          ? createRequireToken({
+              rules: config.requireTokenPaths,
+              validator: provider.validator,
+              clientId: config.clientId,
+              callerAllowList: config.callerAllowList,
+              groups: groupsResolver,
+            })
           : undefined,
     },
   });

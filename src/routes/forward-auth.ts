@@ -67,6 +67,7 @@ async function forwardAuthDecision(
     crossSite: false,
     unsafeMethod: false,
     csrfCheck: false,
+    preflight: false,
     session,
     token: NOT_PROTECTED,
     autoLogin: true,
@@ -138,10 +139,16 @@ function answer(
       return sendError(reply, 'PROXY_BAD_REQUEST', { detail: verdict.reason });
     case 'forbidden':
       return sendError(reply, 'PROXY_FORBIDDEN', { detail: verdict.reason });
+    // No protected-path rule applies to forward-auth (the fact is NOT_PROTECTED), so these never occur here;
+    // answered anyway so a verdict can never fall through.
     case 'deny':
       return sendError(reply, verdict.status === 403 ? 'PROXY_INSUFFICIENT_SCOPE' : 'PROXY_INVALID_TOKEN', {
         detail: verdict.reason,
         headers: verdict.wwwAuthenticate ? { 'www-authenticate': verdict.wwwAuthenticate } : undefined,
       });
+    case 'groups_unavailable':
+      return sendError(reply, 'PROXY_GROUPS_UNAVAILABLE');
+    case 'step_up':
+      return sendError(reply, 'SESSION_UNAUTHENTICATED');
   }
 }
