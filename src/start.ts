@@ -166,6 +166,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
       metrics,
       isTrustedPeer: trustedPeers(config.trustedProxies),
       clientBackoff,
+      groups: groupsResolver,
       callbackThrottle: new CallbackThrottle({ now, perAddress: config.trustedProxies.length > 0 }),
     },
     proxy: {

@@ -185,6 +185,37 @@ describe('authorization rules end to end', () => {
     });
   });
 
+  describe('GET /oauth2/userinfo', () => {
+    it("answers the signed-in user's non-secret claims, never a token; 401 without a session", async () => {
+      const { browser, cookie } = await loggedIn(h, { username: KARI });
+      const res = await browser.get(`${h.ingress}/oauth2/userinfo`, FETCH);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('cache-control') ?? '', /no-store/);
+      const kari = h.mock.users.find((u) => u.username === KARI);
+      assert.deepEqual(JSON.parse(res.body), {
+        oid: kari?.oid,
+        name: kari?.name,
+        preferred_username: KARI,
+        NAVident: kari?.navIdent,
+        groups: kari?.groups,
+        roles: [],
+      });
+      assert.doesNotMatch(res.body, /ey[\w-]+\.ey[\w-]+\./, 'a JWT in the answer');
+      assert.ok(!res.body.includes(cookie.split('=')[1] ?? 'x'));
+      const anonymous = await new TestClient().get(`${h.ingress}/oauth2/userinfo`, FETCH);
+      assert.equal(anonymous.status, 401);
+      assert.equal(JSON.parse(anonymous.body).error, 'unauthenticated');
+    });
+
+    it('on groups overage, the groups come from Graph (those the rules name)', async () => {
+      const { browser } = await loggedIn(h, { username: MANGE });
+      const info = JSON.parse((await browser.get(`${h.ingress}/oauth2/userinfo`, FETCH)).body) as {
+        groups?: string[];
+      };
+      assert.deepEqual(info.groups?.toSorted(), [MOCK_GROUPS.saksbehandler, MOCK_GROUPS.utvikler].toSorted());
+    });
+  });
+
   describe('CORS preflight (VESTIBULE_SKIP_AUTH_PREFLIGHT)', () => {
     it('OPTIONS with Origin and Access-Control-Request-Method reaches the app without authentication', async () => {
       const preflight: [string, string][] = [
