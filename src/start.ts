@@ -208,6 +208,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
   const token = await buildTokenApi({
     provider,
     clientId: config.clientId,
+    preAuthorizedApps: config.preAuthorizedApps,
     logger: log.child({ listener: 'token' }),
     now,
     metrics,

@@ -1,6 +1,7 @@
 // Issue 17: each rule kind end to end, through a real login at the mock Entra ID (users with and without
 // groups, one with the overage marker), the mock's Graph stand-in, a real Redis and a real upstream.
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { MOCK_GROUPS } from '../../mock-entra/users.js';
 import { startHarness, type Harness } from '../support/harness.js';
@@ -182,6 +183,29 @@ describe('authorization rules end to end', () => {
       assert.match(challenge, /^Bearer error="insufficient_claims"/);
       const claims = /claims="([^"]+)"/.exec(challenge)?.[1] ?? '';
       assert.equal(Buffer.from(claims, 'base64').toString(), C1);
+    });
+  });
+
+  describe('token introspection', () => {
+    it("reports a pre-authorized caller's name from AZURE_APP_PRE_AUTHORIZED_APPS as azp_name", async () => {
+      const introspect = async (token: string): Promise<Record<string, unknown>> => {
+        const { port } = h.tokenApi.server.address() as AddressInfo;
+        const res = await fetch(`http://127.0.0.1:${port}/api/v1/introspect`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ identity_provider: 'entra_id', token }),
+        });
+        assert.equal(res.status, 200);
+        return (await res.json()) as Record<string, unknown>;
+      };
+      const caller = await introspect(await h.mock.mintAccessToken({ audience: h.clientId, appClientId: CALLER }));
+      assert.equal(caller.active, true);
+      assert.equal(caller.azp, CALLER);
+      assert.equal(caller.azp_name, 'dev-gcp:team:caller');
+      // Not in the list: no name is made up.
+      const own = await introspect(await h.mock.mintAccessToken({ audience: h.clientId, appClientId: STRANGER }));
+      assert.equal(own.active, true);
+      assert.equal(own.azp_name, undefined);
     });
   });
 
