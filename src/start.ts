@@ -86,6 +86,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
         clientAuth: config.clientAuth,
         assertionAudience: config.assertionAudience,
         allowInsecure: config.allowInsecureIdp,
+        allowedTenants: config.allowedTenants,
         leewaySec: config.tokenLeewayMs / 1000,
         fetch: instrumentFetch(metrics),
       },
