@@ -145,6 +145,16 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
           onLookup: (outcome) => metrics.graphLookups.inc({ outcome }),
         })
       : undefined;
+  const requireToken =
+    config.requireTokenPaths.length > 0
+      ? createRequireToken({
+          rules: config.requireTokenPaths,
+          validator: provider.validator,
+          clientId: config.clientId,
+          callerAllowList: config.callerAllowList,
+          groups: groupsResolver,
+        })
+      : undefined;
   let accepting = true;
 
   const publicServer = await buildPublicServer({
@@ -183,16 +193,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
       isTrustedPeer: trustedPeers(config.trustedProxies),
       metrics,
       skipAuthPreflight: config.skipAuthPreflight,
-      requireToken:
-        config.requireTokenPaths.length > 0
-          ? createRequireToken({
-              rules: config.requireTokenPaths,
-              validator: provider.validator,
-              clientId: config.clientId,
-              callerAllowList: config.callerAllowList,
-              groups: groupsResolver,
-            })
-          : undefined,
+      requireToken,
     },
   });
   publicServer.addHook('onClose', async () => {
@@ -222,6 +223,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
         manager,
         ingresses: config.ingresses,
         setHeaders: config.forwardAuthSetHeaders,
+        requireToken,
       })
     : undefined;
   // It lives and drains with the public listener (whoever closes that one closes this one too).
