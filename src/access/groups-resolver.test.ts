@@ -9,7 +9,7 @@ const OID = '11111111-1111-4111-8111-111111111111';
 function graph(member: readonly string[], o: { status?: number } = {}) {
   const calls: { url: string; groupIds: string[]; authorization: string }[] = [];
   const fetch = (async (url: string, init: RequestInit) => {
-    const body = JSON.parse(String(init.body)) as { groupIds: string[] };
+    const body = JSON.parse(init.body as string) as { groupIds: string[] };
     calls.push({
       url,
       groupIds: body.groupIds,
@@ -61,7 +61,7 @@ describe('GroupsResolver', () => {
       g.calls.map((c) => c.groupIds.length),
       [20, 5],
     );
-    assert.equal(g.calls[0]?.url, `https://graph.example/v1.0/users/${OID}/checkMemberGroups`);
+    assert.equal(g.calls.at(0)?.url, `https://graph.example/v1.0/users/${OID}/checkMemberGroups`);
     assert.equal(g.calls[0]?.authorization, 'Bearer app-token-1');
     assert.deepEqual(outcomes, ['ok']);
   });

@@ -39,7 +39,7 @@ describe('forward-auth with protected-path rules', () => {
     const refused = await ask(ola.cookie, '/cases/7');
     assert.equal(refused.status, 403);
     assert.equal(refused.headers.get('authorization'), null);
-    assert.equal(JSON.parse(refused.body).error, 'insufficient_scope');
+    assert.equal((JSON.parse(refused.body) as { error: string }).error, 'insufficient_scope');
     // Outside the rules, and without the guarded path, the session alone decides.
     assert.equal((await ask(ola.cookie, '/home')).status, 204);
     assert.equal((await ask(ola.cookie)).status, 204);
@@ -53,7 +53,7 @@ describe('forward-auth with protected-path rules', () => {
     assert.equal(location.pathname, '/oauth2/login');
     assert.equal(location.searchParams.get('redirect'), '/secure/report');
     assert.equal(location.searchParams.get('claims'), C1);
-    assert.equal(JSON.parse(res.body).login_url, res.headers.get('location'));
+    assert.equal((JSON.parse(res.body) as { login_url: string }).login_url, res.headers.get('location'));
   });
 
   it('without a session: 401 as before, whatever the path', async () => {

@@ -63,7 +63,7 @@ describe('authorization rules end to end', () => {
       assert.equal(status, 403);
       assert.equal(seen, undefined, 'the request reached the app');
       const res = await new TestClient().get(`${h.ingress}/api/x`, { authorization: `Bearer ${stranger}` });
-      assert.equal(JSON.parse(res.body).error, 'access_denied');
+      assert.equal((JSON.parse(res.body) as { error: string }).error, 'access_denied');
     });
 
     it("callers= narrows a rule to the named app: this app's own browser session is refused there", async () => {
@@ -87,7 +87,7 @@ describe('authorization rules end to end', () => {
       assert.match(page.body, /not a member of a group that has access/);
       const json = await ola.browser.get(`${h.ingress}/cases/1`, FETCH);
       assert.equal(json.status, 403);
-      assert.equal(JSON.parse(json.body).error, 'insufficient_scope');
+      assert.equal((JSON.parse(json.body) as { error: string }).error, 'insufficient_scope');
       assert.match(json.headers.get('www-authenticate') ?? '', /^Bearer error="insufficient_scope"/);
       // Not a protected-by-groups path: the non-member's session goes on.
       assert.equal((await ola.browser.get(`${h.ingress}/api/x`, FETCH)).status, 200);
@@ -136,7 +136,7 @@ describe('authorization rules end to end', () => {
         const { browser, cookie } = await loggedIn(h, { username: MANGE });
         const json = await browser.get(`${h.ingress}/cases/1`, FETCH);
         assert.equal(json.status, 503);
-        assert.equal(JSON.parse(json.body).error, 'groups_unavailable');
+        assert.equal((JSON.parse(json.body) as { error: string }).error, 'groups_unavailable');
         assert.ok(json.headers.get('retry-after'));
         const page = await browser.get(`${h.ingress}/cases/1`, NAVIGATION);
         assert.equal(page.status, 503);
@@ -228,7 +228,7 @@ describe('authorization rules end to end', () => {
       assert.ok(!res.body.includes(cookie.split('=')[1] ?? 'x'));
       const anonymous = await new TestClient().get(`${h.ingress}/oauth2/userinfo`, FETCH);
       assert.equal(anonymous.status, 401);
-      assert.equal(JSON.parse(anonymous.body).error, 'unauthenticated');
+      assert.equal((JSON.parse(anonymous.body) as { error: string }).error, 'unauthenticated');
     });
 
     it('on groups overage, the groups come from Graph (those the rules name)', async () => {
