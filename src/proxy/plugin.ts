@@ -194,7 +194,8 @@ async function decide(
   let session: AccessFacts['session'] = { kind: 'none' };
   let idToken: string | null = null;
   let sessionToken: SessionToken | undefined;
-  if (seen.targetProblem === undefined) {
+  // A preflight carries no credentials and is passed on without any: no store read, no refresh for it.
+  if (seen.targetProblem === undefined && !seen.preflight) {
     try {
       const active = await d.manager.authenticate(cookies);
       if (active) {
