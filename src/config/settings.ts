@@ -619,7 +619,7 @@ export const settings = {
     env: 'VESTIBULE_REQUIRE_TOKEN_PATHS',
     group: 'Routing',
     description:
-      'Comma-separated globs of paths that require a valid Entra access token for this app (a browser session\'s or Authorization: Bearer); others get 401 before reaching the app. Optionally per entry, space-separated: " roles=a|b" and/or " scopes=c|d" (any one of either), " groups=<object id>|…" (member of any one), " callers=<name or client id>|…" (the token\'s azp), " acrs=c1" (a Conditional Access authentication context; a session without it logs in again). Every option of every matching entry must hold; see docs/authorization.md.',
+      'Comma-separated globs of paths that require a valid Entra access token for this app (a browser session\'s or Authorization: Bearer); others get 401 before reaching the app. Optionally per entry, space-separated: " roles=a|b" and/or " scopes=c|d" (any one of either), " groups=GROUP-OBJECT-ID|…" (member of any one), " callers=APP-NAME-OR-CLIENT-ID|…" (the token\'s azp), " acrs=c1" (a Conditional Access authentication context; a session without it logs in again). Every option of every matching entry must hold; see docs/authorization.md.',
     example: '/api/**,/api/admin/** roles=admin,/cases/** groups=2d7f1c9e-4b3a-4f0e-9c1d-6a5b4e3f2a10 acrs=c1',
     parse: tokenRules,
   } satisfies Setting<TokenRule[]>,
