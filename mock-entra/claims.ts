@@ -22,6 +22,8 @@ export interface UserClaims {
   preferred_username: string;
   NAVident: string;
   groups: string[];
+  /** Groups overage: the token gets `_claim_names`/`_claim_sources` instead of `groups`. */
+  groupsOverage?: boolean;
 }
 
 /** Entra's `sub` is pairwise: stable per (user, application), different across applications. */
@@ -67,6 +69,7 @@ export function userClaimsOf(user: MockUser): UserClaims {
     preferred_username: user.username,
     NAVident: user.navIdent,
     groups: [...user.groups],
+    ...(user.groupsOverage === true ? { groupsOverage: true } : {}),
   };
 }
 
@@ -93,15 +96,27 @@ export function userAccessTokenClaims(
   ctx: ClaimContext,
   o: { audience: string; azp: string; azpacr: string; user: UserClaims; scp: string; sid?: string },
 ): Record<string, unknown> {
+  const { groupsOverage, groups, ...user } = o.user;
   return {
     ...standard(ctx, o.audience),
     azp: o.azp,
     azpacr: o.azpacr,
     sub: pairwiseSub(o.user.oid, o.audience),
     scp: o.scp,
-    ...o.user,
-    groups: [...o.user.groups],
+    ...user,
+    ...(groupsOverage === true ? overageClaims(ctx.tenantId, o.user.oid) : { groups: [...groups] }),
     ...(o.sid === undefined ? {} : { sid: o.sid }),
+  };
+}
+
+/**
+ * What Entra puts in place of `groups` when a user has too many (entra.md C.11): a pointer to a (legacy Azure AD
+ * Graph) endpoint, which a client is expected to replace with a Microsoft Graph call of its own.
+ */
+export function overageClaims(tenantId: string, oid: string): Record<string, unknown> {
+  return {
+    _claim_names: { groups: 'src1' },
+    _claim_sources: { src1: { endpoint: `https://graph.windows.net/${tenantId}/users/${oid}/getMemberObjects` } },
   };
 }
 

@@ -48,6 +48,7 @@ const failureSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('invalid_grant'), grant: grantSchema, times: timesSchema }),
   z.object({ kind: z.literal('interaction_required'), grant: grantSchema, times: timesSchema }),
   z.object({ kind: z.literal('jwks_down'), times: timesSchema }),
+  z.object({ kind: z.literal('graph_down'), times: timesSchema }),
 ]);
 const lifetimesSchema = z.object({
   accessToken: z.number().int().positive().optional(),

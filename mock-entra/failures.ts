@@ -4,7 +4,7 @@
  */
 import type { GrantType, MockFailure } from './types.js';
 
-type TokenFailure = Exclude<MockFailure, { kind: 'jwks_down' }>;
+type TokenFailure = Exclude<MockFailure, { kind: 'jwks_down' } | { kind: 'graph_down' }>;
 
 interface Pending<F> {
   failure: F;
@@ -15,6 +15,7 @@ interface Pending<F> {
 export class FailureQueue {
   #token: Pending<TokenFailure>[] = [];
   #jwksDown = 0;
+  #graphDown = 0;
 
   /**
    * Queues a failure. A previous never-ending failure for the same grant filter would shadow the new one for
@@ -26,6 +27,10 @@ export class FailureQueue {
       this.#jwksDown = remaining;
       return;
     }
+    if (failure.kind === 'graph_down') {
+      this.#graphDown = remaining;
+      return;
+    }
     if (remaining <= 0) return;
     this.#token = this.#token.filter((p) => !(p.remaining === Infinity && p.failure.grant === failure.grant));
     this.#token.push({ failure, remaining });
@@ -34,6 +39,7 @@ export class FailureQueue {
   clear(): void {
     this.#token = [];
     this.#jwksDown = 0;
+    this.#graphDown = 0;
   }
 
   /** The failure to apply to this token request, if any (consumes one use). */
@@ -50,6 +56,13 @@ export class FailureQueue {
   takeJwksDown(): boolean {
     if (this.#jwksDown <= 0) return false;
     this.#jwksDown -= 1;
+    return true;
+  }
+
+  /** Whether this Graph stand-in request should fail (consumes one use). */
+  takeGraphDown(): boolean {
+    if (this.#graphDown <= 0) return false;
+    this.#graphDown -= 1;
     return true;
   }
 }

@@ -10,6 +10,7 @@ import { createContext } from './context.js';
 import type { MockContext } from './context.js';
 import { handleControl, resetCounters, revokeRefreshTokens, setLifetimes } from './control.js';
 import { handleDiscovery, handleJwks } from './discovery.js';
+import { handleGraph } from './graph.js';
 import { readRequest, textReply, writeReply } from './http-io.js';
 import type { MockRequest, Reply } from './http-io.js';
 import { SigningKeyRing } from './keys.js';
@@ -53,6 +54,8 @@ export interface MockEntra {
   readonly wellKnownUrl: string;
   readonly tenantId: string;
   readonly tokenEndpoint: string;
+  /** `${url}/graph`: the Microsoft Graph stand-in (users' groups, for groups overage); see graph.ts. */
+  readonly graphUrl: string;
   /** Configured users plus those created by typing a name on the login page. */
   readonly users: readonly MockUser[];
   /** Token requests with a known grant_type, by grant (all when omitted); injected and real failures included. */
@@ -102,6 +105,7 @@ async function route(ctx: MockContext, req: MockRequest): Promise<Reply> {
       return textReply(405, 'Method Not Allowed');
     default:
       if (req.path.startsWith('/_mock/')) return handleControl(ctx, req);
+      if (req.path.startsWith('/graph/')) return handleGraph(ctx, req);
       return textReply(404, 'Not Found');
   }
 }
@@ -170,6 +174,7 @@ export async function startMockEntra(options: MockEntraOptions = {}): Promise<Mo
     wellKnownUrl: `${ctx.issuer}/.well-known/openid-configuration`,
     tenantId: ctx.tenantId,
     tokenEndpoint: ctx.tokenEndpoint,
+    graphUrl: `${ctx.url}/graph`,
     get users() {
       return ctx.users;
     },

@@ -69,6 +69,7 @@ async function applyFailure(ctx: MockContext, failure: MockFailure, grant: Grant
     case 'interaction_required':
       return entraErrorReply(ctx, interactionRequired());
     case 'jwks_down':
+    case 'graph_down':
       return undefined;
   }
 }

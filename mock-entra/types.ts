@@ -49,6 +49,11 @@ export interface MockUser {
   oid: string;
   navIdent: string;
   groups: string[];
+  /**
+   * Entra leaves the groups out of this user's tokens (groups overage, as for a member of more than 200):
+   * `_claim_names`/`_claim_sources` instead of `groups`; the groups are then only in the Graph stand-in.
+   */
+  groupsOverage?: boolean;
 }
 
 export interface MockEntraOptions {
@@ -99,7 +104,9 @@ export type MockFailure =
   | { kind: 'delay'; ms: number; grant?: GrantType; times?: number }
   | { kind: 'invalid_grant'; grant?: GrantType; times?: number }
   | { kind: 'interaction_required'; grant?: GrantType; times?: number }
-  | { kind: 'jwks_down'; times?: number };
+  | { kind: 'jwks_down'; times?: number }
+  /** The Graph stand-in (`/graph/v1.0/…`) answers 503. */
+  | { kind: 'graph_down'; times?: number };
 
 /** One line of the mock's request log. */
 export interface RequestLogEntry {

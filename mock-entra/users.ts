@@ -15,7 +15,7 @@ export const MOCK_GROUPS = {
   utvikler: 'e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b',
 } as const;
 
-/** Three employees; the first is the default user for minted tokens. */
+/** Four employees (the fourth with groups overage); the first is the default user for minted tokens. */
 export function defaultUsers(): MockUser[] {
   return [
     {
@@ -38,6 +38,15 @@ export function defaultUsers(): MockUser[] {
       oid: stableGuid(`user:ingrid.berg@${DOMAIN}`),
       navIdent: 'Z990003',
       groups: [MOCK_GROUPS.utvikler],
+    },
+    {
+      // In so many groups that Entra leaves them out of her tokens (overage): only Graph knows them.
+      username: `mange.grupper@${DOMAIN}`,
+      name: 'Grupper, Mange',
+      oid: stableGuid(`user:mange.grupper@${DOMAIN}`),
+      navIdent: 'Z990004',
+      groups: [MOCK_GROUPS.saksbehandler, MOCK_GROUPS.utvikler],
+      groupsOverage: true,
     },
   ];
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { GRAPH_SCOPE, GroupsResolver } from './access/groups-resolver.js';
 import { createRequireToken } from './access/require-token.js';
 import { CallbackThrottle } from './login/callback-throttle.js';
 import type { Config } from './config/load.js';
@@ -85,6 +86,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
         clientAuth: config.clientAuth,
         assertionAudience: config.assertionAudience,
         allowInsecure: config.allowInsecureIdp,
+        allowedTenants: config.allowedTenants,
         leewaySec: config.tokenLeewayMs / 1000,
         fetch: instrumentFetch(metrics),
       },
@@ -129,6 +131,30 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
   }
   const manager = new SessionManager({ sessions, refresher, policy, now, log });
   const tunnels = new Tunnels(config.upstream, config.upstreamTimeoutMs);
+  // Only when a rule names groups: the one case where a token's left-out groups (overage) must be looked up.
+  const wantedGroups = [...new Set(config.requireTokenPaths.flatMap((r) => r.groups))];
+  const groupsResolver =
+    wantedGroups.length > 0
+      ? new GroupsResolver({
+          graphUrl: config.graphUrl,
+          wanted: wantedGroups,
+          appToken: () => provider.clientCredentials(GRAPH_SCOPE),
+          fetch: globalThis.fetch,
+          now,
+          bearerTtlMs: config.groupsCacheTtlMs,
+          onLookup: (outcome) => metrics.graphLookups.inc({ outcome }),
+        })
+      : undefined;
+  const requireToken =
+    config.requireTokenPaths.length > 0
+      ? createRequireToken({
+          rules: config.requireTokenPaths,
+          validator: provider.validator,
+          clientId: config.clientId,
+          callerAllowList: config.callerAllowList,
+          groups: groupsResolver,
+        })
+      : undefined;
   let accepting = true;
 
   const publicServer = await buildPublicServer({
@@ -153,6 +179,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
       metrics,
       isTrustedPeer: trustedPeers(config.trustedProxies),
       clientBackoff,
+      groups: groupsResolver,
       callbackThrottle: new CallbackThrottle({ now, perAddress: config.trustedProxies.length > 0 }),
     },
     proxy: {
@@ -167,10 +194,8 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
       upstreamIncludeIdToken: config.upstreamIncludeIdToken,
       isTrustedPeer: trustedPeers(config.trustedProxies),
       metrics,
-      requireToken:
-        config.requireTokenPaths.length > 0
-          ? createRequireToken(config.requireTokenPaths, provider.validator, config.clientId)
-          : undefined,
+      skipAuthPreflight: config.skipAuthPreflight,
+      requireToken,
     },
   });
   publicServer.addHook('onClose', async () => {
@@ -187,6 +212,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
   const token = await buildTokenApi({
     provider,
     clientId: config.clientId,
+    preAuthorizedApps: config.preAuthorizedApps,
     logger: log.child({ listener: 'token' }),
     now,
     metrics,
@@ -199,6 +225,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
         manager,
         ingresses: config.ingresses,
         setHeaders: config.forwardAuthSetHeaders,
+        requireToken,
       })
     : undefined;
   // It lives and drains with the public listener (whoever closes that one closes this one too).

@@ -4,7 +4,57 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import type { TokenRule } from '../config/settings.js';
 import { JwksCache } from '../oidc/jwks.js';
 import { TokenValidator } from '../oidc/token-validator.js';
-import { bearerToken, createRequireToken, headerSafe, satisfies, type RequireToken } from './require-token.js';
+import { decideAccess, headerSafe, rolesOrScopesHold } from './decision.js';
+import { bearerToken, createRequireToken, type RequireToken as GatherFacts } from './require-token.js';
+import { rolesOf, scopesOf, type ProtectedFacts } from './token-facts.js';
+
+/** The old shape of a protected-path answer: what decideAccess makes of the gathered facts. */
+interface Outcome {
+  readonly protected: boolean;
+  readonly ok?: true;
+  readonly status?: number;
+  readonly wwwAuthenticate?: string | undefined;
+  readonly reason?: string;
+}
+type RequireToken = (
+  path: string,
+  authorization: string | undefined,
+  sessionToken: string | undefined,
+) => Promise<Outcome>;
+
+function outcomeOf(facts: ProtectedFacts): Outcome {
+  if (!facts.protected) return { protected: false };
+  const v = decideAccess({
+    targetProblem: undefined,
+    session: { kind: 'none' },
+    token: facts,
+    autoLogin: false,
+    loginExempt: false,
+    navigation: false,
+    upgrade: 'none',
+    crossSite: false,
+    unsafeMethod: false,
+    csrfCheck: false,
+    preflight: false,
+  });
+  if (v.kind === 'forward') return { protected: true, ok: true };
+  if (v.kind !== 'deny') throw new Error(`unexpected verdict ${v.kind}`);
+  return { protected: true, status: v.status, wwwAuthenticate: v.wwwAuthenticate, reason: v.reason };
+}
+
+/** The facts gatherer with the session passed as its access token alone, judged by decideAccess. */
+function judged(gather: GatherFacts): RequireToken {
+  return async (path, authorization, sessionToken) =>
+    outcomeOf(
+      await gather(
+        path,
+        authorization,
+        sessionToken === undefined
+          ? undefined
+          : { accessToken: sessionToken, sessionId: 's1', endsAt: Date.now() + 60_000 },
+      ),
+    );
+}
 
 const TID = '7f3c2b1a-0d4e-4c5b-9a8f-1e2d3c4b5a69';
 const ISSUER = `https://login.microsoftonline.com/${TID}/v2.0`;
@@ -14,7 +64,7 @@ let key: CryptoKey;
 let validator: TokenValidator;
 
 function rule(pattern: string, roles: string[] = [], scopes: string[] = []): TokenRule {
-  return { pattern, roles, scopes };
+  return { pattern, roles, scopes, groups: [], callers: [], acrs: [] };
 }
 
 async function token(extra: Record<string, unknown> = {}): Promise<string> {
@@ -51,17 +101,19 @@ before(async () => {
 describe('createRequireToken', () => {
   let check: RequireToken;
   before(() => {
-    check = createRequireToken(
-      [rule('/api/**'), rule('/api/admin/**', ['admin']), rule('/reports/**', [], ['reports.read'])],
-      validator,
-      CLIENT_ID,
+    check = judged(
+      createRequireToken({
+        rules: [rule('/api/**'), rule('/api/admin/**', ['admin']), rule('/reports/**', [], ['reports.read'])],
+        validator,
+        clientId: CLIENT_ID,
+      }),
     );
   });
 
   it('leaves unmatched paths alone, and everything when there are no rules', async () => {
     assert.deepEqual(await check('/public/x', undefined, undefined), { protected: false });
     assert.deepEqual(await check('/public?next=/api/x', undefined, undefined), { protected: false });
-    const none = createRequireToken([], validator, CLIENT_ID);
+    const none = judged(createRequireToken({ rules: [], validator, clientId: CLIENT_ID }));
     assert.deepEqual(await none('/api/x', undefined, undefined), { protected: false });
   });
 
@@ -201,7 +253,9 @@ describe('helpers', () => {
     assert.equal(bearerToken('Bearer a"b'), null);
   });
 
-  it('satisfies: any one role or scope, nothing needed without either', () => {
+  it('rolesOrScopesHold: any one role or scope, nothing needed without either', () => {
+    const satisfies = (r: TokenRule, c: Record<string, unknown>): boolean =>
+      rolesOrScopesHold(r, { roles: rolesOf(c), scopes: scopesOf(c) });
     assert.equal(satisfies(rule('/x'), {}), true);
     assert.equal(satisfies(rule('/x', ['a', 'b']), { roles: ['b'] }), true);
     assert.equal(satisfies(rule('/x', ['a']), { roles: 'a' }), false);

@@ -1,25 +1,44 @@
 import type { JWTPayload } from 'jose';
-import type { TokenRule } from '../config/settings.js';
+import type { PreAuthorizedApp, TokenRule } from '../config/settings.js';
 import { isVestibuleError } from '../errors/registry.js';
 import { compilePathGlobs, normalizePath } from '../paths/path-match.js';
 import type { TokenValidator } from '../oidc/token-validator.js';
+import type { GroupsResolver, GroupsSubject } from './groups-resolver.js';
+import {
+  groupsOverage,
+  NOT_PROTECTED,
+  rolesOf,
+  scopesOf,
+  stringArray,
+  type GroupsFact,
+  type ProtectedFacts,
+  type TokenClaims,
+} from './token-facts.js';
 
-/** What the proxy does with a request: pass it on (`protected: false` or `ok`), or answer 401/403 itself. */
-export interface RequireTokenDecision {
-  readonly protected: boolean;
-  readonly ok?: true;
-  readonly status?: 401 | 403;
-  /** The `WWW-Authenticate` header to send with the 401/403 (RFC 6750 §3). */
-  readonly wwwAuthenticate?: string;
-  /** Why, for the log (never contains the token). */
-  readonly reason?: string;
+/** The browser session whose access token a protected path judges (rather than an `Authorization` header). */
+export interface SessionToken {
+  readonly accessToken: string;
+  /** Tells this session's cached Graph answer from another session's of the same user. */
+  readonly sessionId: string;
+  /** The session's hard end (epoch ms): a Graph answer is kept no longer. */
+  readonly endsAt: number;
 }
 
 export type RequireToken = (
   rawPath: string,
   authorization: string | undefined,
-  sessionAccessToken: string | undefined,
-) => Promise<RequireTokenDecision>;
+  session: SessionToken | undefined,
+) => Promise<ProtectedFacts>;
+
+export interface RequireTokenOptions {
+  readonly rules: readonly TokenRule[];
+  readonly validator: TokenValidator;
+  readonly clientId: string;
+  /** AZURE_APP_PRE_AUTHORIZED_APPS when set (even empty), null when unset. */
+  readonly callerAllowList?: readonly PreAuthorizedApp[] | null | undefined;
+  /** Asks Microsoft Graph for the groups Entra left out of a token; without it such groups are unavailable. */
+  readonly groups?: GroupsResolver | undefined;
+}
 
 interface CompiledRule {
   readonly rule: TokenRule;
@@ -29,57 +48,101 @@ interface CompiledRule {
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 /**
- * The protected-paths check of `VESTIBULE_REQUIRE_TOKEN_PATHS`, for the proxy's pre-handler. The raw request
- * target's path (a query is cut off) is normalised; a path with no canonical form (an encoded slash, `..;`, …)
- * counts as matching EVERY rule, so an odd spelling can never dodge a stricter rule. Rules match in any case
- * (`/api/**` covers `/API/x` and `/%41pi/x`), as the app's router may. No matching rule: not protected. Otherwise the token (the browser session's access
- * token when there is a session, else `Authorization: Bearer`) must pass the shared validation with
- * audience = this app and be an access token, user (`scp`) or application (`roles`), never an ID token
- * (401 `invalid_token`), and every matching rule must be satisfied: one of its roles in
- * `roles`, or one of its scopes in `scp` (403 `insufficient_scope`). A missing token gets a bare `Bearer`
- * challenge, as RFC 6750 §3.1 asks.
+ * Gathers the protected-path facts of `VESTIBULE_REQUIRE_TOKEN_PATHS` for the proxy's pre-handler; `decideAccess`
+ * judges them. The raw request target's path (a query is cut off) is normalised; a path with no canonical form
+ * (an encoded slash, `..;`, …) counts as matching EVERY rule, so an odd spelling can never dodge a stricter rule.
+ * Rules match in any case (`/api/**` covers `/API/x` and `/%41pi/x`), as the app's router may. No matching rule:
+ * not protected. Otherwise the token (the browser session's access token when there is a session, else
+ * `Authorization: Bearer`) must pass the shared validation with audience = this app and be an access token,
+ * user (`scp`) or application (`roles`), never an ID token; its claims become the facts. When a matching rule
+ * names groups and Entra left them out (overage), they are looked up in Microsoft Graph here, before the
+ * decision.
  */
-export function createRequireToken(
-  rules: readonly TokenRule[],
-  validator: TokenValidator,
-  clientId: string,
-): RequireToken {
+export function createRequireToken(o: RequireTokenOptions): RequireToken {
   // Case-insensitive (and on the percent-decoded canonical path): a rule must cover every spelling the app's
   // router may send to the same handler; matching more paths than named can only protect more.
-  const compiled: CompiledRule[] = rules.map((rule) => ({
+  const compiled: CompiledRule[] = o.rules.map((rule) => ({
     rule,
     matches: compilePathGlobs([rule.pattern], { caseInsensitive: true }),
   }));
-  return async (rawPath, authorization, sessionAccessToken) => {
-    if (compiled.length === 0) return { protected: false };
+  const allowedCallers =
+    o.callerAllowList === null || o.callerAllowList === undefined
+      ? undefined
+      : new Set([o.clientId, ...o.callerAllowList.map((a) => a.clientId)]);
+  return async (rawPath, authorization, session) => {
+    if (compiled.length === 0) return NOT_PROTECTED;
     const query = rawPath.indexOf('?');
     const path = normalizePath(query < 0 ? rawPath : rawPath.slice(0, query));
     const applicable = path === null ? compiled : compiled.filter((c) => c.matches(path));
-    if (applicable.length === 0) return { protected: false };
+    if (applicable.length === 0) return NOT_PROTECTED;
+    const rules = applicable.map((c) => c.rule);
+    const facts = (token: Extract<ProtectedFacts, { protected: true }>['token']): ProtectedFacts => ({
+      protected: true,
+      rules,
+      allowedCallers,
+      token,
+    });
 
-    const token = sessionAccessToken ?? bearerToken(authorization);
-    if (token === undefined) return { protected: true, status: 401, wwwAuthenticate: 'Bearer', reason: 'no token' };
-    if (token === null) return invalidToken('malformed Authorization header');
+    const token = session?.accessToken ?? bearerToken(authorization);
+    if (token === undefined) return facts({ kind: 'missing' });
+    if (token === null) return facts({ kind: 'invalid', reason: 'malformed Authorization header' });
     let claims: JWTPayload;
     try {
-      claims = await validator.validate(token, { audience: clientId, requireAccessToken: true });
+      claims = await o.validator.validate(token, { audience: o.clientId, requireAccessToken: true });
     } catch (err) {
-      if (isVestibuleError(err) && err.code === 'TOKEN_INVALID') return invalidToken(err.detail ?? 'invalid token');
+      if (isVestibuleError(err) && err.code === 'TOKEN_INVALID') {
+        return facts({ kind: 'invalid', reason: err.detail ?? 'invalid token' });
+      }
       throw err;
     }
-    for (const { rule } of applicable) {
-      if (!satisfies(rule, claims)) {
-        const reason = `requires ${describeRule(rule)}`;
-        return {
-          protected: true,
-          status: 403,
-          wwwAuthenticate: `Bearer error="insufficient_scope", error_description="${headerSafe(reason)}"`,
-          reason,
-        };
-      }
-    }
-    return { protected: true, ok: true };
+    const needsGroups = rules.some((r) => r.groups.length > 0);
+    const groups = needsGroups ? await groupsFact(claims, session, o.groups) : tokenGroups(claims);
+    return facts({
+      kind: 'valid',
+      source: session === undefined ? 'bearer' : 'session',
+      claims: tokenClaimsOf(claims, groups),
+    });
   };
+}
+
+/** The claims the rules judge, from a validated access token's payload. */
+export function tokenClaimsOf(claims: JWTPayload, groups: GroupsFact): TokenClaims {
+  return {
+    roles: rolesOf(claims),
+    scopes: scopesOf(claims),
+    azp: typeof claims.azp === 'string' ? claims.azp : undefined,
+    acrs: stringArray(claims.acrs),
+    groups,
+  };
+}
+
+/** The groups a token carries itself; a token without the claim (and no overage marker) has none. */
+function tokenGroups(claims: JWTPayload): GroupsFact {
+  return { kind: 'known', ids: stringArray(claims.groups), from: 'token' };
+}
+
+/**
+ * The groups of the token's user: its own `groups` claim, or on overage Microsoft Graph's answer (cached by
+ * the resolver), or `unavailable` when there is no resolver or no `oid` to ask about.
+ */
+export async function groupsFact(
+  claims: JWTPayload,
+  session: SessionToken | undefined,
+  resolver: GroupsResolver | undefined,
+): Promise<GroupsFact> {
+  if (!groupsOverage(claims)) return tokenGroups(claims);
+  const oid = typeof claims.oid === 'string' ? claims.oid : undefined;
+  if (resolver === undefined) return { kind: 'unavailable', reason: 'groups overage and no Graph lookup configured' };
+  if (oid === undefined) return { kind: 'unavailable', reason: 'groups overage in a token without oid' };
+  const subject: GroupsSubject = {
+    oid,
+    tid: typeof claims.tid === 'string' ? claims.tid : undefined,
+    scope:
+      session === undefined
+        ? { kind: 'bearer', expiresAt: (claims.exp ?? 0) * 1000 }
+        : { kind: 'session', sessionId: session.sessionId, endsAt: session.endsAt },
+  };
+  return resolver.groupsOf(subject);
 }
 
 /**
@@ -90,40 +153,4 @@ export function bearerToken(authorization: string | undefined): string | undefin
   if (authorization === undefined) return undefined;
   if (!/^bearer(?: |$)/i.test(authorization.trimStart())) return undefined;
   return BEARER.exec(authorization.trim())?.[1] ?? null;
-}
-
-/**
- * A rule without roles or scopes only needs a valid access token (any user token, or an application token
- * carrying at least one of our app roles); otherwise any one listed role or scope suffices.
- */
-export function satisfies(rule: TokenRule, claims: JWTPayload): boolean {
-  if (rule.roles.length === 0 && rule.scopes.length === 0) return true;
-  const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
-  const scopes = typeof claims.scp === 'string' ? claims.scp.split(' ').filter(Boolean) : [];
-  return rule.roles.some((r) => roles.includes(r)) || rule.scopes.some((s) => scopes.includes(s));
-}
-
-function describeRule(rule: TokenRule): string {
-  const parts = [
-    rule.roles.length > 0 ? `one of the roles ${rule.roles.join(', ')}` : '',
-    rule.scopes.length > 0 ? `one of the scopes ${rule.scopes.join(', ')}` : '',
-  ].filter(Boolean);
-  return parts.join(' or ');
-}
-
-function invalidToken(reason: string): RequireTokenDecision {
-  return {
-    protected: true,
-    status: 401,
-    wwwAuthenticate: `Bearer error="invalid_token", error_description="${headerSafe(reason)}"`,
-    reason,
-  };
-}
-
-/** RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E, so no `"`, no `\`, ASCII only. */
-export function headerSafe(text: string): string {
-  return text
-    .replaceAll('"', "'")
-    .replaceAll('\\', '/')
-    .replace(/[^\x20-\x7e]/g, '-');
 }

@@ -203,8 +203,8 @@ describe('loadConfig()', () => {
       VESTIBULE_REQUIRE_TOKEN_PATHS: '/api/**, /api/admin/** roles=admin|ops scopes=write',
     });
     assert.deepEqual(c.requireTokenPaths, [
-      { pattern: '/api/**', roles: [], scopes: [] },
-      { pattern: '/api/admin/**', roles: ['admin', 'ops'], scopes: ['write'] },
+      { pattern: '/api/**', roles: [], scopes: [], groups: [], callers: [], acrs: [] },
+      { pattern: '/api/admin/**', roles: ['admin', 'ops'], scopes: ['write'], groups: [], callers: [], acrs: [] },
     ]);
     assert.equal(
       problems({ ...base, VESTIBULE_AUTO_LOGIN_IGNORE_PATHS: 'public/**' })[0]?.variable,

@@ -8,6 +8,7 @@ import {
   isComposite,
   peerPrefixes,
   settings,
+  isGuid,
   type Address,
   type PreAuthorizedApp,
   type Setting,
@@ -96,6 +97,19 @@ export interface Config {
   readonly tenantId: string | undefined;
   /** AZURE_APP_PRE_AUTHORIZED_APPS: the apps allowed to call this one (empty when unset). */
   readonly preAuthorizedApps: readonly PreAuthorizedApp[];
+  /**
+   * The caller allow-list of protected paths: AZURE_APP_PRE_AUTHORIZED_APPS when it is set (even `[]`: then only
+   * this app's own tokens pass), null when it is unset (any azp of the tenant passes).
+   */
+  readonly callerAllowList: readonly PreAuthorizedApp[] | null;
+  /** VESTIBULE_GRAPH_URL, without a trailing slash. */
+  readonly graphUrl: string;
+  /** VESTIBULE_GROUPS_CACHE_TTL: how long a bearer caller's groups looked up in Graph are kept. */
+  readonly groupsCacheTtlMs: number;
+  /** VESTIBULE_SKIP_AUTH_PREFLIGHT: CORS preflights pass to the app unauthenticated. */
+  readonly skipAuthPreflight: boolean;
+  /** VESTIBULE_ALLOWED_TENANTS (lower case); empty unless the discovery URL is multi-tenant. */
+  readonly allowedTenants: readonly string[];
   /** OTEL_* as injected: kept for the tracing exporter to come. */
   readonly otel: {
     readonly serviceName?: string | undefined;
@@ -320,7 +334,7 @@ export function loadConfig(env: Env): Config {
   }
   const autoLogin = read(settings.autoLogin) ?? false;
   const autoLoginIgnorePaths = read(settings.autoLoginIgnorePaths) ?? [];
-  const requireTokenPaths = read(settings.requireTokenPaths) ?? [];
+  const rawTokenRules = read(settings.requireTokenPaths) ?? [];
   const forwardAuth = read(settings.forwardAuth) ?? false;
   const forwardAuthSetHeaders = read(settings.forwardAuthSetHeaders) ?? false;
   if (forwardAuthSetHeaders && !forwardAuth) {
@@ -409,7 +423,23 @@ export function loadConfig(env: Env): Config {
     tokenEndpoint: read(settings.tokenEndpoint),
   };
   const tenantId = read(settings.tenantId);
-  const preAuthorizedApps = read(settings.preAuthorizedApps) ?? [];
+  const callerAllowList = read(settings.preAuthorizedApps) ?? null;
+  const preAuthorizedApps = callerAllowList ?? [];
+  const requireTokenPaths = resolveRuleCallers(rawTokenRules, callerAllowList, clientId, (problem) => {
+    complain(settings.requireTokenPaths, problem);
+  });
+  const graphUrl = read(settings.graphUrl) ?? 'https://graph.microsoft.com';
+  const groupsCacheTtlMs = read(settings.groupsCacheTtl) ?? 300_000;
+  const skipAuthPreflight = read(settings.skipAuthPreflight) ?? false;
+  const allowedTenantsRaw = read(settings.allowedTenants);
+  const multiTenant = wellKnownUrl !== undefined && isMultiTenantUrl(wellKnownUrl);
+  if (multiTenant && allowedTenantsRaw === undefined) {
+    complain(
+      settings.allowedTenants,
+      `must list the tenants to accept: ${settings.wellKnownUrl.env} names the multi-tenant (organizations/common) endpoint`,
+    );
+  }
+  const allowedTenants = multiTenant ? (allowedTenantsRaw ?? []) : [];
   const otel = {
     serviceName: read(settings.otelServiceName),
     endpoint: read(settings.otelEndpoint),
@@ -495,6 +525,11 @@ export function loadConfig(env: Env): Config {
     openidConfig,
     tenantId,
     preAuthorizedApps,
+    callerAllowList,
+    graphUrl,
+    groupsCacheTtlMs,
+    skipAuthPreflight,
+    allowedTenants,
     otel,
     readFrom,
     warnings,
@@ -502,10 +537,43 @@ export function loadConfig(env: Env): Config {
 }
 
 /**
- * A loopback address to listen on, without asking a resolver: an IPv4 127/8 or IPv6 ::1 literal, or
- * `localhost`, which every resolver maps to loopback. `*.localhost` names are loopback to browsers only; the
- * system resolver (or DNS) may map `foo.localhost` anywhere, so they are refused here.
+ * The rules with every `callers=` entry as a client id: a name is looked up in AZURE_APP_PRE_AUTHORIZED_APPS; a
+ * client id (GUID) stays as it is, but must be listed there (or be this app) when the list is set, since the list
+ * would refuse it anyway. Anything else is a start-up problem.
  */
+function resolveRuleCallers(
+  rules: readonly TokenRule[],
+  allowList: readonly PreAuthorizedApp[] | null,
+  clientId: string | undefined,
+  complain: (problem: string) => void,
+): TokenRule[] {
+  return rules.map((rule) => ({
+    ...rule,
+    callers: rule.callers.map((caller) => {
+      const byName = allowList?.find((a) => a.name === caller);
+      if (byName) return byName.clientId;
+      const known = caller === clientId || allowList === null || allowList.some((a) => a.clientId === caller);
+      if (isGuid(caller) && known) return caller;
+      complain(
+        isGuid(caller)
+          ? `rule ${JSON.stringify(rule.pattern)} names the caller ${caller}, which AZURE_APP_PRE_AUTHORIZED_APPS does not list`
+          : `rule ${JSON.stringify(rule.pattern)} names the caller ${JSON.stringify(caller)}, which is neither a client id nor a name in AZURE_APP_PRE_AUTHORIZED_APPS`,
+      );
+      return caller;
+    }),
+  }));
+}
+
+/** Whether a discovery URL is Entra's multi-tenant endpoint (`/organizations/` or `/common/`). */
+export function isMultiTenantUrl(url: string): boolean {
+  try {
+    const first = new URL(url).pathname.split('/')[1]?.toLowerCase();
+    return first === 'organizations' || first === 'common';
+  } catch {
+    return false;
+  }
+}
+
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Buffer.isBuffer(value) && !Object.isFrozen(value)) {
     Object.freeze(value);

@@ -124,13 +124,44 @@ export interface Address {
   readonly port: number;
 }
 
-/** A protected path and what its token must carry. */
+/** A protected path and what its token (a browser session's or a bearer caller's) must carry. */
 export interface TokenRule {
   readonly pattern: string;
+  /** App roles (`roles` claim); with `scopes`, any one of either suffices. */
   readonly roles: readonly string[];
+  /** Delegated scopes (`scp` claim). */
   readonly scopes: readonly string[];
+  /** Group object ids (`groups` claim, or Microsoft Graph on overage); any one suffices. */
+  readonly groups: readonly string[];
+  /**
+   * Calling apps (`azp`), by client id or by their name in AZURE_APP_PRE_AUTHORIZED_APPS as written; the
+   * configuration resolves names to client ids at start-up, so the rules it hands on carry client ids only.
+   */
+  readonly callers: readonly string[];
+  /** Conditional Access authentication context ids (`acrs` claim, `c1`…`c99`); any one suffices. */
+  readonly acrs: readonly string[];
 }
 
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A GUID (object id, client id, tenant id) in its usual 8-4-4-4-12 hex spelling. */
+export const isGuid = (v: string): boolean => GUID.test(v);
+const RULE_OPTION = /^(roles|scopes|groups|callers|acrs)=([^|\s]+(?:\|[^|\s]+)*)$/;
+const RULE_OPTIONS = 'roles=a|b, scopes=c|d, groups=<object id>|<object id>, callers=<name or client id>|… or acrs=c1';
+
+/** A problem with the values of one rule option, or undefined. */
+function optionProblem(kind: string, values: readonly string[]): string | undefined {
+  if (kind === 'groups') {
+    const bad = values.find((v) => !isGuid(v));
+    return bad === undefined ? undefined : `groups= takes group object ids (GUIDs); ${JSON.stringify(bad)} is not one`;
+  }
+  if (kind === 'acrs') {
+    const bad = values.find((v) => !/^c(?:[1-9]|[1-9][0-9])$/.test(v));
+    return bad === undefined
+      ? undefined
+      : `acrs= takes authentication context ids c1 to c99; ${JSON.stringify(bad)} is not one`;
+  }
+  return undefined;
+}
 const globProblem = (pattern: string): string | undefined => {
   try {
     compilePathGlobs([pattern]);
@@ -161,15 +192,27 @@ export const tokenRules = (raw: string): Parsed<TokenRule[]> => {
     const [pattern = '', ...options] = entry.split(/\s+/);
     const problem = globProblem(pattern);
     if (problem) return bad(`has an invalid pattern ${JSON.stringify(pattern)}: ${problem}`);
-    let roles: string[] = [];
-    let scopes: string[] = [];
+    const rule = {
+      pattern,
+      roles: [] as string[],
+      scopes: [] as string[],
+      groups: [] as string[],
+      callers: [] as string[],
+      acrs: [] as string[],
+    };
     for (const opt of options) {
-      const m = /^(roles|scopes)=([^|\s]+(?:\|[^|\s]+)*)$/.exec(opt);
-      if (!m) return bad(`has an invalid option ${JSON.stringify(opt)} (expected roles=a|b or scopes=c|d)`);
-      if (m[1] === 'roles') roles = (m[2] ?? '').split('|');
-      else scopes = (m[2] ?? '').split('|');
+      const m = RULE_OPTION.exec(opt);
+      if (!m)
+        return bad(
+          `has an invalid option ${JSON.stringify(opt)} in ${JSON.stringify(pattern)} (expected ${RULE_OPTIONS})`,
+        );
+      const kind = m[1] as 'roles' | 'scopes' | 'groups' | 'callers' | 'acrs';
+      const values = (m[2] ?? '').split('|');
+      const valueProblem = optionProblem(kind, values);
+      if (valueProblem) return bad(`has an invalid option in ${JSON.stringify(pattern)}: ${valueProblem}`);
+      rule[kind] = values;
     }
-    rules.push({ pattern, roles, scopes });
+    rules.push(rule);
   }
   return ok(rules);
 };
@@ -651,8 +694,8 @@ export const settings = {
     env: 'VESTIBULE_REQUIRE_TOKEN_PATHS',
     group: 'Routing',
     description:
-      'Comma-separated globs of paths that require a valid Entra bearer token for this app (or a browser session); others get 401 before reaching the app. Optionally per entry: " roles=a|b" and/or " scopes=c|d" (any one suffices).',
-    example: '/api/**,/api/admin/** roles=admin',
+      'Comma-separated globs of paths that require a valid Entra access token for this app (a browser session\'s or Authorization: Bearer); others get 401 before reaching the app. Optionally per entry, space-separated: " roles=a|b" and/or " scopes=c|d" (any one of either), " groups=GROUP-OBJECT-ID|…" (member of any one), " callers=APP-NAME-OR-CLIENT-ID|…" (the token\'s azp), " acrs=c1" (a Conditional Access authentication context; a session without it logs in again). Every option of every matching entry must hold; see docs/authorization.md.',
+    example: '/api/**,/api/admin/** roles=admin,/cases/** groups=2d7f1c9e-4b3a-4f0e-9c1d-6a5b4e3f2a10 acrs=c1',
     parse: tokenRules,
   } satisfies Setting<TokenRule[]>,
   forwardAuth: {
@@ -1005,6 +1048,53 @@ export const settings = {
       'Client capabilities declared at login in the `claims` parameter (`access_token.xms_cc`). `cp1` tells Entra that vestibule handles claims challenges, so a CAE-enabled resource may get long-lived tokens and answer `insufficient_claims` when access must be re-evaluated (docs/step-up.md).',
     example: 'cp1',
     parse: clientCapabilities,
+  } satisfies Setting<string[]>,
+  // Authorization at the edge (docs/authorization.md).
+  graphUrl: {
+    env: 'VESTIBULE_GRAPH_URL',
+    group: 'Identity provider',
+    description:
+      "Microsoft Graph's base URL, asked for a user's groups when Entra leaves them out of the token (groups overage) and a VESTIBULE_REQUIRE_TOKEN_PATHS rule names groups. Needs the GroupMember.Read.All application permission. https:// (http:// only for localhost).",
+    default: 'https://graph.microsoft.com',
+    example: 'https://graph.microsoft.com',
+    parse: (raw) => {
+      const u = idpUrl(raw);
+      return u.ok ? ok(u.value.replace(/\/+$/, '')) : u;
+    },
+  } satisfies Setting<string>,
+  groupsCacheTtl: {
+    env: 'VESTIBULE_GROUPS_CACHE_TTL',
+    group: 'Identity provider',
+    description:
+      "How long groups looked up in Microsoft Graph (overage) are kept for a bearer caller (never past its token's expiry); a browser session keeps its answer for the session's life.",
+    default: '5m',
+    example: '2m',
+    parse: duration(1_000, 3_600_000),
+  } satisfies Setting<number>,
+  skipAuthPreflight: {
+    env: 'VESTIBULE_SKIP_AUTH_PREFLIGHT',
+    group: 'Routing',
+    description:
+      "Forward CORS preflights (OPTIONS with Origin and Access-Control-Request-Method) to the app without authentication and without any token, as oauth2-proxy's skip-auth-preflight: a browser sends no credentials on a preflight, so a protected API could not be called cross-origin otherwise.",
+    default: 'false',
+    example: 'true',
+    parse: bool,
+  } satisfies Setting<boolean>,
+  allowedTenants: {
+    env: 'VESTIBULE_ALLOWED_TENANTS',
+    group: 'Identity provider',
+    description:
+      'Multi-tenant apps only (AZURE_APP_WELL_KNOWN_URL of the organizations or common endpoint): comma-separated tenant ids whose tokens and logins are accepted. Required, and non-empty, in that mode; ignored otherwise.',
+    example: '77678b69-1daf-47b6-9072-771d270ac800,0b3b5d2e-8a57-4a43-9a8d-6c1b0b5b0f1e',
+    parse: (raw) => {
+      const ids = raw
+        .split(',')
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean);
+      const bad = ids.find((id) => !isGuid(id));
+      if (bad !== undefined) return { ok: false, problem: `entry ${JSON.stringify(bad)} is not a tenant id (GUID)` };
+      return ids.length > 0 ? ok(ids) : { ok: false, problem: 'must list at least one tenant id' };
+    },
   } satisfies Setting<string[]>,
 };
 

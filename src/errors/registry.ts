@@ -519,6 +519,54 @@ export const ErrorCodes = {
     cache: 'no-store',
     where: 'proxy, protected paths: the token lacks every role/scope of a matching rule; with `WWW-Authenticate`',
   },
+  PROXY_CALLER_FORBIDDEN: {
+    status: 403,
+    shapes: ['json'],
+    error: 'access_denied',
+    message: 'the calling application is not allowed here',
+    cache: 'no-store',
+    where:
+      "proxy, protected paths: the token's `azp` is not in AZURE_APP_PRE_AUTHORIZED_APPS (nor this app), or not among a rule's `callers=`",
+  },
+  PROXY_GROUP_REQUIRED: {
+    status: 403,
+    shapes: ['json', 'page'],
+    error: 'insufficient_scope',
+    title: 'Access denied',
+    message: 'You are not a member of a group that has access to this page.',
+    cache: 'no-store',
+    where:
+      "proxy, protected paths: the user is in none of a rule's `groups=` (the page for navigations, else JSON with `WWW-Authenticate`)",
+  },
+  PROXY_GROUPS_UNAVAILABLE: {
+    status: 503,
+    shapes: ['json', 'page'],
+    error: 'groups_unavailable',
+    title: 'Service unavailable',
+    message: 'Your group memberships could not be looked up in Microsoft Graph; please try again shortly.',
+    cache: 'no-store',
+    retryAfterSec: 30,
+    where:
+      'proxy, protected paths with `groups=`: Entra left the groups out of the token (overage) and Microsoft Graph failed; fails closed (counted in `vestibule_graph_lookups_total{outcome="error"}`)',
+  },
+  PROXY_STEP_UP_REQUIRED: {
+    status: 401,
+    shapes: ['json', 'text'],
+    error: 'insufficient_claims',
+    message: 'this page requires a stronger sign-in, please log in again',
+    cache: 'no-store',
+    where:
+      'proxy: a rule with `acrs=` the session lacks, or the app answered `401` with `WWW-Authenticate: Bearer error="insufficient_claims", claims=…` to a request carrying the session\'s token (docs/step-up.md). For fetch/XHR, JSON with `login_url` (a login asking for those claims), `Location` is the same URL; navigations are redirected there',
+  },
+  PROXY_CLAIMS_REQUIRED: {
+    status: 401,
+    shapes: ['json'],
+    error: 'insufficient_claims',
+    message: 'the token lacks a required authentication context',
+    cache: 'no-store',
+    where:
+      'proxy, a rule with `acrs=`, bearer callers: `WWW-Authenticate: Bearer error="insufficient_claims", claims="<base64>"` for the caller to get a new token with',
+  },
   PROXY_LOGIN_REQUIRED: {
     status: 401,
     shapes: ['json', 'text'],
@@ -528,15 +576,6 @@ export const ErrorCodes = {
     cache: 'no-store',
     where:
       'proxy with auto-login, not a navigation: JSON with `login_url` (or text/plain), `Location` is the login URL',
-  },
-  PROXY_STEP_UP_REQUIRED: {
-    status: 401,
-    shapes: ['json', 'text'],
-    error: 'insufficient_claims',
-    message: 'the application asks for an additional sign-in',
-    cache: 'no-store',
-    where:
-      'proxy: the app answered `401` with `WWW-Authenticate: Bearer error="insufficient_claims", claims=…` to a request carrying the session\'s token, not a navigation: JSON with `login_url` (a navigation is redirected there), `Location` is the login URL (docs/step-up.md)',
   },
   UPSTREAM_UNREACHABLE: {
     status: 502,

@@ -118,6 +118,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly graphLookups = new Counter({
+    name: 'vestibule_graph_lookups_total',
+    help: "Microsoft Graph lookups of a user's groups (groups overage), by outcome (ok, error); an error refuses the request with 503.",
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly tokenCacheLookups = new Counter({
     name: 'vestibule_token_cache_lookups_total',
     help: 'Token API cache lookups, by cache (token, exchange) and result (hit, miss, coalesced).',

@@ -4,7 +4,7 @@ import { IdpResponseError, VestibuleError } from '../errors/registry.js';
 import { createClientAuth } from './client-auth.js';
 import { readFederatedToken } from './federated-token.js';
 import { JwksCache } from './jwks.js';
-import { TokenValidator } from './token-validator.js';
+import { TENANT_TEMPLATE, TokenValidator } from './token-validator.js';
 
 /** What a token endpoint gave back, reduced to what vestibule uses. */
 export interface TokenResult {
@@ -63,6 +63,8 @@ export interface ProviderOptions {
   readonly timeoutSec?: number;
   readonly leewaySec?: number;
   readonly fetch?: typeof fetch;
+  /** VESTIBULE_ALLOWED_TENANTS: needed (non-empty) for a multi-tenant (organizations/common) discovery URL. */
+  readonly allowedTenants?: readonly string[] | undefined;
 }
 
 /** Discovers the provider, loads its keys and returns the {@link IdentityProvider}. */
@@ -93,10 +95,11 @@ export async function discoverProvider(o: ProviderOptions): Promise<IdentityProv
     throw discoveryError(o.wellKnownUrl, err, timeout);
   }
   const meta = config.serverMetadata();
-  if (meta.issuer.includes('{tenantid}')) {
+  const multiTenant = meta.issuer.includes(TENANT_TEMPLATE);
+  if (multiTenant && (o.allowedTenants ?? []).length === 0) {
     throw new VestibuleError(
       'CONFIG_INVALID',
-      'a multi-tenant (common/organizations) discovery URL; use the tenant id',
+      'a multi-tenant (common/organizations) discovery URL without VESTIBULE_ALLOWED_TENANTS; use the tenant id, or list the tenants to accept',
     );
   }
   if (!meta.token_endpoint || !meta.jwks_uri || !meta.authorization_endpoint) {
@@ -107,7 +110,20 @@ export async function discoverProvider(o: ProviderOptions): Promise<IdentityProv
     );
   }
   const auth = await createClientAuth(o.clientAuth, o.assertionAudience, meta.token_endpoint);
-  config = new client.Configuration(meta, o.clientId, { [client.clockTolerance]: o.leewaySec ?? 5 }, auth);
+  const clientMetadata = { [client.clockTolerance]: o.leewaySec ?? 5 };
+  try {
+    // Multi-tenant: discovered again with the client authentication, so openid-client keeps its Entra handling
+    // (the ID token's issuer resolved from its tid), which a Configuration built from the metadata would lose.
+    config = multiTenant
+      ? await client.discovery(new URL(o.wellKnownUrl), o.clientId, clientMetadata, auth, {
+          execute,
+          timeout,
+          [client.customFetch]: idpFetch,
+        })
+      : new client.Configuration(meta, o.clientId, clientMetadata, auth);
+  } catch (err) {
+    throw discoveryError(o.wellKnownUrl, err, timeout);
+  }
   // eslint-disable-next-line @typescript-eslint/no-deprecated
   for (const ext of execute) ext(config);
   config[client.customFetch] = idpFetch;
@@ -128,7 +144,12 @@ export async function discoverProvider(o: ProviderOptions): Promise<IdentityProv
       },
     );
   });
-  const validator = new TokenValidator({ issuer: meta.issuer, jwks, leewaySec: o.leewaySec ?? 5 });
+  const validator = new TokenValidator({
+    issuer: meta.issuer,
+    allowedTenants: o.allowedTenants,
+    jwks,
+    leewaySec: o.leewaySec ?? 5,
+  });
   return new OpenIdProvider(config, validator, jwks, o.clientId);
 }
 

@@ -23,7 +23,13 @@ export interface ValidationOptions {
 }
 
 export interface TokenValidatorOptions {
+  /**
+   * The issuer; Entra's multi-tenant template `https://login.microsoftonline.com/{tenantid}/v2.0` is resolved per
+   * token from its `tid`, which must then be one of `allowedTenants`.
+   */
   readonly issuer: string;
+  /** Multi-tenant only (VESTIBULE_ALLOWED_TENANTS, lower case): the tenants whose tokens are accepted. */
+  readonly allowedTenants?: readonly string[] | undefined;
   /** Tenant id the `tid` claim must equal; derived from the issuer when omitted. */
   readonly tenantId?: string | undefined;
   readonly jwks: JwksCache;
@@ -40,10 +46,29 @@ export interface TokenValidatorOptions {
 export class TokenValidator {
   readonly #o: TokenValidatorOptions;
   readonly #tenantId: string | undefined;
+  readonly #multiTenant: boolean;
 
   constructor(options: TokenValidatorOptions) {
     this.#o = options;
-    this.#tenantId = options.tenantId ?? tenantOf(options.issuer);
+    this.#multiTenant = options.issuer.includes(TENANT_TEMPLATE);
+    if (this.#multiTenant && (options.allowedTenants ?? []).length === 0) {
+      throw new TypeError('a multi-tenant issuer needs a non-empty list of allowed tenants');
+    }
+    this.#tenantId = this.#multiTenant ? undefined : (options.tenantId ?? tenantOf(options.issuer));
+  }
+
+  /**
+   * The issuer this token must carry, and the tenant it must name: the configured ones, or for a multi-tenant
+   * issuer the template resolved with the token's own `tid` once that is a GUID among the allowed tenants.
+   */
+  #expected(unverified: JWTPayload): { issuer: string; tenant: string | undefined } {
+    if (!this.#multiTenant) return { issuer: this.#o.issuer, tenant: this.#tenantId };
+    const tid = typeof unverified.tid === 'string' ? unverified.tid : undefined;
+    if (tid === undefined || !GUID.test(tid)) throw invalid('no tenant id ("tid") to resolve the issuer with', 'other');
+    if (!(this.#o.allowedTenants ?? []).includes(tid.toLowerCase())) {
+      throw invalid('tenant ("tid") is not among the allowed tenants', 'other');
+    }
+    return { issuer: this.#o.issuer.replace(TENANT_TEMPLATE, tid), tenant: tid };
   }
 
   get issuer(): string {
@@ -68,11 +93,12 @@ export class TokenValidator {
     if (alg !== 'RS256')
       throw invalid(`algorithm ${JSON.stringify(alg ?? 'none')} is not accepted; only RS256`, 'algorithm');
     if (typeof kid !== 'string' || kid === '') throw invalid('missing key id ("kid") in the token header', 'no_kid');
-    // Rejecting a foreign issuer before the key lookup keeps other issuers' tokens (v1 ones included) from
-    // triggering JWKS refetches, and gives the clear v1 message even when the v1 key is not ours.
-    if (unverified.iss !== this.#o.issuer) {
+    // Rejecting a foreign issuer (or tenant) before the key lookup keeps other issuers' tokens (v1 ones included)
+    // from triggering JWKS refetches, and gives the clear v1 message even when the v1 key is not ours.
+    const expected = this.#expected(unverified);
+    if (unverified.iss !== expected.issuer) {
       throw invalid(
-        issuerProblem(unverified.iss, this.#o.issuer),
+        issuerProblem(unverified.iss, expected.issuer),
         unverified.iss === undefined ? 'missing_iss' : 'issuer',
       );
     }
@@ -82,7 +108,7 @@ export class TokenValidator {
     try {
       ({ payload } = await jwtVerify(token, key, {
         algorithms: ['RS256'],
-        issuer: this.#o.issuer,
+        issuer: expected.issuer,
         audience: options.audience,
         clockTolerance: leewaySec,
         requiredClaims: ['exp', 'iat'],
@@ -94,7 +120,7 @@ export class TokenValidator {
     const nowSec = (this.#o.now?.() ?? Date.now()) / 1000;
     if (typeof payload.iat !== 'number' || payload.iat > nowSec + leewaySec)
       throw invalid('issued in the future ("iat")', 'immature');
-    if (this.#tenantId && payload.tid !== this.#tenantId) throw invalid('wrong tenant ("tid")', 'other');
+    if (expected.tenant && payload.tid !== expected.tenant) throw invalid('wrong tenant ("tid")', 'other');
     if (options.nonce !== undefined && payload.nonce !== options.nonce)
       throw invalid('nonce does not match the login', 'other');
     if (options.requireAccessToken) {
@@ -190,6 +216,10 @@ function problemOf(err: unknown): TokenProblem {
   if (err instanceof joseErrors.JWTInvalid || err instanceof joseErrors.JWSInvalid) return 'malformed';
   return 'other';
 }
+
+/** Entra's placeholder in the issuer of the multi-tenant (organizations, common) metadata. */
+export const TENANT_TEMPLATE = '{tenantid}';
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The tenant GUID in an Entra issuer `https://login.microsoftonline.com/<tid>/v2.0`. */
 export function tenantOf(issuer: string): string | undefined {

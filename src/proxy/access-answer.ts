@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessVerdict } from '../access/decision.js';
+import { stepUpLoginUrl } from '../access/step-up-url.js';
 import type { Ingress } from '../config/ingress.js';
 import { sendError } from '../errors/answers.js';
-import { wantsJson } from '../request/navigation.js';
+import { loginResponseKind, wantsJson } from '../request/navigation.js';
 import { pathOf } from '../request/request-target.js';
 
 /**
@@ -27,15 +28,87 @@ export async function answerVerdict(
       await sendError(reply, 'PROXY_STORE_UNAVAILABLE');
       return;
     case 'deny':
-      await sendError(reply, verdict.status === 403 ? 'PROXY_INSUFFICIENT_SCOPE' : 'PROXY_INVALID_TOKEN', {
-        detail: verdict.reason,
-        headers: verdict.wwwAuthenticate ? { 'www-authenticate': verdict.wwwAuthenticate } : undefined,
-      });
+      await sendDeny(request, reply, verdict, ingress);
+      return;
+    case 'groups_unavailable':
+      // Fail closed: the groups are unknown, not "none"; 503 says "try again", where a 403 would be cached as final.
+      request.log.warn(
+        { failure: { errorCode: 'PROXY_GROUPS_UNAVAILABLE', message: verdict.reason } },
+        'groups lookup failed',
+      );
+      await sendError(reply, 'PROXY_GROUPS_UNAVAILABLE', { as: shapeFor(request), ingress });
+      return;
+    case 'step_up':
+      await sendToStepUp(request, reply, verdict, ingress);
       return;
     case 'login':
       await sendToLogin(request, reply, verdict.via, ingress);
       return;
   }
+}
+
+async function sendDeny(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  verdict: Extract<AccessVerdict, { kind: 'deny' }>,
+  ingress: Ingress,
+): Promise<void> {
+  const headers = verdict.wwwAuthenticate ? { 'www-authenticate': verdict.wwwAuthenticate } : undefined;
+  switch (verdict.why) {
+    case 'token':
+      await sendError(reply, 'PROXY_INVALID_TOKEN', { detail: verdict.reason, headers });
+      return;
+    case 'scope':
+      await sendError(reply, 'PROXY_INSUFFICIENT_SCOPE', { detail: verdict.reason, headers });
+      return;
+    case 'caller':
+      await sendError(reply, 'PROXY_CALLER_FORBIDDEN', { detail: verdict.reason, headers });
+      return;
+    case 'group': {
+      // A navigation gets the page (its own message, not the rule's group ids); fetch/XHR the JSON with the reason.
+      const as = shapeFor(request);
+      await sendError(reply, 'PROXY_GROUP_REQUIRED', {
+        as,
+        ingress,
+        detail: as === 'page' ? undefined : verdict.reason,
+        headers,
+      });
+      return;
+    }
+    case 'claims':
+      await sendError(reply, 'PROXY_CLAIMS_REQUIRED', { detail: verdict.reason, headers });
+      return;
+  }
+}
+
+/** The error page for a top-level navigation, JSON for anything else. */
+function shapeFor(request: FastifyRequest): 'page' | 'json' {
+  return loginResponseKind(request.method, request.headers) === 'redirect' ? 'page' : 'json';
+}
+
+/**
+ * A session without a required authentication context logs in again with the `claims` request: a navigation
+ * is redirected there (back to this URL afterwards); fetch/XHR gets 401 with the `login_url`, returning to the
+ * page that made the call, as {@link sendToLogin} does.
+ */
+async function sendToStepUp(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  verdict: Extract<AccessVerdict, { kind: 'step_up' }>,
+  ingress: Ingress,
+): Promise<void> {
+  if (verdict.via === 'redirect') {
+    await reply.redirect(stepUpLoginUrl(verdict.claims, request.url, ingress.routePrefix), 302);
+    return;
+  }
+  const target = refererPath(request.headers.referer, ingress) ?? ingress.path;
+  const location = stepUpLoginUrl(verdict.claims, target, ingress.routePrefix);
+  await sendError(reply, 'PROXY_STEP_UP_REQUIRED', {
+    as: wantsJson(request.headers) ? 'json' : 'text',
+    empty: request.method === 'HEAD',
+    headers: { location },
+    fields: { login_url: location },
+  });
 }
 
 async function sendToLogin(

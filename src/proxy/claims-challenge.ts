@@ -5,6 +5,7 @@ import { MAX_CLAIMS_REQUEST_LENGTH, parseClaimsRequest } from '../login/claims-r
 import { claimsFingerprint } from '../login/step-up-memory.js';
 import { loginResponseKind, wantsJson } from '../request/navigation.js';
 import { pathOf } from '../request/request-target.js';
+import { stepUpLoginUrl } from '../access/step-up-url.js';
 
 /**
  * Where a claims challenge of the app is answered: the proxied request's reply and ingress. Given to the
@@ -89,24 +90,18 @@ export async function answerClaimsChallenge(target: ClaimsChallengeTarget, claim
     'the app answered with a claims challenge; sending the browser to log in again with those claims',
   );
   if (navigation) {
-    const location = `${ingress.routePrefix}${stepUpLoginUrl(claimsJson, request.url)}`;
+    const location = stepUpLoginUrl(claimsJson, request.url, ingress.routePrefix);
     await reply.header('cache-control', 'no-store').redirect(location, 302);
     return;
   }
   const back = refererPath(request.headers.referer, ingress) ?? ingress.path;
-  const location = `${ingress.routePrefix}${stepUpLoginUrl(claimsJson, back)}`;
+  const location = stepUpLoginUrl(claimsJson, back, ingress.routePrefix);
   await sendError(reply, 'PROXY_STEP_UP_REQUIRED', {
     as: wantsJson(request.headers) ? 'json' : 'text',
     empty: request.method === 'HEAD',
     headers: { location },
     fields: { login_url: location },
   });
-}
-
-// MERGE(authz): replace with `stepUpLoginUrl` of src/access/step-up-url.ts; same signature and output.
-/** `/oauth2/login` asking for `claimsJson` and landing on `redirect`; the caller puts the ingress's prefix before it. */
-function stepUpLoginUrl(claimsJson: string, redirect: string): string {
-  return `/oauth2/login?redirect=${encodeURIComponent(redirect)}&claims=${encodeURIComponent(claimsJson)}`;
 }
 
 /** The path+query of a same-origin Referer (where a page should return after login), else undefined. */

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decideAccess, NOT_PROTECTED, type AccessFacts } from '../access/decision.js';
-import type { RequireToken } from '../access/require-token.js';
+import type { RequireToken, SessionToken } from '../access/require-token.js';
 import type { Ingress } from '../config/ingress.js';
 import { cookieValues } from '../cookies/cookie-header.js';
 import { cookieOptions, sessionCookieName } from '../cookies/our-cookies.js';
@@ -37,6 +37,8 @@ export interface ProxyDeps {
   readonly csrfCheck: boolean;
   /** VESTIBULE_UPSTREAM_INCLUDE_ID_TOKEN: the session's ID token goes to the app as X-Wonderwall-Id-Token. */
   readonly upstreamIncludeIdToken?: boolean;
+  /** VESTIBULE_SKIP_AUTH_PREFLIGHT: CORS preflights go to the app without authentication (and no token). */
+  readonly skipAuthPreflight?: boolean;
 }
 
 /** Per-request result of the access decision, set by the pre-handler and read when the upstream headers are built. */
@@ -59,7 +61,10 @@ const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
 const UNSAFE = new Set(['DELETE', 'PATCH', 'POST', 'PUT']);
 
 /** The facts of a request that need no I/O: read from its method and headers. */
-type RequestFacts = Pick<AccessFacts, 'targetProblem' | 'upgrade' | 'crossSite' | 'unsafeMethod' | 'csrfCheck'>;
+type RequestFacts = Pick<
+  AccessFacts,
+  'targetProblem' | 'upgrade' | 'crossSite' | 'unsafeMethod' | 'csrfCheck' | 'preflight'
+>;
 
 /**
  * Everything outside /oauth2 goes to the app, streamed both ways (bodies are never buffered) and websockets
@@ -114,6 +119,7 @@ export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Err
         crossSite: isCrossSite(request.headers, origins),
         unsafeMethod: UNSAFE.has(request.method),
         csrfCheck: d.csrfCheck,
+        preflight: d.skipAuthPreflight === true && isPreflight(request),
       };
       // A busy session is usually in the in-process cache: decided without a promise (see authenticateCached).
       if (targetProblem === undefined && d.requireToken === undefined) {
@@ -188,12 +194,20 @@ async function decide(
 ): Promise<void> {
   let session: AccessFacts['session'] = { kind: 'none' };
   let idToken: string | null = null;
-  if (seen.targetProblem === undefined) {
+  let sessionToken: SessionToken | undefined;
+  // A preflight carries no credentials and is passed on without any: no store read, no refresh for it.
+  if (seen.targetProblem === undefined && !seen.preflight) {
     try {
       const active = await d.manager.authenticate(cookies);
       if (active) {
         session = { kind: 'active', accessToken: active.accessToken };
-        idToken = active.session.record.idToken;
+        const record = active.session.record;
+        idToken = record.idToken;
+        sessionToken = {
+          accessToken: active.accessToken,
+          sessionId: `${record.createdAt} ${record.claims.sid ?? ''}`,
+          endsAt: record.endsAt,
+        };
       }
       // A plain header (not reply.setCookie, which only onSend applies), so the forwarder can pass it on too.
       if (active?.renewedCookie) {
@@ -211,8 +225,11 @@ async function decide(
   }
   const accessToken = session.kind === 'active' ? session.accessToken : undefined;
   const token =
-    d.requireToken && seen.targetProblem === undefined && !(session.kind === 'unavailable' && d.autoLogin)
-      ? await d.requireToken(request.url, request.headers.authorization, accessToken)
+    d.requireToken &&
+    seen.targetProblem === undefined &&
+    !seen.preflight &&
+    !(session.kind === 'unavailable' && d.autoLogin)
+      ? await d.requireToken(request.url, request.headers.authorization, sessionToken)
       : NOT_PROTECTED;
   const verdict = decideAccess({
     ...seen,
@@ -237,6 +254,18 @@ async function decide(
 /** The ID token to send with a forwarded request: only when the setting is on and the session's token goes too. */
 function idTokenFor(d: ProxyDeps, accessToken: string | undefined, idToken: string | null): string | undefined {
   return d.upstreamIncludeIdToken === true && accessToken !== undefined && idToken !== null ? idToken : undefined;
+}
+
+/**
+ * A CORS preflight: OPTIONS with `Origin` and `Access-Control-Request-Method` (Fetch standard); browsers send it
+ * without cookies or `Authorization`, so it could never pass a protected path.
+ */
+function isPreflight(request: FastifyRequest): boolean {
+  return (
+    request.method === 'OPTIONS' &&
+    request.headers.origin !== undefined &&
+    request.headers['access-control-request-method'] !== undefined
+  );
 }
 
 /**

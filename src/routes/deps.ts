@@ -1,3 +1,4 @@
+import type { GroupsResolver } from '../access/groups-resolver.js';
 import type { ClientBackoff } from '../session/client-backoff.js';
 import type { CallbackThrottle } from '../login/callback-throttle.js';
 import type { Ingress } from '../config/ingress.js';
@@ -37,4 +38,6 @@ export interface RouteDeps {
   /** One per process, shared by every ingress prefix's callback route. */
   readonly callbackThrottle: CallbackThrottle;
   readonly isTrustedPeer?: ((address: string | undefined) => boolean) | undefined;
+  /** Looks up groups Entra left out of a token (overage), for /oauth2/userinfo; only when a rule names groups. */
+  readonly groups?: GroupsResolver | undefined;
 }

@@ -9,6 +9,8 @@ import { browserScriptRequest } from '../request/fetch-metadata.js';
 import { ingressOf } from '../request/request-facts.js';
 import { pathOf } from '../request/request-target.js';
 import type { SessionManager } from '../session/manager.js';
+import type { RequireToken } from '../access/require-token.js';
+import { stepUpLoginUrl } from '../access/step-up-url.js';
 import { setForwardAuthHeaders } from './forward-auth-headers.js';
 
 /** Where the answer goes, which decides whether it may carry the token. */
@@ -26,27 +28,37 @@ export interface ForwardAuthDeps {
    * X-Wonderwall-Forward-Auth-Token (Wonderwall's session.forward-auth-set-headers). Never to the browser.
    */
   readonly setHeaders?: boolean | undefined;
+  /**
+   * The protected-path rules (VESTIBULE_REQUIRE_TOKEN_PATHS), judged on the `ingress` audience against the
+   * guarded request's path (X-Original-URI) and the session's token, so groups, roles, callers and
+   * authentication contexts hold behind an ingress as behind the proxy.
+   */
+  readonly requireToken?: RequireToken | undefined;
 }
 
 /**
  * The adapter from a forward-auth request to the one access decision ({@link decideAccess}): the session
- * becomes the facts; login is required (a forward-auth 401 sends the browser to log in); no protected-path
- * rule applies (the subrequest's target is not the user's). Proxy and forward-auth thus share one decision.
- * Also the session's ID token, for X-Wonderwall-Forward-Auth-Token.
+ * becomes the facts; login is required (a forward-auth 401 sends the browser to log in); the protected-path
+ * rules apply to a session on the ingress's listener, judged on the guarded request's path (X-Original-URI;
+ * on the public port the subrequest's target is not the user's, so none apply there). Proxy and forward-auth
+ * thus share one decision. Also the session's ID token, for X-Wonderwall-Forward-Auth-Token, and the ingress.
  */
 async function forwardAuthDecision(
   d: ForwardAuthDeps,
   request: FastifyRequest,
   audience: ForwardAuthAudience,
-): Promise<{ verdict: AccessVerdict; idToken: string | null }> {
+): Promise<{ verdict: AccessVerdict; idToken: string | null; ingress: Ingress | undefined; original?: string }> {
   let session: AccessFacts['session'];
   let idToken: string | null = null;
+  let token: AccessFacts['token'] = NOT_PROTECTED;
+  let ingress: Ingress | undefined;
+  let raw: string | undefined;
   try {
     // The subrequest carries the browser's Host; its path is ours, so on the ingress's own listener the guarded
     // request's path comes from X-Original-URI (set by the controller; the listener is never the browser's).
     // The matched ingress names the cookie (__Host-/__Secure- on https), also for two ingresses on one host.
     const original = audience === 'ingress' ? originalPath(request.headers['x-original-uri']) : undefined;
-    const ingress =
+    ingress =
       original === undefined
         ? ingressOf(request, d.ingresses)
         : matchIngress(d.ingresses, request.headers.host, original);
@@ -54,6 +66,16 @@ async function forwardAuthDecision(
     const active = await d.manager.authenticate(cookieValues(request.headers.cookie, name));
     session = active ? { kind: 'active', accessToken: active.accessToken } : { kind: 'none' };
     idToken = active?.session.record.idToken ?? null;
+    if (active && original !== undefined && d.requireToken !== undefined) {
+      // Only the session's token: the subrequest's own Authorization is the browser's, never judged here.
+      raw = request.headers['x-original-uri'] as string;
+      const record = active.session.record;
+      token = await d.requireToken(raw, undefined, {
+        accessToken: active.accessToken,
+        sessionId: `${record.createdAt} ${record.claims.sid ?? ''}`,
+        endsAt: record.endsAt,
+      });
+    }
   } catch (err) {
     if (!isVestibuleError(err) || err.code !== 'STORE_UNAVAILABLE') throw err;
     request.log.error({ failure: { errorCode: err.code, message: err.message } }, 'session store unavailable');
@@ -67,14 +89,23 @@ async function forwardAuthDecision(
     crossSite: false,
     unsafeMethod: false,
     csrfCheck: false,
+    preflight: false,
     session,
-    token: NOT_PROTECTED,
+    token,
     autoLogin: true,
     loginExempt: false,
     navigation: false,
   });
-  return { verdict, idToken };
+  return { verdict, idToken, ingress, ...(raw === undefined ? {} : { original: raw }) };
 }
+
+const DENY_CODES = {
+  token: 'PROXY_INVALID_TOKEN',
+  scope: 'PROXY_INSUFFICIENT_SCOPE',
+  caller: 'PROXY_CALLER_FORBIDDEN',
+  group: 'PROXY_GROUP_REQUIRED',
+  claims: 'PROXY_CLAIMS_REQUIRED',
+} as const;
 
 /** The path of an X-Original-URI header (nginx's `$request_uri`), or undefined when absent or not a path. */
 function originalPath(header: string | string[] | undefined): string | undefined {
@@ -104,7 +135,13 @@ export function forwardAuthRoute(
       if (audience === 'ingress' && browserScriptRequest(request.headers)) {
         return sendError(reply, 'FORWARD_AUTH_BROWSER_REQUEST');
       }
-      const { verdict, idToken } = await forwardAuthDecision(d, request, audience);
+      const { verdict, idToken, ingress, original } = await forwardAuthDecision(d, request, audience);
+      if (verdict.kind === 'step_up' && ingress !== undefined && original !== undefined) {
+        // The ingress sends a 401 to its login URL, which would not ask for the authentication context: the
+        // step-up login URL travels as Location and login_url, for an ingress configured to follow it.
+        const location = stepUpLoginUrl(verdict.claims, original, ingress.routePrefix);
+        return sendError(reply, 'PROXY_STEP_UP_REQUIRED', { headers: { location }, fields: { login_url: location } });
+      }
       return answer(request, reply, verdict, audience, d.setHeaders === true ? idToken : null);
     },
   });
@@ -138,10 +175,20 @@ function answer(
       return sendError(reply, 'PROXY_BAD_REQUEST', { detail: verdict.reason });
     case 'forbidden':
       return sendError(reply, 'PROXY_FORBIDDEN', { detail: verdict.reason });
+    // The rules' answers (ingress listener only): 403 ends at the ingress, 503 fails closed.
     case 'deny':
-      return sendError(reply, verdict.status === 403 ? 'PROXY_INSUFFICIENT_SCOPE' : 'PROXY_INVALID_TOKEN', {
+      return sendError(reply, DENY_CODES[verdict.why], {
         detail: verdict.reason,
         headers: verdict.wwwAuthenticate ? { 'www-authenticate': verdict.wwwAuthenticate } : undefined,
       });
+    case 'groups_unavailable':
+      request.log.warn(
+        { failure: { errorCode: 'PROXY_GROUPS_UNAVAILABLE', message: verdict.reason } },
+        'groups lookup failed',
+      );
+      return sendError(reply, 'PROXY_GROUPS_UNAVAILABLE');
+    case 'step_up':
+      // Without the guarded request's path there is no step-up URL to give: log in again.
+      return sendError(reply, 'SESSION_UNAUTHENTICATED');
   }
 }

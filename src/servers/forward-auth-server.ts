@@ -5,6 +5,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { registerRequestHooks } from '../observability/request-hooks.js';
 import { knownHosts } from '../observability/request-metrics.js';
 import { requestId } from '../observability/request-log.js';
+import type { RequireToken } from '../access/require-token.js';
 import { forwardAuthRoute } from '../routes/forward-auth.js';
 import type { SessionManager } from '../session/manager.js';
 import type { Ingress } from '../config/ingress.js';
@@ -21,6 +22,8 @@ export function buildForwardAuthServer(d: {
   readonly ingresses: readonly Ingress[];
   /** VESTIBULE_FORWARD_AUTH_SET_HEADERS: the 204 carries the ID token as X-Wonderwall-Forward-Auth-Token. */
   readonly setHeaders?: boolean | undefined;
+  /** The protected-path rules, judged on the guarded request's path (X-Original-URI) for a session. */
+  readonly requireToken?: RequireToken | undefined;
 }): FastifyInstance {
   const app = Fastify({
     loggerInstance: d.log,

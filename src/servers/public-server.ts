@@ -17,6 +17,7 @@ import { loginRoute } from '../routes/login.js';
 import { pingRoute } from '../routes/ping.js';
 import { logoutRoutes } from '../routes/logout.js';
 import { sessionRoutes } from '../routes/session.js';
+import { userinfoRoute } from '../routes/userinfo.js';
 
 export interface PublicServerDeps {
   readonly log: FastifyBaseLogger;
@@ -68,6 +69,7 @@ export async function buildPublicServer(d: PublicServerDeps): Promise<FastifyIns
     logoutRoutes(app, prefix, d.routes);
     frontchannelLogoutRoute(app, prefix, d.routes);
     sessionRoutes(app, prefix, d.routes, d.forwardAuth);
+    userinfoRoute(app, prefix, d.routes);
     pingRoute(app, prefix);
     // vestibule owns the whole /oauth2 subtree of each ingress: unknown paths there never reach the app.
     app.all(`${prefix}/oauth2/*`, { config: { routeClass: 'other' } }, (_request, reply) =>

@@ -7,6 +7,8 @@ export interface IntrospectRouteDeps {
   readonly validator: TokenValidator;
   /** The audience an introspected token must have: this app's client id. */
   readonly clientId: string;
+  /** AZURE_APP_PRE_AUTHORIZED_APPS: client id → `<cluster>:<namespace>:<app>`, reported as `azp_name`. */
+  readonly callerNames?: ReadonlyMap<string, string> | undefined;
 }
 
 /** Texas' clock skew for exp, nbf and iat (`validation.leeway = 60` in its `src/oauth/token.rs`). */
@@ -23,7 +25,7 @@ interface InactiveResponse {
 /**
  * `POST /api/v1/introspect {identity_provider, token}`, as Texas answers it: 200 `{active:true, ...claims}` when
  * the token passes the shared validation (signature, issuer, audience = this app, times with Texas' 60 s
- * leeway, tenant, access token), else 200 `{active:false, error}` in Texas' words (see {@link texasError}); a
+ * leeway, tenant, access token), with `azp_name` from AZURE_APP_PRE_AUTHORIZED_APPS when it lists the `azp`, else 200 `{active:false, error}` in Texas' words (see {@link texasError}); a
  * Texas provider that is not enabled here is 200 `{active:false, error:"identity provider 'X' is not enabled"}`.
  * A body Texas could not deserialize (unsupported media type, malformed JSON, missing `token`, unknown
  * provider) is 400 `invalid_request`, as there.
@@ -52,6 +54,10 @@ async function introspect(d: IntrospectRouteDeps, token: string): Promise<Intros
     };
     // A token cannot speak for `active` through a claim of its own.
     delete claims.active;
+    // The caller's name as this app's access policy knows it (NAIS apps log `azp_name`); a caller outside the
+    // list keeps whatever azp_name Entra put in the token.
+    const name = typeof claims.azp === 'string' ? d.callerNames?.get(claims.azp) : undefined;
+    if (name !== undefined) claims.azp_name = name;
     return { active: true, ...claims };
   } catch (err) {
     if (err instanceof TokenInvalidError) return { active: false, error: texasError(err.problem, err.detail) };

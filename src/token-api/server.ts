@@ -13,6 +13,7 @@ import { requestId } from '../observability/request-log.js';
 import { sendError } from '../errors/answers.js';
 import { fetchSite, hasOrigin } from '../request/fetch-metadata.js';
 import { errorResponse, invalidRequest, type ErrorResponse } from './api-error.js';
+import type { PreAuthorizedApp } from '../config/settings.js';
 import { registerIntrospectRoute } from './introspect-route.js';
 import { isLoopbackName } from '../config/loopback.js';
 import { registerBodyParsers, unsupportedMediaType } from './request-body.js';
@@ -30,6 +31,8 @@ export interface TokenApiDeps {
   readonly cacheMaxEntries?: number;
   /** Cache and request metrics; none recorded when omitted. */
   readonly metrics?: Metrics;
+  /** AZURE_APP_PRE_AUTHORIZED_APPS, for introspection's `azp_name`. */
+  readonly preAuthorizedApps?: readonly PreAuthorizedApp[] | undefined;
 }
 
 /** Large enough for a user token with many groups, small enough that a body is never a memory problem. */
@@ -101,7 +104,11 @@ export async function buildTokenApi(deps: TokenApiDeps): Promise<FastifyInstance
     tokens: instrumentedCache('token'),
     exchanges: instrumentedCache('exchange'),
   });
-  registerIntrospectRoute(app, { validator: deps.provider.validator, clientId: deps.clientId });
+  registerIntrospectRoute(app, {
+    validator: deps.provider.validator,
+    clientId: deps.clientId,
+    callerNames: new Map((deps.preAuthorizedApps ?? []).map((a) => [a.clientId, a.name])),
+  });
   app.get('/healthz', { config: { routeClass: 'token' } }, (_request, reply) => reply.send('ok\n'));
   return app;
 }

@@ -92,9 +92,8 @@ describe('step-up in Chromium', { timeout: 60_000 }, () => {
     assert.ok(page.url().startsWith(`${h.ingress}/oauth2/login?redirect=%2Falways%2Fx&claims=`), page.url());
   });
 
-  // Enabled at merge with authz: VESTIBULE_REQUIRE_TOKEN_PATHS's `acrs=c1` rule syntax is the authz engineer's
-  // (src/access/**); its verdict sends the browser to stepUpLoginUrl(claims, redirect) as the app's challenge does.
-  it.skip('a VESTIBULE_REQUIRE_TOKEN_PATHS rule with acrs=c1 steps up before the app is asked (enabled at merge with authz)', async (t) => {
+  // The rule's verdict (src/access/decision.ts) sends the browser to the same stepUpLoginUrl as the app's challenge.
+  it('a VESTIBULE_REQUIRE_TOKEN_PATHS rule with acrs=c1 steps up before the app is asked', async (t) => {
     const { h, page, authorize } = await setUp(t, { VESTIBULE_REQUIRE_TOKEN_PATHS: '/rule/** acrs=c1' });
     const before = app!.seen.length;
     await page.goto(`${h.ingress}/rule/page`);

@@ -7,8 +7,18 @@ import pino from 'pino';
 import { generateClientJwk } from '../../mock-entra/keys.js';
 import { startMockEntra, type MockEntra } from '../../mock-entra/server.js';
 import { discoverProvider, type IdentityProvider } from '../../src/oidc/provider.js';
-import { createRequireToken, type RequireToken } from '../../src/access/require-token.js';
+import { decideAccess, NOT_PROTECTED } from '../../src/access/decision.js';
+import { createRequireToken } from '../../src/access/require-token.js';
 import { buildTokenApi } from '../../src/token-api/server.js';
+
+/** What a protected path answers: passed on, or the status, reason and challenge of the refusal. */
+interface Outcome {
+  readonly protected: boolean;
+  readonly ok?: true;
+  readonly status?: number;
+  readonly reason?: string;
+  readonly wwwAuthenticate?: string | undefined;
+}
 
 const APP = randomUUID();
 const OTHER = randomUUID();
@@ -29,7 +39,7 @@ describe('token validation on introspect and protected paths, against the mock E
   let provider: IdentityProvider;
   let api: FastifyInstance;
   let url: string;
-  let requireToken: RequireToken;
+  let requireToken: (path: string, authorization: string | undefined, session: string | undefined) => Promise<Outcome>;
   let battery: BadToken[];
   let userToken: string;
   let appToken: string;
@@ -63,7 +73,36 @@ describe('token validation on introspect and protected paths, against the mock E
     });
     api = await buildTokenApi({ provider, clientId: APP, logger: pino({ level: 'silent' }) });
     url = await api.listen({ host: '127.0.0.1', port: 0 });
-    requireToken = createRequireToken([{ pattern: '/api/**', roles: [], scopes: [] }], provider.validator, APP);
+    const gather = createRequireToken({
+      rules: [{ pattern: '/api/**', roles: [], scopes: [], groups: [], callers: [], acrs: [] }],
+      validator: provider.validator,
+      clientId: APP,
+    });
+    // The gathered facts as the proxy's decision judges them.
+    requireToken = async (path, authorization, session) => {
+      const facts = await gather(
+        path,
+        authorization,
+        session === undefined ? undefined : { accessToken: session, sessionId: 's', endsAt: Date.now() + 60_000 },
+      );
+      const v = decideAccess({
+        targetProblem: undefined,
+        session: { kind: 'none' },
+        token: facts,
+        autoLogin: false,
+        loginExempt: false,
+        navigation: false,
+        upgrade: 'none',
+        crossSite: false,
+        unsafeMethod: false,
+        csrfCheck: false,
+        preflight: false,
+      });
+      if (facts === NOT_PROTECTED) return { protected: false };
+      if (v.kind === 'forward') return { protected: true, ok: true };
+      if (v.kind !== 'deny') throw new Error(`unexpected verdict ${v.kind}`);
+      return { protected: true, status: v.status, reason: v.reason, wwwAuthenticate: v.wwwAuthenticate };
+    };
 
     userToken = await mock.mintAccessToken({ audience: APP });
     appToken = await mock.mintAccessToken({ audience: APP, appClientId: OTHER });

@@ -22,8 +22,8 @@ export interface HarnessOptions {
   readonly ingressPath?: string;
   /** More ingress paths on the same origin (VESTIBULE_INGRESS lists them all). */
   readonly extraIngressPaths?: readonly string[];
-  /** Extra or overriding environment variables for vestibule. */
-  readonly env?: Record<string, string>;
+  /** Extra or overriding environment variables for vestibule; a function gets the mock (e.g. for its Graph URL). */
+  readonly env?: Record<string, string> | ((mock: MockEntra) => Record<string, string>);
   /** Share an existing mock, Redis and upstream (e.g. two vestibule instances behind one store). */
   readonly shared?: {
     mock: MockEntra;
@@ -134,7 +134,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
       VESTIBULE_REDIS_URL: redis.url,
       VESTIBULE_ENCRYPTION_KEY: encryptionKey,
       VESTIBULE_LOG_LEVEL: o.logLevel ?? 'debug',
-      ...o.env,
+      ...(typeof o.env === 'function' ? o.env(mock) : o.env),
     });
   } catch (err) {
     await cleanUp();

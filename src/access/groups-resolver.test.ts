@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { GroupsResolver, type GroupsResolverDeps, type GroupsSubject } from './groups-resolver.js';
+
+const G = Array.from({ length: 25 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+const OID = '11111111-1111-4111-8111-111111111111';
+
+/** A Graph that knows `member` for every user, answering checkMemberGroups; `status` other than 200 fails. */
+function graph(member: readonly string[], o: { status?: number } = {}) {
+  const calls: { url: string; groupIds: string[]; authorization: string }[] = [];
+  const fetch = (async (url: string, init: RequestInit) => {
+    const body = JSON.parse(init.body as string) as { groupIds: string[] };
+    calls.push({
+      url,
+      groupIds: body.groupIds,
+      authorization: (init.headers as Record<string, string>).authorization ?? '',
+    });
+    await Promise.resolve();
+    if ((o.status ?? 200) !== 200) return new Response('{}', { status: o.status });
+    // An answer may name groups that were not asked about: they must not count.
+    return Response.json({ value: [...body.groupIds.filter((g) => member.includes(g)), 'not-asked'] });
+  }) as typeof globalThis.fetch;
+  return { fetch, calls };
+}
+
+function resolver(d: Partial<GroupsResolverDeps> & Pick<GroupsResolverDeps, 'fetch'>, t = { now: 1_000_000 }) {
+  const outcomes: string[] = [];
+  let tokens = 0;
+  const r = new GroupsResolver({
+    graphUrl: 'https://graph.example',
+    wanted: G,
+    appToken: () => {
+      tokens++;
+      return Promise.resolve({ accessToken: `app-token-${tokens}`, expiresIn: 3600 });
+    },
+    now: () => t.now,
+    bearerTtlMs: 60_000,
+    onLookup: (o) => outcomes.push(o),
+    ...d,
+  });
+  return { r, outcomes, tokens: () => tokens, t };
+}
+
+const session = (endsAt: number, sessionId = 's1'): GroupsSubject => ({
+  oid: OID,
+  tid: 't',
+  scope: { kind: 'session', sessionId, endsAt },
+});
+const bearerUntil = (expiresAt: number): GroupsSubject => ({
+  oid: OID,
+  tid: 't',
+  scope: { kind: 'bearer', expiresAt },
+});
+
+describe('GroupsResolver', () => {
+  it('asks checkMemberGroups about the wanted groups in chunks of 20, keeps only asked-about ids', async () => {
+    const g = graph([G[3] ?? '', G[22] ?? '']);
+    const { r, outcomes } = resolver({ fetch: g.fetch });
+    assert.deepEqual(await r.groupsOf(session(2_000_000)), { kind: 'known', ids: [G[3], G[22]], from: 'graph' });
+    assert.deepEqual(
+      g.calls.map((c) => c.groupIds.length),
+      [20, 5],
+    );
+    assert.equal(g.calls.at(0)?.url, `https://graph.example/v1.0/users/${OID}/checkMemberGroups`);
+    assert.equal(g.calls[0]?.authorization, 'Bearer app-token-1');
+    assert.deepEqual(outcomes, ['ok']);
+  });
+
+  it("keeps a session's answer until the session ends, and tells sessions apart", async () => {
+    const g = graph([G[0] ?? '']);
+    const { r, t } = resolver({ fetch: g.fetch });
+    await r.groupsOf(session(1_500_000));
+    t.now = 1_499_999;
+    await r.groupsOf(session(1_500_000));
+    assert.equal(g.calls.length, 2, 'one lookup (two chunks)');
+    await r.groupsOf(session(1_500_000, 's2'));
+    assert.equal(g.calls.length, 4, 'another session of the same user asks again');
+    t.now = 1_500_000;
+    await r.groupsOf(session(1_600_000));
+    assert.equal(g.calls.length, 6, 'asked again once the session would have ended');
+  });
+
+  it("keeps a bearer caller's answer for the TTL, never past the token's expiry", async () => {
+    const g = graph([]);
+    const { r, t } = resolver({ fetch: g.fetch });
+    await r.groupsOf(bearerUntil(1_010_000));
+    t.now = 1_009_999;
+    await r.groupsOf(bearerUntil(1_010_000));
+    assert.equal(g.calls.length, 2);
+    t.now = 1_010_000;
+    await r.groupsOf(bearerUntil(9_000_000));
+    assert.equal(g.calls.length, 4, 'the token expired: asked again');
+    t.now = 1_010_000 + 59_999;
+    await r.groupsOf(bearerUntil(9_000_000));
+    assert.equal(g.calls.length, 4);
+    t.now = 1_010_000 + 60_000;
+    await r.groupsOf(bearerUntil(9_000_000));
+    assert.equal(g.calls.length, 6, 'the bearer TTL ended');
+  });
+
+  it('shares one lookup between concurrent requests of one key, and one app token between lookups', async () => {
+    const g = graph([]);
+    const { r, tokens } = resolver({ fetch: g.fetch });
+    await Promise.all([r.groupsOf(session(2_000_000)), r.groupsOf(session(2_000_000))]);
+    assert.equal(g.calls.length, 2);
+    await r.groupsOf(session(2_000_000, 'other'));
+    assert.equal(tokens(), 1);
+  });
+
+  it('a failure is unavailable, counted, and never kept', async () => {
+    const g = graph([], { status: 503 });
+    const { r, outcomes } = resolver({ fetch: g.fetch });
+    const first = await r.groupsOf(session(2_000_000));
+    assert.deepEqual(first, {
+      kind: 'unavailable',
+      reason: 'Microsoft Graph lookup failed: checkMemberGroups answered 503',
+    });
+    await r.groupsOf(session(2_000_000));
+    assert.deepEqual(outcomes, ['error', 'error']);
+    assert.equal(r.size, 0);
+    const noToken = resolver({ fetch: g.fetch, appToken: () => Promise.reject(new Error('token endpoint down')) });
+    assert.deepEqual(await noToken.r.groupsOf(session(2_000_000)), {
+      kind: 'unavailable',
+      reason: 'Microsoft Graph lookup failed: token endpoint down',
+    });
+  });
+
+  it('is bounded: the oldest answer goes first', async () => {
+    const g = graph([]);
+    const { r } = resolver({ fetch: g.fetch, maxEntries: 3, wanted: [G[0] ?? ''] });
+    for (const id of ['a', 'b', 'c', 'd']) await r.groupsOf(session(2_000_000, id));
+    assert.equal(r.size, 3);
+    await r.groupsOf(session(2_000_000, 'd'));
+    assert.equal(g.calls.length, 4, 'the newest is kept');
+    await r.groupsOf(session(2_000_000, 'a'));
+    assert.equal(g.calls.length, 5, 'the oldest was dropped');
+  });
+});

@@ -1,0 +1,154 @@
+import type { GroupsFact } from './token-facts.js';
+
+/** Microsoft Graph's resource for an app token (client credentials, `GroupMember.Read.All`). */
+export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
+/** `checkMemberGroups` takes at most 20 group ids per call. */
+const CHUNK = 20;
+
+export type GraphLookupOutcome = 'ok' | 'error';
+
+export interface GroupsResolverDeps {
+  /** VESTIBULE_GRAPH_URL, without a trailing slash. */
+  readonly graphUrl: string;
+  /** Every group id any rule names: the only ones asked about, so the answer (and the cache) stays small. */
+  readonly wanted: readonly string[];
+  /** An app token for Graph (client credentials for {@link GRAPH_SCOPE}). */
+  readonly appToken: () => Promise<{ readonly accessToken: string; readonly expiresIn: number }>;
+  readonly fetch: typeof fetch;
+  readonly now: () => number;
+  /** How long a bearer caller's answer is kept (VESTIBULE_GROUPS_CACHE_TTL). */
+  readonly bearerTtlMs: number;
+  /** Counts each Graph lookup (not cache hits) by outcome. */
+  readonly onLookup: (outcome: GraphLookupOutcome) => void;
+  readonly maxEntries?: number;
+  readonly timeoutMs?: number;
+}
+
+/** Whose groups, and for how long the answer may be kept. */
+export interface GroupsSubject {
+  readonly oid: string;
+  readonly tid: string | undefined;
+  /**
+   * A browser session (kept until it ends; `sessionId` tells two sessions of one user apart) or a bearer
+   * caller (kept for the bearer TTL, never past the token's `exp`).
+   */
+  readonly scope:
+    | { readonly kind: 'session'; readonly sessionId: string; readonly endsAt: number }
+    | { readonly kind: 'bearer'; readonly expiresAt: number };
+}
+
+interface Entry {
+  readonly ids: readonly string[];
+  readonly until: number;
+}
+
+/**
+ * The groups of a user whose token left them out (groups overage), from Microsoft Graph's `checkMemberGroups`
+ * (asked only about the groups the rules name), with an app token. Answers are kept in a bounded in-process
+ * map (oldest out first) for the session's life or the bearer TTL; concurrent lookups for one key share one
+ * call. A failure (Graph down, slow, or an error answer) is never kept and is `unavailable`: the decision
+ * then fails closed (503).
+ */
+export class GroupsResolver {
+  readonly #d: GroupsResolverDeps;
+  readonly #cache = new Map<string, Entry>();
+  readonly #inFlight = new Map<string, Promise<GroupsFact>>();
+  #token: { readonly value: string; readonly until: number } | undefined;
+  #tokenInFlight: Promise<string> | undefined;
+
+  constructor(d: GroupsResolverDeps) {
+    this.#d = d;
+  }
+
+  async groupsOf(s: GroupsSubject): Promise<GroupsFact> {
+    const key =
+      s.scope.kind === 'session' ? `s ${s.tid ?? ''} ${s.oid} ${s.scope.sessionId}` : `b ${s.tid ?? ''} ${s.oid}`;
+    const now = this.#d.now();
+    const hit = this.#cache.get(key);
+    if (hit !== undefined) {
+      if (hit.until > now) return { kind: 'known', ids: hit.ids, from: 'graph' };
+      this.#cache.delete(key);
+    }
+    const pending = this.#inFlight.get(key);
+    if (pending !== undefined) return pending;
+    const lookup = this.#lookup(s.oid).then((fact) => {
+      if (fact.kind === 'known') {
+        const until =
+          s.scope.kind === 'session' ? s.scope.endsAt : Math.min(now + this.#d.bearerTtlMs, s.scope.expiresAt);
+        this.#remember(key, { ids: fact.ids, until });
+      }
+      return fact;
+    });
+    this.#inFlight.set(key, lookup);
+    try {
+      return await lookup;
+    } finally {
+      this.#inFlight.delete(key);
+    }
+  }
+
+  /** Cached answers (for tests and the size bound). */
+  get size(): number {
+    return this.#cache.size;
+  }
+
+  #remember(key: string, entry: Entry): void {
+    const max = this.#d.maxEntries ?? 10_000;
+    this.#cache.delete(key);
+    while (this.#cache.size >= max) {
+      const oldest = this.#cache.keys().next();
+      if (oldest.done === true) break;
+      this.#cache.delete(oldest.value);
+    }
+    this.#cache.set(key, entry);
+  }
+
+  async #lookup(oid: string): Promise<GroupsFact> {
+    try {
+      const token = await this.#appToken();
+      const member: string[] = [];
+      for (let i = 0; i < this.#d.wanted.length; i += CHUNK) {
+        member.push(...(await this.#check(token, oid, this.#d.wanted.slice(i, i + CHUNK))));
+      }
+      this.#d.onLookup('ok');
+      return { kind: 'known', ids: member, from: 'graph' };
+    } catch (err) {
+      this.#d.onLookup('error');
+      return { kind: 'unavailable', reason: `Microsoft Graph lookup failed: ${(err as Error).message}` };
+    }
+  }
+
+  async #check(token: string, oid: string, groupIds: readonly string[]): Promise<string[]> {
+    const url = `${this.#d.graphUrl}/v1.0/users/${encodeURIComponent(oid)}/checkMemberGroups`;
+    const res = await this.#d.fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ groupIds }),
+      signal: AbortSignal.timeout(this.#d.timeoutMs ?? 5_000),
+    });
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new Error(`checkMemberGroups answered ${res.status}`);
+    }
+    const body = (await res.json()) as { value?: unknown };
+    if (!Array.isArray(body.value)) throw new Error('checkMemberGroups answered without a value array');
+    // Only ids that were asked about count: an answer can never add a group the rules do not name.
+    return body.value.filter((id): id is string => typeof id === 'string' && groupIds.includes(id));
+  }
+
+  async #appToken(): Promise<string> {
+    const cached = this.#token;
+    if (cached !== undefined && cached.until > this.#d.now()) return cached.value;
+    this.#tokenInFlight ??= this.#d
+      .appToken()
+      .then((t) => {
+        // Renewed a minute early, as Entra's tokens live 60–90 minutes.
+        this.#token = { value: t.accessToken, until: this.#d.now() + Math.max(0, t.expiresIn - 60) * 1000 };
+        return t.accessToken;
+      })
+      .finally(() => {
+        this.#tokenInFlight = undefined;
+      });
+    return this.#tokenInFlight;
+  }
+}
