@@ -137,7 +137,7 @@ export async function completeLogin(req: CallbackRequest, d: CompleteLoginDeps):
 
   // Malformed responses are bad input (400), not an identity-provider fault: check before redeeming.
   const iss = q.iss;
-  if (iss !== undefined && iss !== d.provider.metadata.issuer) {
+  if (iss !== undefined && (typeof iss !== 'string' || !d.provider.validator.isOurIssuer(iss))) {
     return { ok: false, outcome: 'bad_request', code: 'CALLBACK_FOREIGN_ISSUER', redirect };
   }
   if (!single(q, 'code')) return { ok: false, outcome: 'bad_request', code: 'CALLBACK_CODE_MISSING', redirect };

@@ -163,6 +163,24 @@ describe('TokenValidator', () => {
   });
 });
 
+describe('isOurIssuer', () => {
+  it('is the exact issuer, or the multi-tenant template with an allowed tenant only', () => {
+    assert.equal(validator.isOurIssuer(ISSUER), true);
+    assert.equal(validator.isOurIssuer(`${ISSUER}/`), false);
+    assert.equal(validator.isOurIssuer(ISSUER.replace(TID, '00000000-0000-4000-8000-000000000000')), false);
+    const other = '1c7e1f00-2b3c-4d5e-8f90-a1b2c3d4e5f6';
+    const multi = new TokenValidator({
+      issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0',
+      jwks: new JwksCache({ jwksUri: 'https://idp/keys', fetch: () => Promise.resolve(Response.json({ keys: [] })) }),
+      allowedTenants: [TID],
+      leewaySec: 5,
+    });
+    assert.equal(multi.isOurIssuer(ISSUER), true);
+    assert.equal(multi.isOurIssuer(`https://login.microsoftonline.com/${other}/v2.0`), false);
+    assert.equal(multi.isOurIssuer('https://login.microsoftonline.com/{tenantid}/v2.0'), false);
+  });
+});
+
 describe('tenantOf', () => {
   it('reads the tenant of a v2.0 issuer', () => {
     assert.equal(tenantOf(ISSUER), TID);

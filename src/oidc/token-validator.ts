@@ -76,6 +76,15 @@ export class TokenValidator {
   }
 
   /**
+   * Whether an `iss` sent beside a token (the authorization response's, a front-channel logout's) is ours: the
+   * issuer itself, or for a multi-tenant issuer the template resolved with one of the allowed tenants.
+   */
+  isOurIssuer(iss: string): boolean {
+    if (!this.#multiTenant) return iss === this.#o.issuer;
+    return (this.#o.allowedTenants ?? []).some((tid) => iss === this.#o.issuer.replace(TENANT_TEMPLATE, tid));
+  }
+
+  /**
    * Verifies `token` and returns its claims.
    * @throws VestibuleError TOKEN_INVALID with a reason safe to show (never the token)
    */

@@ -20,7 +20,7 @@ export function frontchannelLogoutRoute(app: FastifyInstance, prefix: string, d:
     // Without a sid there is nothing to end: 202 and an empty body, as Wonderwall answers.
     if (!sid) return reply.code(202).send();
     if (sid.length > 256) return sendError(reply, 'FRONTCHANNEL_SID_MISSING');
-    if (iss !== undefined && iss !== d.provider.metadata.issuer) {
+    if (iss !== undefined && !d.provider.validator.isOurIssuer(iss)) {
       request.log.warn('front-channel logout with a foreign issuer ignored');
       return sendError(reply, 'FRONTCHANNEL_FOREIGN_ISSUER');
     }
