@@ -1075,7 +1075,7 @@ export const settings = {
     env: 'VESTIBULE_SKIP_AUTH_PREFLIGHT',
     group: 'Routing',
     description:
-      "Forward CORS preflights (OPTIONS with Origin and Access-Control-Request-Method) to the app without authentication and without any token, as oauth2-proxy's skip-auth-preflight: a browser sends no credentials on a preflight, so a protected API could not be called cross-origin otherwise.",
+      "Forward CORS preflights (OPTIONS with Origin and Access-Control-Request-Method, and without Authorization, a body or a method-override header) to the app without authentication and without any token, as oauth2-proxy's skip-auth-preflight: a browser sends no credentials on a preflight, so a protected API could not be called cross-origin otherwise.",
     default: 'false',
     example: 'true',
     parse: bool,

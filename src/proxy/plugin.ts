@@ -258,15 +258,26 @@ function idTokenFor(d: ProxyDeps, accessToken: string | undefined, idToken: stri
 
 /**
  * A CORS preflight: OPTIONS with `Origin` and `Access-Control-Request-Method` (Fetch standard); browsers send it
- * without cookies or `Authorization`, so it could never pass a protected path.
+ * without cookies or `Authorization`, so it could never pass a protected path. A browser's preflight also never
+ * has a body nor any header the page chose (those are only named in Access-Control-Request-Headers): an OPTIONS
+ * with `Authorization`, a body or a method-override header is no preflight but a request dressed up as one, and
+ * is judged like any other (else it would carry its own token, or a DELETE, past the protected-path rules).
  */
 function isPreflight(request: FastifyRequest): boolean {
+  const h = request.headers;
   return (
     request.method === 'OPTIONS' &&
-    request.headers.origin !== undefined &&
-    request.headers['access-control-request-method'] !== undefined
+    h.origin !== undefined &&
+    h['access-control-request-method'] !== undefined &&
+    h.authorization === undefined &&
+    h['transfer-encoding'] === undefined &&
+    (h['content-length'] === undefined || h['content-length'] === '0') &&
+    !METHOD_OVERRIDES.some((name) => h[name] !== undefined)
   );
 }
+
+/** Headers frameworks read as the request's real method (Express method-override, ASP.NET, Symfony, Play, …). */
+const METHOD_OVERRIDES = ['x-http-method-override', 'x-http-method', 'x-method-override'];
 
 /**
  * What a request upgrade asks for. Only a GET with `Upgrade: websocket` may become a tunnel: any other

@@ -272,5 +272,35 @@ describe('authorization rules end to end', () => {
       assert.ok(seen);
       assert.equal(seen.headers.authorization, undefined);
     });
+
+    // A browser's preflight carries no credentials and no body, and names its extra headers only in
+    // Access-Control-Request-Headers: anything else with OPTIONS + Origin + ACRM is a request dressed up as one,
+    // and must be judged like any other rather than reach a protected path unauthenticated.
+    it('an OPTIONS that carries a bearer token, a body or a method override is judged, not skipped', async () => {
+      const options = async (headers: Record<string, string>, body?: string) => {
+        const probe = `not-preflight-${Math.random()}`;
+        const res = await new TestClient().request(`${h.ingress}/api/x`, {
+          method: 'OPTIONS',
+          headers: {
+            origin: 'https://other.example',
+            'access-control-request-method': 'DELETE',
+            'x-probe': probe,
+            ...headers,
+          },
+          body,
+        });
+        return { status: res.status, seen: h.upstream.seen.find((s) => s.headers['x-probe'] === probe) };
+      };
+      const withBody = await options({ 'content-type': 'text/plain' }, 'delete everything');
+      assert.equal(withBody.seen, undefined, 'an OPTIONS with a body reached the app unauthenticated');
+      assert.ok(withBody.status === 401 || withBody.status === 400, String(withBody.status));
+      const stranger = await h.mock.mintAccessToken({ audience: h.clientId, appClientId: STRANGER });
+      const withToken = await options({ authorization: `Bearer ${stranger}` });
+      assert.equal(withToken.seen, undefined, 'a caller outside the allow-list reached the app with its own token');
+      assert.equal(withToken.status, 403);
+      const overridden = await options({ 'x-http-method-override': 'DELETE' });
+      assert.equal(overridden.seen, undefined, 'a method override reached the app unauthenticated');
+      assert.equal(overridden.status, 401);
+    });
   });
 });
