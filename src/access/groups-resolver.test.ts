@@ -6,7 +6,7 @@ const G = Array.from({ length: 25 }, (_, i) => `00000000-0000-4000-8000-${String
 const OID = '11111111-1111-4111-8111-111111111111';
 
 /** A Graph that knows `member` for every user, answering checkMemberGroups; `status` other than 200 fails. */
-function graph(member: readonly string[], o: { status?: number } = {}) {
+function graph(member: readonly string[], o: { status?: number; headers?: Record<string, string> } = {}) {
   const calls: { url: string; groupIds: string[]; authorization: string }[] = [];
   const fetch = (async (url: string, init: RequestInit) => {
     const body = JSON.parse(init.body as string) as { groupIds: string[] };
@@ -16,7 +16,7 @@ function graph(member: readonly string[], o: { status?: number } = {}) {
       authorization: (init.headers as Record<string, string>).authorization ?? '',
     });
     await Promise.resolve();
-    if ((o.status ?? 200) !== 200) return new Response('{}', { status: o.status });
+    if ((o.status ?? 200) !== 200) return new Response('{}', { status: o.status, headers: o.headers });
     // An answer may name groups that were not asked about: they must not count.
     return Response.json({ value: [...body.groupIds.filter((g) => member.includes(g)), 'not-asked'] });
   }) as typeof globalThis.fetch;
@@ -123,6 +123,45 @@ describe('GroupsResolver', () => {
       kind: 'unavailable',
       reason: 'Microsoft Graph lookup failed: token endpoint down',
     });
+  });
+
+  // Graph throttles per app and tenant; every request sent while throttled extends it. One 429 must hold every
+  // user's lookup off until Retry-After, not let each request of each overage user ask again (a stampede).
+  it('a 429 holds every lookup off until Retry-After (not only this user), then asks again', async () => {
+    const g = graph([], { status: 429, headers: { 'retry-after': '20' } });
+    const { r, t, outcomes } = resolver({ fetch: g.fetch, wanted: [G[0] ?? ''] });
+    const first = await r.groupsOf(session(9_000_000));
+    assert.equal(first.kind, 'unavailable');
+    assert.equal(g.calls.length, 1);
+    const other = await r.groupsOf({ ...session(9_000_000, 's2'), oid: '22222222-2222-4222-8222-222222222222' });
+    assert.equal(other.kind, 'unavailable');
+    assert.match(JSON.stringify(other), /throttl/);
+    t.now += 19_999;
+    await r.groupsOf(session(9_000_000));
+    assert.equal(g.calls.length, 1, 'Graph was asked again while it throttled');
+    assert.deepEqual(outcomes, ['error', 'error', 'error']);
+    t.now += 1;
+    await r.groupsOf(session(9_000_000));
+    assert.equal(g.calls.length, 2, 'asked again once Retry-After passed');
+  });
+
+  it('one deadline bounds the whole lookup, not each chunk of 20 ids', async () => {
+    const slow = (async (_url: string, init: RequestInit) => {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, 1_000);
+        init.signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(new Error('aborted'));
+        });
+      });
+      return Response.json({ value: [] });
+    }) as typeof globalThis.fetch;
+    // 25 ids: two chunks; each alone is under the deadline, both together are not.
+    const { r } = resolver({ fetch: slow, timeoutMs: 1_500 });
+    const started = performance.now();
+    const fact = await r.groupsOf(session(9_000_000));
+    assert.equal(fact.kind, 'unavailable');
+    assert.ok(performance.now() - started < 1_900, 'the chunks each had the full timeout');
   });
 
   it('is bounded: the oldest answer goes first', async () => {

@@ -4,6 +4,9 @@ import type { GroupsFact } from './token-facts.js';
 export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 /** `checkMemberGroups` takes at most 20 group ids per call. */
 const CHUNK = 20;
+/** A 429 without Retry-After holds lookups off this long; a Retry-After is honoured up to {@link MAX_HOLD_MS}. */
+const DEFAULT_HOLD_MS = 10_000;
+const MAX_HOLD_MS = 300_000;
 
 export type GraphLookupOutcome = 'ok' | 'error';
 
@@ -47,7 +50,8 @@ interface Entry {
  * (asked only about the groups the rules name), with an app token. Answers are kept in a bounded in-process
  * map (oldest out first) for the session's life or the bearer TTL; concurrent lookups for one key share one
  * call. A failure (Graph down, slow, or an error answer) is never kept and is `unavailable`: the decision
- * then fails closed (503).
+ * then fails closed (503). A 429 (or a 503 with Retry-After) holds every lookup off until Retry-After: Graph
+ * throttles the app, not the user, and each call while throttled prolongs it.
  */
 export class GroupsResolver {
   readonly #d: GroupsResolverDeps;
@@ -55,6 +59,8 @@ export class GroupsResolver {
   readonly #inFlight = new Map<string, Promise<GroupsFact>>();
   #token: { readonly value: string; readonly until: number } | undefined;
   #tokenInFlight: Promise<string> | undefined;
+  /** Graph throttled us (429, or 503 with Retry-After): no lookup for anyone before this time (epoch ms). */
+  #holdUntil = 0;
 
   constructor(d: GroupsResolverDeps) {
     this.#d = d;
@@ -104,11 +110,19 @@ export class GroupsResolver {
   }
 
   async #lookup(oid: string): Promise<GroupsFact> {
+    // Throttled: asking again would only extend it (Graph throttles per app and tenant, not per user).
+    if (this.#holdUntil > this.#d.now()) {
+      this.#d.onLookup('error');
+      const seconds = Math.ceil((this.#holdUntil - this.#d.now()) / 1000);
+      return { kind: 'unavailable', reason: `Microsoft Graph is throttling; not asked again for ${seconds} s` };
+    }
     try {
       const token = await this.#appToken();
+      // One deadline for the whole lookup: the chunks share it, so a slow Graph holds a request 5 s, not 5 s a chunk.
+      const signal = AbortSignal.timeout(this.#d.timeoutMs ?? 5_000);
       const member: string[] = [];
       for (let i = 0; i < this.#d.wanted.length; i += CHUNK) {
-        member.push(...(await this.#check(token, oid, this.#d.wanted.slice(i, i + CHUNK))));
+        member.push(...(await this.#check(token, oid, this.#d.wanted.slice(i, i + CHUNK), signal)));
       }
       this.#d.onLookup('ok');
       return { kind: 'known', ids: member, from: 'graph' };
@@ -118,15 +132,16 @@ export class GroupsResolver {
     }
   }
 
-  async #check(token: string, oid: string, groupIds: readonly string[]): Promise<string[]> {
+  async #check(token: string, oid: string, groupIds: readonly string[], signal: AbortSignal): Promise<string[]> {
     const url = `${this.#d.graphUrl}/v1.0/users/${encodeURIComponent(oid)}/checkMemberGroups`;
     const res = await this.#d.fetch(url, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ groupIds }),
-      signal: AbortSignal.timeout(this.#d.timeoutMs ?? 5_000),
+      signal,
     });
     if (!res.ok) {
+      this.#holdOff(res);
       await res.body?.cancel();
       throw new Error(`checkMemberGroups answered ${res.status}`);
     }
@@ -134,6 +149,17 @@ export class GroupsResolver {
     if (!Array.isArray(body.value)) throw new Error('checkMemberGroups answered without a value array');
     // Only ids that were asked about count: an answer can never add a group the rules do not name.
     return body.value.filter((id): id is string => typeof id === 'string' && groupIds.includes(id));
+  }
+
+  /** A 429 (or a 503 with Retry-After) holds every lookup off for Retry-After (seconds or an HTTP date), capped. */
+  #holdOff(res: Response): void {
+    const header = res.headers.get('retry-after');
+    if (res.status !== 429 && !(res.status === 503 && header !== null)) return;
+    const now = this.#d.now();
+    let ms = DEFAULT_HOLD_MS;
+    if (header !== null && /^\d+$/.test(header.trim())) ms = Number(header.trim()) * 1000;
+    else if (header !== null && !Number.isNaN(Date.parse(header))) ms = Date.parse(header) - now;
+    this.#holdUntil = Math.max(this.#holdUntil, now + Math.min(Math.max(ms, 1000), MAX_HOLD_MS));
   }
 
   async #appToken(): Promise<string> {
