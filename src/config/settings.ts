@@ -207,7 +207,15 @@ export const tokenRules = (raw: string): Parsed<TokenRule[]> => {
           `has an invalid option ${JSON.stringify(opt)} in ${JSON.stringify(pattern)} (expected ${RULE_OPTIONS})`,
         );
       const kind = m[1] as 'roles' | 'scopes' | 'groups' | 'callers' | 'acrs';
-      const values = (m[2] ?? '').split('|');
+      // Read as "and" by some and "or" by others, and the later one silently won: refused instead.
+      if (rule[kind].length > 0)
+        return bad(
+          `has an invalid rule: ${kind}= is given twice in ${JSON.stringify(pattern)}; list the values once, as ${kind}=a|b`,
+        );
+      // Entra writes object and client ids (groups, azp) in lower case: an id copied in upper case is the same id.
+      const values = (m[2] ?? '')
+        .split('|')
+        .map((v) => (kind !== 'roles' && kind !== 'scopes' && isGuid(v) ? v.toLowerCase() : v));
       const valueProblem = optionProblem(kind, values);
       if (valueProblem) return bad(`has an invalid option in ${JSON.stringify(pattern)}: ${valueProblem}`);
       rule[kind] = values;
@@ -279,7 +287,8 @@ export const preAuthorizedApps = (raw: string): Parsed<PreAuthorizedApp[]> => {
     if (typeof entry.name !== 'string' || typeof entry.clientId !== 'string' || entry.clientId === '') {
       return bad(`entry ${i} must have a string "name" and "clientId"`);
     }
-    apps.push({ name: entry.name, clientId: entry.clientId });
+    // azp is lower case in Entra's tokens: a client id listed in upper case is the same app.
+    apps.push({ name: entry.name, clientId: isGuid(entry.clientId) ? entry.clientId.toLowerCase() : entry.clientId });
   }
   return ok(apps);
 };

@@ -44,6 +44,27 @@ describe('VESTIBULE_REQUIRE_TOKEN_PATHS rule options', () => {
     assert.deepEqual(c.callerAllowList, [{ name: 'dev-gcp:team:caller', clientId: CALLER }]);
   });
 
+  // Entra writes object and client ids in lower case (groups, azp); a GUID copied from a portal or a script in
+  // upper case is the same id and must not silently refuse everyone.
+  it('group and caller ids match in any case: they are kept in lower case', () => {
+    const c = loadConfig({
+      ...base,
+      AZURE_APP_PRE_AUTHORIZED_APPS: JSON.stringify([{ name: 'dev-gcp:team:caller', clientId: CALLER.toUpperCase() }]),
+      VESTIBULE_REQUIRE_TOKEN_PATHS: `/cases/** groups=${G1.toUpperCase()},/batch/** callers=${CALLER.toUpperCase()}`,
+    });
+    assert.deepEqual(c.requireTokenPaths[0]?.groups, [G1]);
+    assert.deepEqual(c.requireTokenPaths[1]?.callers, [CALLER]);
+    assert.deepEqual(c.callerAllowList, [{ name: 'dev-gcp:team:caller', clientId: CALLER }]);
+  });
+
+  // `roles=a roles=b` read as "a and b" or "a or b" by whoever wrote it; the parser kept only b.
+  it('refuses an option given twice in one rule', () => {
+    const [p] = problemsOf({ ...base, VESTIBULE_REQUIRE_TOKEN_PATHS: '/api/** roles=admin roles=ops' });
+    assert.ok(p);
+    assert.equal(p.variable, 'VESTIBULE_REQUIRE_TOKEN_PATHS');
+    assert.match(p.problem, /roles= is given twice in "\/api\/\*\*"/);
+  });
+
   it('the documented example is valid', () => {
     assert.equal(tokenRules(settings.requireTokenPaths.example).ok, true);
   });
