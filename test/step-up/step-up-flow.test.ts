@@ -84,7 +84,7 @@ describe('step-up: claims challenges and the claims request', { timeout: 60_000 
     const loginUrl = `/oauth2/login?redirect=${encodeURIComponent('/dashboard?tab=2')}&claims=${encodeURIComponent(C1_CLAIMS)}`;
     assert.deepEqual(body, {
       error: 'insufficient_claims',
-      error_description: 'the application asks for an additional sign-in',
+      error_description: 'this page requires a stronger sign-in, please log in again',
       login_url: loginUrl,
     });
     assert.equal(res.headers.get('location'), loginUrl);
