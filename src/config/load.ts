@@ -306,6 +306,19 @@ export function loadConfig(env: Env): Config {
       `or ${settings.clientSecret.env} or ${settings.federatedTokenFile.env} is required for client authentication`,
     );
   }
+  // The webhook's AZURE_CLIENT_ID is the app registration whose federated credential trusts this ServiceAccount;
+  // vestibule's own client id wins, so the token would be sent for another app and refused only at login.
+  const webhookClientId = present('AZURE_CLIENT_ID')?.trim();
+  if (
+    tokenFile !== undefined &&
+    clientId !== undefined &&
+    webhookClientId !== undefined &&
+    webhookClientId !== clientId
+  ) {
+    warnings.push(
+      `AZURE_CLIENT_ID (workload identity) is not ${settings.clientId.env}: the projected token is sent as the credential of ${clientId}, whose app registration must then have a federated credential for this ServiceAccount (else every login fails with AADSTS700213 or AADSTS70021)`,
+    );
+  }
   const assertionAudience = read(settings.assertionAudience) ?? 'issuer';
   const scopes = given(settings.scopes)
     ? read(settings.scopes)

@@ -468,7 +468,22 @@ const wellKnownFromTenant: CompositeAlias = {
     if (tenant === undefined) {
       return host === undefined ? undefined : bad('AZURE_TENANT_ID must be set when AZURE_AUTHORITY_HOST is');
     }
-    if (!/^[A-Za-z0-9.-]+$/.test(tenant)) return bad('AZURE_TENANT_ID must be a tenant id (GUID) or domain');
+    // Labels, not just the characters: "." or ".." would drop out of the URL's path, leaving no tenant in it.
+    if (!/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(tenant))
+      return bad('AZURE_TENANT_ID must be a tenant id (GUID) or domain');
+    // Only a scheme, host and path go in front of the tenant: a query, fragment or credentials would swallow
+    // or hide it (http and the loopback rule are judged on the whole URL, as for AZURE_APP_WELL_KNOWN_URL).
+    if (host !== undefined) {
+      let u: URL | undefined;
+      try {
+        u = new URL(host);
+      } catch {
+        u = undefined;
+      }
+      const bare = u?.search === '' && u.hash === '' && u.username === '' && u.password === '';
+      if (!bare || /[?#]/.test(host))
+        return bad(`AZURE_AUTHORITY_HOST must be an https:// host such as ${DEFAULT_AUTHORITY_HOST}`);
+    }
     return ok(
       `${(host ?? DEFAULT_AUTHORITY_HOST).replace(/\/+$/, '')}/${tenant}/v2.0/.well-known/openid-configuration`,
     );

@@ -52,6 +52,42 @@ describe('workload identity settings', () => {
     assert.match(problemText({ ...aks, AZURE_AUTHORITY_HOST: 'http://login.example.com/' }), /must use https:\/\//);
   });
 
+  it('an authority host or tenant that would not name a tenant endpoint stops start-up, naming the variable', () => {
+    for (const host of [
+      'https://login.microsoftonline.com/?x=1',
+      'https://login.microsoftonline.com/#frag',
+      'https://user:pw@login.microsoftonline.com/',
+    ]) {
+      assert.match(
+        problemText({ ...aks, AZURE_AUTHORITY_HOST: host }),
+        /AZURE_AUTHORITY_HOST must be an https:\/\/ host such as https:\/\/login\.microsoftonline\.com\//,
+        host,
+      );
+    }
+    // "." and ".." would be dropped from the path: the discovery URL would name no tenant at all.
+    for (const tenant of ['.', '..', 'a..b', '-.'])
+      assert.match(problemText({ ...aks, AZURE_TENANT_ID: tenant }), /AZURE_TENANT_ID must be a tenant id/, tenant);
+    assert.equal(
+      loadConfig({ ...aks, AZURE_TENANT_ID: 'contoso.onmicrosoft.com' }).wellKnownUrl,
+      'https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration',
+    );
+  });
+
+  it('warns when the client id the token is sent for is not the one the ServiceAccount names', () => {
+    const c = loadConfig({ ...aks, AZURE_APP_CLIENT_ID: 'another-client' });
+    assert.equal(c.clientId, 'another-client');
+    const expected =
+      'AZURE_CLIENT_ID (workload identity) is not AZURE_APP_CLIENT_ID: the projected token is sent as the credential of another-client';
+    assert.ok(
+      c.warnings.some((w) => w.startsWith(expected)),
+      c.warnings.join('\n'),
+    );
+    assert.deepEqual(loadConfig({ ...aks, AZURE_APP_CLIENT_ID: CLIENT }).warnings, []);
+    // Without the token file AZURE_CLIENT_ID is the app's affair (its own identity), not vestibule's.
+    const { AZURE_FEDERATED_TOKEN_FILE: _f, ...noFile } = aks;
+    assert.deepEqual(loadConfig({ ...noFile, AZURE_APP_CLIENT_ID: 'x', AZURE_APP_CLIENT_SECRET: 's' }).warnings, []);
+  });
+
   it("vestibule's own variables win over the webhook's", () => {
     const url = `https://login.microsoftonline.com/${TENANT}/v2.0/.well-known/openid-configuration`;
     const c = loadConfig({

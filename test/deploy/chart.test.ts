@@ -205,6 +205,16 @@ describe('scripts/check-chart.mjs', () => {
     const labelOnly = check("podLabels:\n  azure.workload.identity/use: 'true'\n");
     assert.equal(labelOnly.status, 1);
     assert.match(labelOnly.stderr, /the pod label azure\.workload\.identity\/use without workloadIdentity\.enabled/);
+    // The annotation both ways: a duplicate YAML key, which one the webhook gets is anyone's guess.
+    const twice = check(
+      "entra:\n  existingSecret: ''\nworkloadIdentity:\n  enabled: true\n  clientId: e89006c5-7193-4ca3-8e26-d0990d9d981f\n" +
+        'serviceAccount:\n  annotations:\n    azure.workload.identity/client-id: 11111111-1111-1111-1111-111111111111\n',
+    );
+    assert.equal(twice.status, 1, twice.stdout);
+    assert.match(
+      twice.stderr,
+      /serviceAccount\.annotations sets azure\.workload\.identity\/client-id: set workloadIdentity\.clientId only/,
+    );
   });
 
   it('fails when more than one replica would keep sessions in memory', () => {
