@@ -453,6 +453,13 @@ export function loadConfig(env: Env): Config {
     );
   }
   const allowedTenants = multiTenant ? (allowedTenantsRaw ?? []) : [];
+  if (multiTenant && rawTokenRules.some((rule) => rule.groups.length > 0)) {
+    // Another tenant's group ids are not ours, and its overage cannot be looked up with our app token.
+    complain(
+      settings.requireTokenPaths,
+      `groups= rules are not supported with the multi-tenant endpoint in ${settings.wellKnownUrl.env}: use roles= (app roles work in every tenant)`,
+    );
+  }
   const otel = {
     serviceName: read(settings.otelServiceName),
     endpoint: read(settings.otelEndpoint),

@@ -18,6 +18,19 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
  *   does not hold a JWT.
  */
 export async function readFederatedToken(path: string): Promise<string> {
+  try {
+    return await readOnce(path);
+  } catch (err) {
+    // The kubelet swaps the `..data` symlink and then deletes the old directory: a read that resolved the old
+    // target in between finds nothing. The new target is already in place, so one immediate retry reads it.
+    if (err instanceof VestibuleError && (err.cause as { code?: unknown } | undefined)?.code === 'ENOENT') {
+      return readOnce(path);
+    }
+    throw err;
+  }
+}
+
+async function readOnce(path: string): Promise<string> {
   const fail = (what: string, cause?: unknown): VestibuleError =>
     new VestibuleError('CLIENT_ASSERTION_UNAVAILABLE', `AZURE_FEDERATED_TOKEN_FILE ${path} ${what}`, { cause });
   let handle;

@@ -4,7 +4,7 @@ import { stepUpLoginUrl } from '../access/step-up-url.js';
 import type { Ingress } from '../config/ingress.js';
 import { sendError } from '../errors/answers.js';
 import { loginResponseKind, wantsJson } from '../request/navigation.js';
-import { pathOf } from '../request/request-target.js';
+import { refererPath } from '../request/request-target.js';
 
 /**
  * Writes the answer of a verdict that stops the request at the proxy (everything but `forward`): the
@@ -98,10 +98,12 @@ async function sendToStepUp(
   ingress: Ingress,
 ): Promise<void> {
   if (verdict.via === 'redirect') {
-    await reply.redirect(stepUpLoginUrl(verdict.claims, request.url, ingress.routePrefix), 302);
+    await reply
+      .header('cache-control', 'no-store')
+      .redirect(stepUpLoginUrl(verdict.claims, request.url, ingress.routePrefix), 302);
     return;
   }
-  const target = refererPath(request.headers.referer, ingress) ?? ingress.path;
+  const target = refererPath(request.headers.referer, ingress.origin) ?? ingress.path;
   const location = stepUpLoginUrl(verdict.claims, target, ingress.routePrefix);
   await sendError(reply, 'PROXY_STEP_UP_REQUIRED', {
     as: wantsJson(request.headers) ? 'json' : 'text',
@@ -124,7 +126,7 @@ async function sendToLogin(
   }
   // fetch/XHR cannot follow a redirect to the identity provider: 401 with where the page should send the user,
   // back to the page that made the call (its Referer) rather than to the API URL.
-  const target = refererPath(request.headers.referer, ingress) ?? ingress.path;
+  const target = refererPath(request.headers.referer, ingress.origin) ?? ingress.path;
   const location = `${loginUrl}?redirect=${encodeURIComponent(target)}`;
   await sendError(reply, 'PROXY_LOGIN_REQUIRED', {
     as: wantsJson(request.headers) ? 'json' : 'text',
@@ -132,15 +134,4 @@ async function sendToLogin(
     headers: { location },
     fields: { login_url: location },
   });
-}
-
-/** The path+query of a same-origin Referer (where an SPA should return after login), else undefined. */
-function refererPath(referer: string | undefined, ingress: Ingress): string | undefined {
-  if (!referer) return undefined;
-  try {
-    const u = new URL(referer);
-    return u.origin === ingress.origin ? pathOf(u.pathname) + u.search : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -4,7 +4,7 @@ import { sendError } from '../errors/answers.js';
 import { MAX_CLAIMS_REQUEST_LENGTH, parseClaimsRequest } from '../login/claims-request.js';
 import { claimsFingerprint } from '../login/step-up-memory.js';
 import { loginResponseKind, wantsJson } from '../request/navigation.js';
-import { pathOf } from '../request/request-target.js';
+import { refererPath } from '../request/request-target.js';
 import { stepUpLoginUrl } from '../access/step-up-url.js';
 
 /**
@@ -94,7 +94,7 @@ export async function answerClaimsChallenge(target: ClaimsChallengeTarget, claim
     await reply.header('cache-control', 'no-store').redirect(location, 302);
     return;
   }
-  const back = refererPath(request.headers.referer, ingress) ?? ingress.path;
+  const back = refererPath(request.headers.referer, ingress.origin) ?? ingress.path;
   const location = stepUpLoginUrl(claimsJson, back, ingress.routePrefix);
   await sendError(reply, 'PROXY_STEP_UP_REQUIRED', {
     as: wantsJson(request.headers) ? 'json' : 'text',
@@ -102,17 +102,6 @@ export async function answerClaimsChallenge(target: ClaimsChallengeTarget, claim
     headers: { location },
     fields: { login_url: location },
   });
-}
-
-/** The path+query of a same-origin Referer (where a page should return after login), else undefined. */
-function refererPath(referer: string | undefined, ingress: Ingress): string | undefined {
-  if (!referer) return undefined;
-  try {
-    const u = new URL(referer);
-    return u.origin === ingress.origin ? pathOf(u.pathname) + u.search : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** undici hands raw headers as Buffers. */

@@ -49,3 +49,17 @@ const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(:\d{1,5})?$/;
 export function hostProblem(host: string | undefined): string | undefined {
   return host !== undefined && !HOST.test(host) ? 'invalid Host header' : undefined;
 }
+
+/**
+ * The path and query of a same-origin `Referer`: where a script's page should land after a login it could not
+ * follow itself. Another origin's (or a malformed) Referer is undefined, so the login URL never leaves the site.
+ */
+export function refererPath(referer: string | undefined, origin: string): string | undefined {
+  if (!referer) return undefined;
+  try {
+    const u = new URL(referer);
+    return u.origin === origin ? pathOf(u.pathname) + u.search : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -150,4 +150,20 @@ describe('the other authorization settings', () => {
     const tid = '77678B69-1DAF-47B6-9072-771D270AC800';
     assert.deepEqual(loadConfig({ ...multi, VESTIBULE_ALLOWED_TENANTS: tid }).allowedTenants, [tid.toLowerCase()]);
   });
+
+  it('multi-tenant mode refuses groups= rules, whose ids and overage lookups belong to one tenant', () => {
+    const multi = {
+      ...base,
+      AZURE_APP_WELL_KNOWN_URL: 'https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration',
+      VESTIBULE_ALLOWED_TENANTS: '77678b69-1daf-47b6-9072-771d270ac800',
+    };
+    const group = '2d7f1c9e-4b3a-4f0e-9c1d-6a5b4e3f2a10';
+    const [p] = problemsOf({ ...multi, VESTIBULE_REQUIRE_TOKEN_PATHS: `/api/** groups=${group}` });
+    assert.equal(p?.variable, 'VESTIBULE_REQUIRE_TOKEN_PATHS');
+    assert.match(p?.problem ?? '', /groups= rules are not supported with the multi-tenant endpoint/);
+    assert.equal(
+      loadConfig({ ...multi, VESTIBULE_REQUIRE_TOKEN_PATHS: '/api/** roles=reader' }).allowedTenants.length,
+      1,
+    );
+  });
 });
