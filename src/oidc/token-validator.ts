@@ -101,7 +101,7 @@ export class TokenValidator {
     }
     if (alg !== 'RS256')
       throw invalid(
-        `algorithm ${JSON.stringify(String(alg ?? 'none').slice(0, 16))} is not accepted; only RS256`,
+        `algorithm ${(JSON.stringify(alg ?? 'none') ?? '').slice(0, 24)} is not accepted; only RS256`,
         'algorithm',
       );
     if (typeof kid !== 'string' || kid === '') throw invalid('missing key id ("kid") in the token header', 'no_kid');
