@@ -100,10 +100,7 @@ export class TokenValidator {
       throw invalid('not a JWT', 'malformed');
     }
     if (alg !== 'RS256')
-      throw invalid(
-        `algorithm ${(JSON.stringify(alg ?? 'none') ?? '').slice(0, 24)} is not accepted; only RS256`,
-        'algorithm',
-      );
+      throw invalid(`algorithm ${JSON.stringify(alg ?? 'none').slice(0, 24)} is not accepted; only RS256`, 'algorithm');
     if (typeof kid !== 'string' || kid === '') throw invalid('missing key id ("kid") in the token header', 'no_kid');
     // Rejecting a foreign issuer (or tenant) before the key lookup keeps other issuers' tokens (v1 ones included)
     // from triggering JWKS refetches, and gives the clear v1 message even when the v1 key is not ours.
