@@ -89,12 +89,20 @@ export interface Config {
   readonly tenantId: string | undefined;
   /** AZURE_APP_PRE_AUTHORIZED_APPS: the apps allowed to call this one (empty when unset). */
   readonly preAuthorizedApps: readonly PreAuthorizedApp[];
-  /** OTEL_* as injected: kept for the tracing exporter to come. */
+  /** OTEL_*: the trace exporter's settings (docs/operations.md, Tracing). */
   readonly otel: {
+    /** Whether spans are exported: an OTLP endpoint or OTEL_TRACES_EXPORTER=otlp, and not OTEL_TRACES_EXPORTER=none. */
+    readonly tracing: boolean;
     readonly serviceName?: string | undefined;
     readonly endpoint?: string | undefined;
+    /** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: used as given. */
+    readonly tracesEndpoint?: string | undefined;
     readonly protocol?: string | undefined;
     readonly insecure?: boolean | undefined;
+    readonly headers: Readonly<Record<string, string>>;
+    readonly sampler: string;
+    readonly samplerArg: number;
+    readonly batchDelayMs: number;
     readonly resourceAttributes: Readonly<Record<string, string>>;
     readonly podName?: string | undefined;
   };
@@ -382,9 +390,20 @@ export function loadConfig(env: Env): Config {
   };
   const tenantId = read(settings.tenantId);
   const preAuthorizedApps = read(settings.preAuthorizedApps) ?? [];
+  const otelEndpoint = read(settings.otelEndpoint);
+  const otelTracesEndpoint = read(settings.otelTracesEndpoint);
+  const otelExporter = read(settings.otelTracesExporter);
   const otel = {
+    tracing:
+      otelExporter === 'otlp' ||
+      (otelExporter === undefined && (otelEndpoint !== undefined || otelTracesEndpoint !== undefined)),
     serviceName: read(settings.otelServiceName),
-    endpoint: read(settings.otelEndpoint),
+    endpoint: otelEndpoint,
+    tracesEndpoint: otelTracesEndpoint,
+    headers: read(settings.otelHeaders) ?? {},
+    sampler: read(settings.otelTracesSampler) ?? 'parentbased_always_on',
+    samplerArg: read(settings.otelTracesSamplerArg) ?? 1,
+    batchDelayMs: read(settings.otelBatchDelay) ?? 5000,
     protocol: read(settings.otelProtocol),
     insecure: read(settings.otelInsecure),
     resourceAttributes: read(settings.otelResourceAttributes) ?? {},

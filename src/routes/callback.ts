@@ -6,6 +6,7 @@ import { resolveRedirectTarget } from '../login/redirect-target.js';
 import { sidHash } from '../login/sid-hash.js';
 import { ingressOf } from '../request/request-facts.js';
 import { queryOf } from '../request/request-target.js';
+import { spanOf } from '../tracing/request-spans.js';
 import type { RouteDeps } from './deps.js';
 import { rejectNonNavigation } from './interactive.js';
 
@@ -32,6 +33,7 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
       d,
     );
     d.metrics.logins.inc({ outcome: result.outcome });
+    spanOf(request).setAttribute('vestibule.login.outcome', result.outcome);
     if (!result.ok) {
       if (result.throttled) {
         d.metrics.callbackThrottled.inc({ scope: result.throttled });
