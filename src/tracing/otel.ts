@@ -38,6 +38,7 @@ export interface OtelSettings {
   readonly endpoint?: string | undefined;
   readonly tracesEndpoint?: string | undefined;
   readonly protocol?: string | undefined;
+  readonly insecure?: boolean | undefined;
   readonly headers: Readonly<Record<string, string>>;
   readonly sampler: string;
   readonly samplerArg: number;
@@ -88,13 +89,22 @@ function decoded(pairs: Readonly<Record<string, string>>): Record<string, string
 async function exporterOf(s: OtelSettings): Promise<SpanExporter> {
   const { protocol, url } = exportTarget(s);
   if (protocol === 'grpc') {
-    // Headers and OTEL_EXPORTER_OTLP_INSECURE are read by the gRPC exporter itself from the same variables.
-    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-grpc');
-    return new OTLPTraceExporter({ url });
+    const [{ OTLPTraceExporter }, grpc] = await Promise.all([
+      import('@opentelemetry/exporter-trace-otlp-grpc'),
+      import('@grpc/grpc-js'),
+    ]);
+    const metadata = new grpc.Metadata();
+    for (const [k, v] of Object.entries(decoded(s.headers))) metadata.set(k, v);
+    // Without OTEL_EXPORTER_OTLP_INSECURE the scheme decides: http:// is plaintext, https:// TLS.
+    const credentials = s.insecure === true ? grpc.credentials.createInsecure() : undefined;
+    return new OTLPTraceExporter({ url, metadata, ...(credentials ? { credentials } : {}) });
   }
   const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
   return new OTLPTraceExporter({ url, headers: decoded(s.headers) });
 }
+
+/** Longest wait for the last export when vestibule stops. */
+const SHUTDOWN_EXPORT_MS = 2_000;
 
 const KINDS: Record<OurKind, SpanKind> = {
   server: SpanKind.SERVER,
@@ -155,7 +165,7 @@ export async function startOtelTracer(s: OtelSettings, o: OtelStart): Promise<Tr
     spanProcessors: [new BatchSpanProcessor({ exporter: reporting, scheduledDelayMillis: s.batchDelayMs })],
   });
   const contexts = new AsyncLocalStorageContextManager().enable();
-  return new SdkTracer(provider.getTracer('vestibule', o.version), contexts, provider);
+  return new SdkTracer(provider.getTracer('vestibule', o.version), contexts, provider, o.warn);
 }
 
 class SdkTracer implements Tracer {
@@ -163,11 +173,18 @@ class SdkTracer implements Tracer {
   readonly #tracer: OtelTracer;
   readonly #contexts: AsyncLocalStorageContextManager;
   readonly #provider: TracerProvider;
+  readonly #warn: (message: string) => void;
 
-  constructor(tracer: OtelTracer, contexts: AsyncLocalStorageContextManager, provider: TracerProvider) {
+  constructor(
+    tracer: OtelTracer,
+    contexts: AsyncLocalStorageContextManager,
+    provider: TracerProvider,
+    warn: (message: string) => void,
+  ) {
     this.#tracer = tracer;
     this.#contexts = contexts;
     this.#provider = provider;
+    this.#warn = warn;
   }
 
   startSpan(name: string, o: SpanOptions = {}): Span {
@@ -203,8 +220,24 @@ class SdkTracer implements Tracer {
     return span instanceof SdkSpan ? this.#contexts.with(span.context, f) : f();
   }
 
+  /**
+   * Exports the last spans, waiting at most {@link SHUTDOWN_EXPORT_MS}: a collector that is down or slow loses
+   * them, and never fails or holds up vestibule's shutdown (the exporter would retry for up to 30 s).
+   */
   async shutdown(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), SHUTDOWN_EXPORT_MS).unref();
+    });
+    try {
+      if ((await Promise.race([this.#provider.shutdown(), late])) === 'late') {
+        this.#warn(`trace export at shutdown took over ${SHUTDOWN_EXPORT_MS} ms; the last spans are dropped`);
+      }
+    } catch (err) {
+      this.#warn(`trace export at shutdown failed: ${failureOf(err)}`);
+    } finally {
+      clearTimeout(timer);
+    }
     this.#contexts.disable();
-    await this.#provider.shutdown();
   }
 }

@@ -1,9 +1,11 @@
 /**
- * A real OTLP/HTTP trace receiver on 127.0.0.1: accepts `POST /v1/traces` (application/x-protobuf), decodes each
+ * Real OTLP trace receivers on 127.0.0.1, OTLP/HTTP (`POST /v1/traces`, application/x-protobuf) and OTLP/gRPC
+ * (`TraceService/Export`): each decodes every
  * ExportTraceServiceRequest with the protobuf code generated from the OpenTelemetry protos (the static module
  * that @opentelemetry/otlp-transformer 0.57 ships, installed as the `otlp-transformer-0.57` dev dependency: the
  * current transformer only encodes), and keeps the spans, flattened, for a test to look at.
  */
+import { Server, ServerCredentials, type Metadata } from '@grpc/grpc-js';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
@@ -86,54 +88,37 @@ function attributesOf(kvs: readonly KeyValue[] | undefined): Record<string, Attr
   return Object.fromEntries((kvs ?? []).map((kv) => [kv.key, valueOf(kv.value)]));
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/** What both receivers keep: every export body, its headers (or gRPC metadata), and the spans decoded. */
+function collector() {
   const spans: ReceivedSpan[] = [];
   const bodies: Buffer[] = [];
   const headers: IncomingHttpHeaders[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (req.method !== 'POST' || req.url !== '/v1/traces') {
-        res.writeHead(404).end();
-        return;
-      }
-      if (req.headers['content-type'] !== 'application/x-protobuf') {
-        res.writeHead(415).end();
-        return;
-      }
-      const body = Buffer.concat(chunks);
-      bodies.push(body);
-      headers.push(req.headers);
-      const decoded = ExportTraceServiceRequest.decode(body);
-      for (const rs of decoded.resourceSpans) {
-        const resource = attributesOf(rs.resource?.attributes);
-        for (const ss of rs.scopeSpans) {
-          for (const s of ss.spans) {
-            spans.push({
-              traceId: hex(s.traceId),
-              spanId: hex(s.spanId),
-              parentSpanId: hex(s.parentSpanId),
-              name: s.name,
-              kind: KINDS[s.kind] ?? 'unspecified',
-              attributes: attributesOf(s.attributes),
-              statusCode: s.status?.code ?? 0,
-              statusMessage: s.status?.message ?? '',
-              resource,
-              scope: ss.scope?.name ?? '',
-            });
-          }
+  const collect = (body: Buffer, from: IncomingHttpHeaders): void => {
+    bodies.push(body);
+    headers.push(from);
+    const decoded = ExportTraceServiceRequest.decode(body);
+    for (const rs of decoded.resourceSpans) {
+      const resource = attributesOf(rs.resource?.attributes);
+      for (const ss of rs.scopeSpans) {
+        for (const s of ss.spans) {
+          spans.push({
+            traceId: hex(s.traceId),
+            spanId: hex(s.spanId),
+            parentSpanId: hex(s.parentSpanId),
+            name: s.name,
+            kind: KINDS[s.kind] ?? 'unspecified',
+            attributes: attributesOf(s.attributes),
+            statusCode: s.status?.code ?? 0,
+            statusMessage: s.status?.message ?? '',
+            resource,
+            scope: ss.scope?.name ?? '',
+          });
         }
       }
-      // An empty ExportTraceServiceResponse: full success.
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
+    }
+  };
+  const view = (url: string, close: () => Promise<void>): OtlpReceiver => ({
+    url,
     spans: () => spans,
     bodies: () => bodies,
     headers: () => headers,
@@ -147,9 +132,76 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       }
       return spans;
     },
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+    close,
+  });
+  return { collect, view };
+}
+
+/** OTLP/gRPC: the TraceService's one method, its messages kept as bytes and decoded as above. */
+export async function startOtlpGrpcReceiver(): Promise<OtlpReceiver> {
+  const { collect, view } = collector();
+  const server = new Server();
+  const bytes = (b: Buffer): Buffer => b;
+  server.addService(
+    {
+      Export: {
+        path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: bytes,
+        requestDeserialize: bytes,
+        // An empty ExportTraceServiceResponse: full success.
+        responseSerialize: () => Buffer.alloc(0),
+        responseDeserialize: bytes,
+      },
     },
-  };
+    {
+      Export: (
+        call: { request: Buffer; metadata: Metadata },
+        callback: (err: null, response: Buffer) => void,
+      ): void => {
+        const md = call.metadata.getMap();
+        collect(call.request, Object.fromEntries(Object.entries(md).map(([k, v]) => [k, String(v)])));
+        callback(null, Buffer.alloc(0));
+      },
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => {
+      if (err) reject(err);
+      else resolve(p);
+    });
+  });
+  return view(`http://127.0.0.1:${port}`, () => {
+    server.forceShutdown();
+    return Promise.resolve();
+  });
+}
+
+export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+  const { collect, view } = collector();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.method !== 'POST' || req.url !== '/v1/traces') {
+        res.writeHead(404).end();
+        return;
+      }
+      if (req.headers['content-type'] !== 'application/x-protobuf') {
+        res.writeHead(415).end();
+        return;
+      }
+      collect(Buffer.concat(chunks), req.headers);
+      // An empty ExportTraceServiceResponse: full success.
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return view(`http://127.0.0.1:${port}`, async () => {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
 }

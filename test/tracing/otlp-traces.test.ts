@@ -4,7 +4,12 @@ import { startHarness, sharedWith, type Harness } from '../support/harness.js';
 import { NAVIGATION, TestClient } from '../support/http-client.js';
 import { untilCallback } from '../support/mock-login.js';
 import { TestClock } from '../support/clock.js';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
+import {
+  startOtlpGrpcReceiver,
+  startOtlpReceiver,
+  type OtlpReceiver,
+  type ReceivedSpan,
+} from '../support/otlp-receiver.js';
 
 const HOUR = 3_600_000;
 
@@ -241,5 +246,42 @@ describe('OpenTelemetry traces over OTLP/HTTP (a real receiver, protobuf decoded
     assert.equal(tree(spans, miss.traceId).children(miss, 'POST idp token').length, 1);
     assert.equal(tree(spans, hit.traceId).children(hit, 'POST idp token').length, 0);
     assertNowhere(receiver, [token]);
+  });
+});
+
+describe('OpenTelemetry traces over OTLP/gRPC (a real gRPC receiver)', () => {
+  let receiver: OtlpReceiver;
+  let h: Harness;
+  before(async () => {
+    receiver = await startOtlpGrpcReceiver();
+    h = await startHarness({
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+        OTEL_EXPORTER_OTLP_INSECURE: 'true',
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-key=grpc%20key',
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+      },
+    });
+  });
+  after(async () => {
+    await h.close();
+    await receiver.close();
+  });
+
+  it('exports the server span of a request, with the headers as metadata and the default service name', async () => {
+    const res = await fetch(`${h.ingress}/oauth2/session?sid=not-recorded`);
+    assert.equal(res.status, 401);
+    const spans = await receiver.waitFor((all) => all.some((s) => s.name === 'GET /oauth2/session'));
+    const span = only(
+      spans.filter((s) => s.name === 'GET /oauth2/session'),
+      'session span',
+    );
+    assert.equal(span.kind, 'server');
+    assert.equal(span.attributes['http.response.status_code'], 401);
+    assert.equal(span.attributes['url.path'], '/oauth2/session');
+    assert.equal(span.resource['service.name'], 'vestibule');
+    assert.equal(receiver.headers()[0]?.['x-collector-key'], 'grpc key');
+    assertNowhere(receiver, ['not-recorded']);
   });
 });
