@@ -3,7 +3,7 @@
  * three times on the same stack: tracing off (no OTEL_*: the SDK is never loaded), on with every request sampled
  * (the default parentbased_always_on) and on with 10 % sampled, exporting OTLP http/protobuf to a local sink that
  * decodes nothing and answers 200. Reports each one's idle RSS after start-up and login, its req/s, p99 and CPU
- * at each connection count (runs interleaved, each variant in turn, so machine noise falls on all alike), its
+ * time per request at each connection count (runs interleaved, each variant in turn, so machine noise falls on all alike), its
  * peak RSS, the RSS at rest after the load, and what the sink received.
  * Prints only; docs/operations.md (Tracing) quotes a run.
  *
@@ -112,7 +112,7 @@ const rssOf = (t: Target): number => (t.pid === undefined ? 0 : treeResident(pro
 function render(all: readonly Measured[], o: { connections: readonly number[]; restSec: number }): string[] {
   const lines = [
     '| tracing | idle RSS | ' +
-      o.connections.map((c) => `req/s @${c} | p99 ms @${c} | CPU cores @${c}`).join(' | ') +
+      o.connections.map((c) => `req/s @${c} | p99 ms @${c} | CPU µs/req @${c}`).join(' | ') +
       ` | peak RSS | RSS after ${o.restSec} s rest |`,
     '| --- | --- | ' + o.connections.map(() => '--- | --- | ---').join(' | ') + ' | --- | --- |',
   ];
@@ -120,7 +120,9 @@ function render(all: readonly Measured[], o: { connections: readonly number[]; r
     const cells = o.connections.map((c) => {
       const mine = m.runs.get(c) ?? [];
       const med = (f: (r: Row) => number): number => median(mine.map(f));
-      return `${Math.round(med((r) => r.rps))} | ${med((r) => r.p99).toFixed(1)} | ${med((r) => r.cpu).toFixed(2)}`;
+      // CPU time per request holds up better than req/s on a shared machine: a core taken away lowers both.
+      const cpuPerRequest = med((r) => (r.rps > 0 ? (r.cpu / r.rps) * 1e6 : 0));
+      return `${Math.round(med((r) => r.rps))} | ${med((r) => r.p99).toFixed(1)} | ${Math.round(cpuPerRequest)}`;
     });
     const peak = Math.max(...[...m.runs.values()].flat().map((r) => r.peak));
     lines.push(`| ${m.variant.name} | ${mb(m.idle)} MB | ${cells.join(' | ')} | ${mb(peak)} MB | ${mb(m.rest)} MB |`);

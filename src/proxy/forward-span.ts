@@ -4,7 +4,7 @@ import type { ForwardEvents, ForwardRequest, Forwarder } from './forward.js';
 
 /**
  * The forwarder with a client span per proxied request, child of the request's server span, whose `traceparent`
- * the app receives; the span ends when the answer to the client is done. Attributes: method, path without query,
+ * the app receives (none for a request the sampler dropped); the span ends when the answer to the client is done. Attributes: method, path without query,
  * the app's status, or why forwarding failed. `forwarder` unchanged when tracing is off.
  */
 export function traceForwarder(
@@ -19,6 +19,7 @@ export function traceForwarder(
     forward(r: ForwardRequest, events: ForwardEvents): void {
       const span = tracer.startSpan(`${r.method} upstream`, {
         kind: 'client',
+        onlyWithinRecordedTrace: true,
         attributes: {
           'http.request.method': r.method,
           'server.address': hostname,
@@ -26,6 +27,11 @@ export function traceForwarder(
           'url.path': pathWithoutQuery(r.url),
         },
       });
+      // A request the sampler dropped: the app gets the server span's unsampled traceparent, as set already.
+      if (!span.recording) {
+        forwarder.forward(r, events);
+        return;
+      }
       r.headers.traceparent = span.traceparent();
       r.res.once('close', () => span.end());
       forwarder.forward(r, {

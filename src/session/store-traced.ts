@@ -2,8 +2,8 @@ import type { Tracer } from '../tracing/tracer.js';
 import type { SessionStore } from './store.js';
 
 /**
- * A {@link SessionStore} that records a client span per operation inside a request's trace (a store call outside
- * any trace, such as a readiness ping, records nothing). Attributes: the store kind and the operation, named as
+ * A {@link SessionStore} that records a client span per operation inside a recorded trace (a store call outside
+ * any trace, such as a readiness ping, or in a request the sampler dropped, records nothing and allocates nothing). Attributes: the store kind and the operation, named as
  * the metrics name them; never a key (a hash of the session ticket) nor a value (sealed tokens). `store`
  * unchanged when tracing is off.
  */
@@ -13,7 +13,7 @@ export function traceStore(store: SessionStore, tracer: Tracer, system: string):
     const name = `${system} ${operation}`;
     const attributes = { 'db.system.name': system, 'db.operation.name': operation };
     return async (...args: A): Promise<R> => {
-      const span = tracer.startSpan(name, { kind: 'client', attributes, onlyWithinTrace: true });
+      const span = tracer.startSpan(name, { kind: 'client', attributes, onlyWithinRecordedTrace: true });
       try {
         return await f(...args);
       } catch (err) {

@@ -115,10 +115,12 @@ const KINDS: Record<OurKind, SpanKind> = {
 /** Our {@link Span} over an SDK span; its context makes it the parent of what runs {@link Tracer.within} it. */
 class SdkSpan implements Span {
   readonly context: Context;
+  readonly recording: boolean;
   readonly #span: OtelSpan;
 
   constructor(span: OtelSpan, parent: Context) {
     this.#span = span;
+    this.recording = span.isRecording();
     this.context = trace.setSpan(parent, span);
   }
 
@@ -194,7 +196,7 @@ class SdkTracer implements Tracer {
       parent = remote ? trace.setSpanContext(ROOT_CONTEXT, { ...remote, isRemote: true }) : ROOT_CONTEXT;
     } else {
       parent = this.#contexts.active();
-      if (o.onlyWithinTrace === true && trace.getSpan(parent) === undefined) return NOOP_SPAN;
+      if (o.onlyWithinRecordedTrace === true && trace.getSpan(parent)?.isRecording() !== true) return NOOP_SPAN;
     }
     const span = this.#tracer.startSpan(
       name,

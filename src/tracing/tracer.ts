@@ -12,6 +12,8 @@ export type Attributes = Readonly<Record<string, AttributeValue>>;
 export type SpanKind = 'server' | 'client' | 'internal';
 
 export interface Span {
+  /** False for a span that records nothing: the no-op one, or one the sampler dropped. */
+  readonly recording: boolean;
   setAttribute(key: string, value: AttributeValue): void;
   /** Marks the span failed; `reason` is a bounded description (an error code), never a secret. */
   fail(reason: string): void;
@@ -28,8 +30,12 @@ export interface SpanOptions {
    * server span's remote parent; ignored when malformed).
    */
   readonly parent?: string | undefined;
-  /** Record nothing unless a span is active (a background store call outside any request is no trace). */
-  readonly onlyWithinTrace?: boolean;
+  /**
+   * Nothing at all (the no-op span, no allocation) unless the active span records: a store call outside any
+   * request is no trace, and a child of a span the sampler dropped would be dropped too (same trace id, same
+   * decision), so an unsampled request pays for its server span only.
+   */
+  readonly onlyWithinRecordedTrace?: boolean;
 }
 
 export interface Tracer {
@@ -47,6 +53,7 @@ export interface Tracer {
 
 /** The one span of the no-op tracer: shared and frozen, so recording nothing allocates nothing. */
 export const NOOP_SPAN: Span = Object.freeze({
+  recording: false,
   setAttribute: () => undefined,
   fail: () => undefined,
   end: () => undefined,

@@ -219,6 +219,28 @@ describe('OpenTelemetry traces over OTLP/HTTP (a real receiver, protobuf decoded
     assert.equal(hold.children(holderRefresh, 'session refresh lock wait').length, 0, 'the holder did not wait');
   });
 
+  it("a caller's unsampled traceparent is followed: nothing recorded, the app still gets the trace id", async () => {
+    const browser = new TestClient();
+    await browser.get(await untilCallback(h, browser), NAVIGATION);
+    const cookie = `vestibule.session=${browser.cookie('vestibule.session')!}`;
+    const dropped = 'cccccccccccccccccccccccccccccccc';
+    const seen = h.upstream.seen.length;
+    const res = await fetch(`${h.ingress}/echo/unsampled`, {
+      headers: { cookie, traceparent: `00-${dropped}-00f067aa0ba902b7-00` },
+    });
+    assert.equal(res.status, 200);
+    const sent = h.upstream.seen.slice(seen).find((s) => s.url === '/echo/unsampled')!;
+    assert.match(String(sent.headers.traceparent), new RegExp(`^00-${dropped}-[0-9a-f]{16}-00$`));
+    // A later sampled request's spans arrive: had the unsampled one been exported, it would have been by then.
+    const marker = 'dddddddddddddddddddddddddddddddd';
+    await fetch(`${h.ingress}/echo/marker`, { headers: { cookie, traceparent: `00-${marker}-00f067aa0ba902b7-01` } });
+    await receiver.waitFor((all) => all.some((s) => s.traceId === marker && s.name === 'GET upstream'));
+    assert.deepEqual(
+      receiver.spans().filter((s) => s.traceId === dropped),
+      [],
+    );
+  });
+
   it('token API grants: a server span with the grant, and the IdP call under it on a cache miss', async () => {
     const tokenApi = `http://127.0.0.1:${(h.tokenApi.server.address() as { port: number }).port}`;
     const ask = () =>
