@@ -17,21 +17,16 @@ export function traceForwarder(
   return {
     close: () => forwarder.close(),
     forward(r: ForwardRequest, events: ForwardEvents): void {
-      const span = tracer.startSpan(`${r.method} upstream`, {
-        kind: 'client',
-        onlyWithinRecordedTrace: true,
-        attributes: {
-          'http.request.method': r.method,
-          'server.address': hostname,
-          ...(port ? { 'server.port': Number(port) } : {}),
-          'url.path': pathWithoutQuery(r.url),
-        },
-      });
+      const span = tracer.startSpan(`${r.method} upstream`, { kind: 'client', onlyWithinRecordedTrace: true });
       // A request the sampler dropped: the app gets the server span's unsampled traceparent, as set already.
       if (!span.recording) {
         forwarder.forward(r, events);
         return;
       }
+      span.setAttribute('http.request.method', r.method);
+      span.setAttribute('server.address', hostname);
+      if (port !== '') span.setAttribute('server.port', Number(port));
+      span.setAttribute('url.path', pathWithoutQuery(r.url));
       r.headers.traceparent = span.traceparent();
       r.res.once('close', () => span.end());
       forwarder.forward(r, {

@@ -29,18 +29,20 @@ export function pathWithoutQuery(url: string): string {
  * method, route, path without query; never a header.
  */
 export function startServerSpan(tracer: Tracer, request: FastifyRequest): Span {
-  const route = request.routeOptions.url;
+  // One read of routeOptions: Fastify builds a new object on every access.
+  const { url: route, config } = request.routeOptions;
   const given = request.headers.traceparent;
   const span = tracer.startSpan(`${request.method} ${route ?? 'unmatched'}`, {
     kind: 'server',
     parent: typeof given === 'string' ? given : '',
-    attributes: {
-      'http.request.method': request.method,
-      'url.path': pathWithoutQuery(request.url),
-      'http.route': route ?? '',
-      'vestibule.route': request.routeOptions.config.routeClass ?? 'other',
-    },
   });
+  // A request the sampler dropped gets no attributes: they would be thrown away.
+  if (span.recording) {
+    span.setAttribute('http.request.method', request.method);
+    span.setAttribute('url.path', pathWithoutQuery(request.url));
+    span.setAttribute('http.route', route ?? '');
+    span.setAttribute('vestibule.route', config.routeClass ?? 'other');
+  }
   request.span = span;
   request.traceparent = span.traceparent();
   return span;
