@@ -1,10 +1,11 @@
 /**
  * `npm run bench:tracing`: what OpenTelemetry tracing costs vestibule. Target (d) (one session, a proxied GET)
- * three times on the same stack: tracing off (no OTEL_*: the SDK is never loaded), on with every request sampled
- * (the default parentbased_always_on) and on with 10 % sampled, exporting OTLP http/protobuf to a local sink that
- * decodes nothing and answers 200. Reports each one's idle RSS after start-up and login, its req/s, p99 and CPU
- * time per request at each connection count (runs interleaved, each variant in turn, so machine noise falls on all alike), its
- * peak RSS, the RSS at rest after the load, and what the sink received.
+ * on the same stack: tracing off (no OTEL_*: the SDK is never loaded), on with every request sampled (the
+ * default parentbased_always_on) and on with 10 % sampled, exporting OTLP http/protobuf to a local sink that
+ * decodes nothing and answers 200, and off again in a second instance to show the noise. Reports each one's idle
+ * RSS after start-up and login, its req/s, p99 and CPU time per request at each connection count (runs
+ * interleaved, each variant in turn, so machine noise falls on all alike), its peak RSS, the RSS at rest after
+ * the load, and what the sink received.
  * Prints only; docs/operations.md (Tracing) quotes a run.
  *
  *   --duration S        seconds per run (default 10)
@@ -64,7 +65,11 @@ interface Variant {
   readonly env: Readonly<Record<string, string>>;
 }
 
-/** The three instances, on listeners the mock knows (the refresh storm's and the profile's, unused here). */
+/**
+ * The instances, on listeners the mock knows (those of (e), the refresh storm and the profile, unused here). A
+ * second instance without tracing, measured last in each round, shows how far two identical instances differ
+ * on this machine: a difference smaller than that is noise.
+ */
 function variants(ctx: BenchContext, sink: string): Variant[] {
   const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: sink, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' };
   return [
@@ -75,6 +80,7 @@ function variants(ctx: BenchContext, sink: string): Variant[] {
       ports: ctx.ports.vestibuleStorm,
       env: { ...otlp, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
     },
+    { name: 'off again (a second instance: the noise)', ports: ctx.ports.vestibuleMany, env: {} },
   ];
 }
 
