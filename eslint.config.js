@@ -17,8 +17,8 @@ import tseslint from 'typescript-eslint';
 //   row 1a  oidc/
 //   row 0c  request/ cookies/
 //   row 0b  config/ observability/       independent of each other
-//   row 0a  errors/ crypto/ paths/       leaves
-const leaves = ['errors', 'crypto', 'paths'];
+//   row 0a  errors/ crypto/ paths/ tracing/   leaves
+const leaves = ['errors', 'crypto', 'paths', 'tracing'];
 const row0b = [...leaves, 'config', 'observability'];
 const row0c = [...row0b, 'request', 'cookies'];
 const row1a = [...row0c, 'oidc'];
@@ -31,6 +31,7 @@ const layers = {
   errors: [],
   crypto: [],
   paths: [],
+  tracing: [],
   config: leaves,
   observability: leaves,
   request: row0b,

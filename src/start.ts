@@ -9,6 +9,7 @@ import { discoverWithRetry } from './oidc/discover-with-retry.js';
 import type { IdentityProvider } from './oidc/provider.js';
 import type { AccessLog } from './observability/access-log.js';
 import { instrumentFetch } from './observability/fetch-metrics.js';
+import { traceFetch } from './observability/fetch-spans.js';
 import { Metrics } from './observability/metrics.js';
 import { Tunnels } from './proxy/tunnel.js';
 import { trustedPeers } from './proxy/trusted-peers.js';
@@ -26,7 +27,9 @@ import { Refresher } from './session/refresher.js';
 import { SessionCache } from './session/session-cache.js';
 import { Sessions } from './session/sessions.js';
 import { instrumentStore } from './session/store-instrumented.js';
+import { traceStore } from './session/store-traced.js';
 import type { SessionStore } from './session/store.js';
+import { NOOP_TRACER, type Tracer } from './tracing/tracer.js';
 import { buildTokenApi } from './token-api/server.js';
 
 export interface StartOptions {
@@ -46,6 +49,8 @@ export interface Vestibule {
   readonly provider: IdentityProvider;
   readonly store: SessionStore;
   readonly metrics: Metrics;
+  /** The OpenTelemetry tracer when OTEL_* turn tracing on, else the no-op one; `stop` flushes and ends it. */
+  readonly tracer: Tracer;
   /** Login routes and the proxy, on VESTIBULE_BIND_ADDRESS. */
   readonly public: FastifyInstance;
   /** Probes, metrics and operator calls, on VESTIBULE_ADMIN_BIND_ADDRESS. */
@@ -62,7 +67,7 @@ export interface Vestibule {
   readonly cutTunnels: () => void;
   /**
    * Readiness turns 503 at once, the listeners stop accepting, in-flight requests and websockets get
-   * `timeoutMs` to finish (then they are cut), and the store connection closes.
+   * `timeoutMs` to finish (then they are cut), the store connection closes, and the last spans are exported.
    */
   readonly stop: (timeoutMs: number) => Promise<void>;
 }
@@ -76,6 +81,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
   const now = o.now ?? Date.now;
   const log = o.logger;
   const metrics = o.metrics ?? new Metrics();
+  const tracer = config.otel.tracing ? await startTracer(config, log) : NOOP_TRACER;
   const rawStore = await createStore(config.store, { logger: log });
   let provider: IdentityProvider;
   try {
@@ -88,17 +94,22 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
         allowInsecure: config.allowInsecureIdp,
         allowedTenants: config.allowedTenants,
         leewaySec: config.tokenLeewayMs / 1000,
-        fetch: instrumentFetch(metrics),
+        fetch: traceFetch(tracer, instrumentFetch(metrics)),
       },
       log,
       o.discoveryRetryMs ?? 60_000,
     );
   } catch (err) {
     await rawStore.close();
+    await tracer.shutdown();
     throw err;
   }
 
-  const store = instrumentStore(rawStore, metrics);
+  const store = traceStore(
+    instrumentStore(rawStore, metrics),
+    tracer,
+    config.store.kind === 'memory' ? 'memory' : 'redis',
+  );
   const keyring = new Keyring(config.encryptionKey, config.encryptionKeyPrevious);
   const keys = storeKeys(`vestibule:${config.clientId}`);
   const cache = new SessionCache({ now });
@@ -122,6 +133,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     now,
     log,
     onOutcome: (outcome) => metrics.refreshes.inc({ outcome }),
+    tracer,
   });
   if (config.trustedProxies.length === 0) {
     // Behind an ingress the socket peer is the controller, shared by every user: it cannot key a per-client bound.
@@ -161,6 +173,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     log,
     accessLogger: o.accessLogger,
     metrics,
+    tracer,
     forwardAuth: config.forwardAuth,
     routes: {
       ingresses: config.ingresses,
@@ -196,6 +209,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
       metrics,
       skipAuthPreflight: config.skipAuthPreflight,
       requireToken,
+      tracer,
     },
   });
   publicServer.addHook('onClose', async () => {
@@ -216,6 +230,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     logger: log.child({ listener: 'token' }),
     now,
     metrics,
+    tracer,
   });
 
   const forwardAuth = config.forwardAuthBind
@@ -226,6 +241,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
         ingresses: config.ingresses,
         setHeaders: config.forwardAuthSetHeaders,
         requireToken,
+        tracer,
       })
     : undefined;
   // It lives and drains with the public listener (whoever closes that one closes this one too).
@@ -249,6 +265,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
   } catch (err) {
     for (const s of servers) await s.close();
     await store.close();
+    await tracer.shutdown();
     throw err;
   }
 
@@ -256,6 +273,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     provider,
     store,
     metrics,
+    tracer,
     public: publicServer,
     admin,
     token,
@@ -279,6 +297,22 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
       await probe.close();
       await tokenProbe.close();
       await store.close();
+      await tracer.shutdown();
     },
   };
+}
+
+/**
+ * The OpenTelemetry tracer, imported only now: with tracing off the SDK and its exporters are never loaded (their
+ * heap, and gRPC's, would stay for the life of the process).
+ */
+async function startTracer(config: Config, log: Logger): Promise<Tracer> {
+  const { exportTarget, startOtelTracer } = await import('./tracing/otel.js');
+  const tracer = await startOtelTracer(config.otel, { warn: (message) => log.warn(message) });
+  const { protocol, url } = exportTarget(config.otel);
+  log.info(
+    { protocol, endpoint: URL.canParse(url) ? new URL(url).origin : '(not a URL)', sampler: config.otel.sampler },
+    'tracing: exporting spans',
+  );
+  return tracer;
 }

@@ -16,6 +16,7 @@ describe('memory floor', () => {
     for (const m of ['fastify', 'ioredis', 'openid-client', 'pino']) assert.ok(all.includes(m), m);
     assert.ok(all.includes('undici/lib/dispatcher/pool.js'), 'undici as vestibule imports it: the Pool alone');
     assert.ok(!all.includes('undici'));
+    assert.ok(!all.some((m) => m.startsWith('@opentelemetry/sdk') || m.startsWith('@grpc/')), 'tracing: on demand');
   });
 
   it('measures real processes: loading the libraries costs memory a bare node does not use', async () => {

@@ -19,10 +19,17 @@ export interface FloorStep extends Resident {
 /** Where vestibule imports one module of a package instead of its index (see src/proxy/undici-pool.d.ts). */
 const ENTRY_POINTS: Readonly<Record<string, string>> = { undici: 'undici/lib/dispatcher/pool.js' };
 
+/**
+ * The packages vestibule imports only when tracing is on (src/tracing/otel.ts): off, they are never loaded, so
+ * they are not part of the floor. @opentelemetry/api stays: prom-client requires it whatever the settings.
+ */
+const ON_DEMAND = /^@opentelemetry\/(?!api$)|^@grpc\//;
+
 /** The module lists of the steps: nothing, Fastify, all of package.json's `dependencies` as vestibule imports them. */
 export function floorSteps(root: string): { label: string; modules: string[] }[] {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
   const deps = Object.keys(pkg.dependencies ?? {})
+    .filter((d) => !ON_DEMAND.test(d))
     .sort()
     .map((d) => ENTRY_POINTS[d] ?? d);
   return [

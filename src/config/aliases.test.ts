@@ -90,8 +90,14 @@ describe('the variables naiserator injects for Wonderwall and Texas', () => {
     ]);
     assert.equal(c.openidConfig.tokenEndpoint, nais.AZURE_OPENID_CONFIG_TOKEN_ENDPOINT);
     assert.deepEqual(c.otel, {
+      tracing: true,
       serviceName: 'wonderwall',
       endpoint: 'http://opentelemetry-collector.nais-system:4317',
+      tracesEndpoint: undefined,
+      headers: {},
+      sampler: 'parentbased_always_on',
+      samplerArg: 1,
+      batchDelayMs: 5000,
       protocol: 'grpc',
       insecure: true,
       resourceAttributes: {

@@ -110,12 +110,20 @@ export interface Config {
   readonly skipAuthPreflight: boolean;
   /** VESTIBULE_ALLOWED_TENANTS (lower case); empty unless the discovery URL is multi-tenant. */
   readonly allowedTenants: readonly string[];
-  /** OTEL_* as injected: kept for the tracing exporter to come. */
+  /** OTEL_*: the trace exporter's settings (docs/operations.md, Tracing). */
   readonly otel: {
+    /** Whether spans are exported: an OTLP endpoint or OTEL_TRACES_EXPORTER=otlp, and not OTEL_TRACES_EXPORTER=none. */
+    readonly tracing: boolean;
     readonly serviceName?: string | undefined;
     readonly endpoint?: string | undefined;
+    /** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: used as given. */
+    readonly tracesEndpoint?: string | undefined;
     readonly protocol?: string | undefined;
     readonly insecure?: boolean | undefined;
+    readonly headers: Readonly<Record<string, string>>;
+    readonly sampler: string;
+    readonly samplerArg: number;
+    readonly batchDelayMs: number;
     readonly resourceAttributes: Readonly<Record<string, string>>;
     readonly podName?: string | undefined;
   };
@@ -460,9 +468,20 @@ export function loadConfig(env: Env): Config {
       `groups= rules are not supported with the multi-tenant endpoint in ${settings.wellKnownUrl.env}: use roles= (app roles work in every tenant)`,
     );
   }
+  const otelEndpoint = read(settings.otelEndpoint);
+  const otelTracesEndpoint = read(settings.otelTracesEndpoint);
+  const otelExporter = read(settings.otelTracesExporter);
   const otel = {
+    tracing:
+      otelExporter === 'otlp' ||
+      (otelExporter === undefined && (otelEndpoint !== undefined || otelTracesEndpoint !== undefined)),
     serviceName: read(settings.otelServiceName),
-    endpoint: read(settings.otelEndpoint),
+    endpoint: otelEndpoint,
+    tracesEndpoint: otelTracesEndpoint,
+    headers: read(settings.otelHeaders) ?? {},
+    sampler: read(settings.otelTracesSampler) ?? 'parentbased_always_on',
+    samplerArg: read(settings.otelTracesSamplerArg) ?? 1,
+    batchDelayMs: read(settings.otelBatchDelay) ?? 5000,
     protocol: read(settings.otelProtocol),
     insecure: read(settings.otelInsecure),
     resourceAttributes: read(settings.otelResourceAttributes) ?? {},

@@ -1001,7 +1001,7 @@ export const settings = {
     aliases: [{ env: 'WONDERWALL_OTEL_SERVICE_NAME', from: 'Wonderwall' }],
     group: 'Operations',
     description:
-      'OpenTelemetry service name (injected by NAIS). Read and kept; vestibule exports no traces yet, it propagates traceparent.',
+      'OpenTelemetry service name of the exported spans (injected by NAIS); `vestibule` when unset. See docs/operations.md, Tracing.',
     example: 'wonderwall',
     parse: text,
   } satisfies Setting<string>,
@@ -1009,7 +1009,8 @@ export const settings = {
     env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
     sameAs: ['Wonderwall', 'Texas'],
     group: 'Operations',
-    description: 'OpenTelemetry collector (injected by NAIS). Read and kept for the tracing exporter to come.',
+    description:
+      'OpenTelemetry collector (injected by NAIS). Set, vestibule exports trace spans there (docs/operations.md, Tracing); unset (and no OTEL_TRACES_EXPORTER), tracing is off and its code is not even loaded. The traces path /v1/traces is appended for http/protobuf.',
     example: 'http://opentelemetry-collector.nais-system:4317',
     parse: text,
   } satisfies Setting<string>,
@@ -1017,7 +1018,8 @@ export const settings = {
     env: 'OTEL_EXPORTER_OTLP_PROTOCOL',
     sameAs: ['Wonderwall', 'Texas'],
     group: 'Operations',
-    description: 'OTLP protocol (injected by NAIS): grpc, http/protobuf or http/json. Read and kept.',
+    description:
+      'OTLP protocol of the trace exporter (injected by NAIS): grpc or http/protobuf (http/json is accepted and sent as http/protobuf).',
     example: 'grpc',
     parse: (raw) => {
       const v = raw.trim();
@@ -1030,7 +1032,8 @@ export const settings = {
     env: 'OTEL_EXPORTER_OTLP_INSECURE',
     sameAs: ['Wonderwall', 'Texas'],
     group: 'Operations',
-    description: 'Whether the collector is reached without TLS (injected by NAIS). Read and kept.',
+    description:
+      'Whether the collector is reached without TLS (injected by NAIS). For grpc, true forces plaintext; otherwise the endpoint scheme decides (http:// is plaintext).',
     example: 'true',
     parse: bool,
   } satisfies Setting<boolean>,
@@ -1038,10 +1041,74 @@ export const settings = {
     env: 'OTEL_RESOURCE_ATTRIBUTES',
     sameAs: ['Wonderwall', 'Texas'],
     group: 'Operations',
-    description: 'OpenTelemetry resource attributes, key=value pairs (injected by NAIS). Read and kept.',
+    description:
+      'OpenTelemetry resource attributes of the exported spans, key=value pairs, values %-encoded (injected by NAIS). OTEL_SERVICE_NAME wins over a service.name here.',
     example: 'service.name=wonderwall,service.namespace=team,wonderwall.upstream.name=app',
     parse: keyValues,
   } satisfies Setting<Record<string, string>>,
+  otelTracesExporter: {
+    env: 'OTEL_TRACES_EXPORTER',
+    group: 'Operations',
+    description:
+      'otlp turns tracing on even without OTEL_EXPORTER_OTLP_ENDPOINT (then http://localhost:4318, or :4317 for grpc); none turns it off even with one.',
+    example: 'none',
+    parse: (raw) => {
+      const v = raw.trim();
+      return v === 'otlp' || v === 'none' ? ok(v) : bad('must be otlp or none');
+    },
+  } satisfies Setting<string>,
+  otelTracesEndpoint: {
+    env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    group: 'Operations',
+    description:
+      'The collector for traces only, used as given (no /v1/traces appended); wins over OTEL_EXPORTER_OTLP_ENDPOINT and turns tracing on.',
+    example: 'http://otel-collector:4318/v1/traces',
+    parse: text,
+  } satisfies Setting<string>,
+  otelHeaders: {
+    env: 'OTEL_EXPORTER_OTLP_HEADERS',
+    group: 'Operations',
+    description: 'Headers sent with every trace export, key=value pairs, values %-encoded (e.g. a collector API key).',
+    example: 'x-api-key=make-one-at-the-collector',
+    secret: true,
+    parse: keyValues,
+  } satisfies Setting<Record<string, string>>,
+  otelTracesSampler: {
+    env: 'OTEL_TRACES_SAMPLER',
+    group: 'Operations',
+    description:
+      "Which requests are traced: always_on, always_off, traceidratio, or parentbased_ (the caller's traceparent decides when it has one) of each.",
+    default: 'parentbased_always_on',
+    example: 'parentbased_traceidratio',
+    parse: (raw) => {
+      const v = raw.trim();
+      return /^(parentbased_)?(always_on|always_off|traceidratio)$/.test(v)
+        ? ok(v)
+        : bad('must be always_on, always_off, traceidratio or one of them prefixed parentbased_');
+    },
+  } satisfies Setting<string>,
+  otelTracesSamplerArg: {
+    env: 'OTEL_TRACES_SAMPLER_ARG',
+    group: 'Operations',
+    description: 'The ratio of traces kept by the traceidratio samplers, 0 to 1.',
+    default: '1',
+    example: '0.1',
+    parse: (raw) => {
+      const v = Number(raw.trim());
+      return raw.trim() !== '' && Number.isFinite(v) && v >= 0 && v <= 1 ? ok(v) : bad('must be a number from 0 to 1');
+    },
+  } satisfies Setting<number>,
+  otelBatchDelay: {
+    env: 'OTEL_BSP_SCHEDULE_DELAY',
+    group: 'Operations',
+    description: 'Milliseconds between two exports of finished spans (batched, at most 512 a batch, 2048 queued).',
+    default: '5000',
+    example: '1000',
+    parse: (raw) => {
+      const v = Number(raw.trim());
+      return /^\d+$/.test(raw.trim()) && v >= 1 && v <= 600_000 ? ok(v) : bad('must be milliseconds, 1 to 600000');
+    },
+  } satisfies Setting<number>,
   podName: {
     env: 'NAIS_POD_NAME',
     sameAs: ['Texas'],
@@ -1272,7 +1339,7 @@ export const ignoredVariables: readonly IgnoredVariable[] = [
   {
     env: 'WONDERWALL_OTEL_ENABLED',
     from: 'Wonderwall',
-    reason: 'no trace export yet; OTEL_* are read and kept',
+    reason: 'tracing is on whenever OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_TRACES_EXPORTER=otlp) is set',
   },
   {
     env: 'WONDERWALL_ERROR_PATH',

@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { endServerSpan, startServerSpan } from '../tracing/request-spans.js';
+import type { Tracer } from '../tracing/tracer.js';
 import type { AccessLog } from './access-log.js';
 import type { Metrics } from './metrics.js';
 import { logRequest, traceparentOf } from './request-log.js';
@@ -12,6 +14,8 @@ export interface RequestHooks {
   readonly wonderwallHosts?: HostLabel | undefined;
   /** More work for every request as it arrives, run inside the same hook. */
   readonly onRequest?: (request: FastifyRequest) => void;
+  /** A server span per request when tracing is on; nothing at all when it is off or absent. */
+  readonly tracer?: Tracer | undefined;
 }
 
 /**
@@ -20,18 +24,30 @@ export interface RequestHooks {
  */
 export function registerRequestHooks(app: FastifyInstance, o: RequestHooks): void {
   app.decorateRequest('traceparent', '');
+  app.decorateRequest('span', null);
   const extra = o.onRequest;
-  app.addHook('onRequest', (request, _reply, done) => {
-    request.traceparent = traceparentOf(request.headers.traceparent);
-    extra?.(request);
-    done();
-  });
+  const tracer = o.tracer?.enabled === true ? o.tracer : undefined;
+  if (tracer) {
+    // The rest of the request (hooks, handler, their async continuations) runs with its server span active.
+    app.addHook('onRequest', (request, _reply, done) => {
+      const span = startServerSpan(tracer, request);
+      extra?.(request);
+      tracer.within(span, done);
+    });
+  } else {
+    app.addHook('onRequest', (request, _reply, done) => {
+      request.traceparent = traceparentOf(request.headers.traceparent);
+      extra?.(request);
+      done();
+    });
+  }
   const metrics = o.metrics;
   const access = o.access;
   const hosts = o.wonderwallHosts;
   app.addHook('onResponse', (request, reply, done) => {
     logRequest(access, request, reply);
     if (metrics) recordRequest(metrics, request, reply, hosts);
+    if (tracer) endServerSpan(request, reply);
     done();
   });
 }

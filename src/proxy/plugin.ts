@@ -12,8 +12,10 @@ import { loginResponseKind } from '../request/navigation.js';
 import { ingressOf } from '../request/request-facts.js';
 import { hostProblem, pathOf, requestTargetProblem } from '../request/request-target.js';
 import type { SessionManager } from '../session/manager.js';
+import { NOOP_TRACER, type Tracer } from '../tracing/tracer.js';
 import { answerVerdict } from './access-answer.js';
 import { Forwarder, type ForwardFailure } from './forward.js';
+import { traceForwarder } from './forward-span.js';
 import type { Tunnels } from './tunnel.js';
 import { upstreamHeaders } from './upstream-headers.js';
 import { upstreamFailed } from './upstream-failure.js';
@@ -39,6 +41,8 @@ export interface ProxyDeps {
   readonly upstreamIncludeIdToken?: boolean;
   /** VESTIBULE_SKIP_AUTH_PREFLIGHT: CORS preflights go to the app without authentication (and no token). */
   readonly skipAuthPreflight?: boolean;
+  /** A client span per forwarded request while tracing is on. */
+  readonly tracer?: Tracer | undefined;
 }
 
 /** Per-request result of the access decision, set by the pre-handler and read when the upstream headers are built. */
@@ -75,7 +79,11 @@ export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Err
   app.decorateRequest('proxyAuth', null);
   const exempt = compilePathGlobs(['/favicon.ico', '/robots.txt', ...d.autoLoginIgnorePaths]);
   const origins = new Set(d.ingresses.map((i) => i.origin));
-  const forwarder = new Forwarder({ upstream: d.upstream, timeoutMs: d.upstreamTimeoutMs, connections: 256 });
+  const forwarder = traceForwarder(
+    new Forwarder({ upstream: d.upstream, timeoutMs: d.upstreamTimeoutMs, connections: 256 }),
+    d.tracer ?? NOOP_TRACER,
+    d.upstream,
+  );
   app.addHook('onClose', async () => forwarder.close());
   // Bodies are streamed to the app as they arrive; nothing here parses them.
   app.removeAllContentTypeParsers();

@@ -7,6 +7,7 @@ import { sidHash } from '../login/sid-hash.js';
 import { rememberStepUp } from '../login/step-up-memory.js';
 import { ingressOf } from '../request/request-facts.js';
 import { queryOf } from '../request/request-target.js';
+import { spanOf } from '../tracing/request-spans.js';
 import type { RouteDeps } from './deps.js';
 import { rejectNonNavigation } from './interactive.js';
 
@@ -33,6 +34,7 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
       d,
     );
     d.metrics.logins.inc({ outcome: result.outcome });
+    spanOf(request).setAttribute('vestibule.login.outcome', result.outcome);
     if (!result.ok) {
       if (result.throttled) {
         d.metrics.callbackThrottled.inc({ scope: result.throttled });

@@ -3,6 +3,7 @@ import { sendError } from '../errors/answers.js';
 import { vestibuleErrorHandler } from '../errors/error-handler.js';
 import type { Metrics } from '../observability/metrics.js';
 import { registerRequestHooks } from '../observability/request-hooks.js';
+import type { Tracer } from '../tracing/tracer.js';
 import { knownHosts } from '../observability/request-metrics.js';
 import { requestId } from '../observability/request-log.js';
 import type { RequireToken } from '../access/require-token.js';
@@ -24,6 +25,8 @@ export function buildForwardAuthServer(d: {
   readonly setHeaders?: boolean | undefined;
   /** The protected-path rules, judged on the guarded request's path (X-Original-URI) for a session. */
   readonly requireToken?: RequireToken | undefined;
+  /** A server span per request while tracing is on. */
+  readonly tracer?: Tracer | undefined;
 }): FastifyInstance {
   const app = Fastify({
     loggerInstance: d.log,
@@ -35,7 +38,11 @@ export function buildForwardAuthServer(d: {
     http: { headersTimeout: 15_000, maxHeaderSize: 32 * 1024 },
   });
   // Wonderwall counts its forward-auth endpoint in requests_total: so does this listener.
-  registerRequestHooks(app, { metrics: d.metrics, wonderwallHosts: knownHosts(d.ingresses.map((i) => i.host)) });
+  registerRequestHooks(app, {
+    metrics: d.metrics,
+    wonderwallHosts: knownHosts(d.ingresses.map((i) => i.host)),
+    tracer: d.tracer,
+  });
   app.setErrorHandler(vestibuleErrorHandler);
   app.setNotFoundHandler((_request, reply) => sendError(reply, 'FORWARD_AUTH_NOT_FOUND'));
   forwardAuthRoute(app, '/oauth2/session/forwardauth', d, 'ingress');

@@ -18,6 +18,7 @@ import { pingRoute } from '../routes/ping.js';
 import { logoutRoutes } from '../routes/logout.js';
 import { sessionRoutes } from '../routes/session.js';
 import { userinfoRoute } from '../routes/userinfo.js';
+import type { Tracer } from '../tracing/tracer.js';
 
 export interface PublicServerDeps {
   readonly log: FastifyBaseLogger;
@@ -27,6 +28,8 @@ export interface PublicServerDeps {
   readonly routes: RouteDeps;
   readonly forwardAuth: boolean;
   readonly proxy: ProxyDeps;
+  /** A server span per request while tracing is on (the proxy's upstream spans take theirs from `proxy`). */
+  readonly tracer?: Tracer | undefined;
 }
 
 /**
@@ -56,6 +59,7 @@ export async function buildPublicServer(d: PublicServerDeps): Promise<FastifyIns
     metrics: d.metrics,
     onRequest: guardBodyStall,
     wonderwallHosts: knownHosts(d.routes.ingresses.map((i) => i.host)),
+    tracer: d.tracer,
   });
   // request.cookies is never read (the session cookie is parsed on its own, tolerant of duplicates), so
   // no per-request parsing hook; replies still serialise reply.setCookie.

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { IdpResponseError, isVestibuleError } from '../errors/registry.js';
+import { NOOP_SPAN, NOOP_TRACER, type Span, type Tracer } from '../tracing/tracer.js';
 import { retryAfterMs, type IdentityProvider } from '../oidc/provider.js';
 import { ClientBackoff, clampBackoff, extendUntil, readUntil } from './client-backoff.js';
 import type { StoreKeys } from './keys.js';
@@ -45,6 +46,8 @@ export interface RefresherDeps {
   readonly onOutcome?: (kind: RefreshOutcome['kind'] | 'backoff') => void;
   /** The client-wide back-off; by default one over the lock's store under `keys.idpBackoff()`. */
   readonly clientBackoff?: ClientBackoff;
+  /** A `session refresh` span per attempt (its IdP and store calls nested), with a child for the lock wait. */
+  readonly tracer?: Tracer;
 }
 
 /** Entra's AADSTS codes that mean the refresh token (the grant) is gone for good: only a new login helps. */
@@ -119,7 +122,12 @@ export class Refresher {
     const id = session.ticket.id;
     let p = this.#inflight.get(id);
     if (!p) {
-      p = this.#run(session, force).finally(() => this.#inflight.delete(id));
+      const tracer = this.#d.tracer ?? NOOP_TRACER;
+      p = (
+        tracer.enabled
+          ? tracer.withSpan('session refresh', (span) => this.#run(session, force, span))
+          : this.#run(session, force, NOOP_SPAN)
+      ).finally(() => this.#inflight.delete(id));
       this.#inflight.set(id, p);
     }
     return p;
@@ -137,9 +145,12 @@ export class Refresher {
     });
   }
 
-  async #run(session: LoadedSession, force: boolean): Promise<RefreshOutcome> {
+  async #run(session: LoadedSession, force: boolean, span: Span): Promise<RefreshOutcome> {
     const outcome = await this.#attempt(session, force);
-    this.#d.onOutcome?.(outcome.kind === 'kept' && outcome.reason === CLIENT_BACKOFF ? 'backoff' : outcome.kind);
+    const kind = outcome.kind === 'kept' && outcome.reason === CLIENT_BACKOFF ? 'backoff' : outcome.kind;
+    this.#d.onOutcome?.(kind);
+    span.setAttribute('vestibule.refresh.outcome', kind);
+    span.setAttribute('vestibule.refresh.forced', force);
     return outcome;
   }
 
@@ -161,12 +172,20 @@ export class Refresher {
     const deadline = now + (this.#d.waitMs ?? 10_000);
     let delay = 10;
     let waited = false;
+    // From the first refused lock to the lock or the deadline: how long this request waited for another's refresh.
+    let wait = NOOP_SPAN;
     for (;;) {
       const lock = await this.#d.lock.tryAcquire(this.#d.keys.lock(session.ticket.id));
-      if (lock) return this.#d.lock.holding(lock, () => this.#underLock(session, lock, force, waited));
+      if (lock) {
+        wait.end();
+        return this.#d.lock.holding(lock, () => this.#underLock(session, lock, force, waited));
+      }
       if (this.#d.now() >= deadline) {
+        wait.fail('timed out');
+        wait.end();
         return { kind: 'kept', session, reason: 'timed out waiting for another refresh of this session' };
       }
+      if (!waited) wait = (this.#d.tracer ?? NOOP_TRACER).startSpan('session refresh lock wait');
       waited = true;
       await sleep(delay);
       delay = Math.min(delay * 2, 100);

@@ -9,6 +9,7 @@ import Fastify, {
 import type { IdentityProvider } from '../oidc/provider.js';
 import type { Metrics } from '../observability/metrics.js';
 import { registerRequestHooks } from '../observability/request-hooks.js';
+import type { Tracer } from '../tracing/tracer.js';
 import { requestId } from '../observability/request-log.js';
 import { sendError } from '../errors/answers.js';
 import { fetchSite, hasOrigin } from '../request/fetch-metadata.js';
@@ -33,6 +34,8 @@ export interface TokenApiDeps {
   readonly metrics?: Metrics;
   /** AZURE_APP_PRE_AUTHORIZED_APPS, for introspection's `azp_name`. */
   readonly preAuthorizedApps?: readonly PreAuthorizedApp[] | undefined;
+  /** A server span per request while tracing is on. */
+  readonly tracer?: Tracer | undefined;
 }
 
 /** Large enough for a user token with many groups, small enough that a body is never a memory problem. */
@@ -67,7 +70,7 @@ export async function buildTokenApi(deps: TokenApiDeps): Promise<FastifyInstance
     return503OnClosing: true,
     http: { headersTimeout: 15_000, maxHeaderSize: 32 * 1024 },
   });
-  registerRequestHooks(app, { metrics });
+  registerRequestHooks(app, { metrics, tracer: deps.tracer });
   // Before any body is read: the API answers the app's server-side client only, never a browser.
   app.addHook('onRequest', (request, reply, done) => {
     if (!loopbackHost(request.headers.host, request.socket.localPort)) {

@@ -6,6 +6,7 @@ import { identityProviderOf } from './identity-provider.js';
 import { TEXAS_LEEWAY_SEC } from './introspect-route.js';
 import { requestBody } from './request-body.js';
 import { targetToScope } from './target.js';
+import { spanOf } from '../tracing/request-spans.js';
 import { exchangeCacheKey, tokenCacheKey, type ServedToken, type TokenCache } from './token-cache.js';
 
 export interface TokenRoutesDeps {
@@ -31,6 +32,10 @@ function tokenResponse(served: ServedToken): TokenResponse {
 
 function logServed(request: FastifyRequest, grant: string, scope: string, served: ServedToken): void {
   request.log.debug({ grant, target: scope, cache: served.shared ? 'hit' : 'miss' }, 'token served');
+  const span = spanOf(request);
+  span.setAttribute('vestibule.token.grant', grant);
+  span.setAttribute('vestibule.token.target', scope);
+  span.setAttribute('vestibule.token.cache', served.shared ? 'hit' : 'miss');
 }
 
 /**

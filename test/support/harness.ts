@@ -191,6 +191,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
       await vestibule.token.close();
       await vestibule.admin.close();
       await vestibule.store.close();
+      await vestibule.tracer.shutdown();
       if (owned) {
         await mock.close();
         await upstream.close();
