@@ -228,7 +228,7 @@ export function renderMarkdown(report: BenchReport): string {
   const p = report.profile;
   if (p) {
     parts.push(
-      `#### CPU profile of vestibule (d) at ${p.connections} connections (${num(p.rps)} req/s under the profiler)\n\n` +
+      `#### CPU profile of vestibule (${p.target ?? 'd'}) at ${p.connections} connections (${num(p.rps)} req/s under the profiler)\n\n` +
         `\`\`\`text\n${formatProfile(p.summary)}\n\`\`\``,
     );
   }

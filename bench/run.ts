@@ -83,7 +83,13 @@ interface Extras {
 }
 
 /** Login throughput, refresh storm, token API and the optional profile; a failure is reported, not fatal. */
-async function runExtras(ctx: BenchContext, o: BenchOptions, tool: LoadTool, haveD: boolean): Promise<Extras> {
+async function runExtras(
+  ctx: BenchContext,
+  o: BenchOptions,
+  tool: LoadTool,
+  targets: readonly Target[],
+): Promise<Extras> {
+  const haveD = targets.some((t) => t.id === 'd');
   const out: Extras = { problems: [] };
   const attempt = async (what: string, fn: () => Promise<void>): Promise<void> => {
     log(what);
@@ -111,8 +117,11 @@ async function runExtras(ctx: BenchContext, o: BenchOptions, tool: LoadTool, hav
     out.storm = await refreshStorm(ctx, o.smoke ? 200 : 1000);
   });
   if (o.profile) {
-    await attempt('CPU profile of vestibule under load', async () => {
+    const g = targets.find((t) => t.id === 'g');
+    if (o.profileTarget === 'g' && !g) out.problems.push('--profile-target g: (g) did not run (needs wrk)');
+    await attempt(`CPU profile of vestibule under load like (${o.profileTarget})`, async () => {
       out.profile = await profileVestibule(ctx, {
+        rotating: o.profileTarget === 'g' ? g : undefined,
         connections: 64,
         durationSec: Math.max(o.durationSec, 5),
         tool,
@@ -161,7 +170,7 @@ async function benchmark(o: BenchOptions, tmp: string, services: Service[]): Pro
   ]);
   const idleAfter = residentOf(d);
   const restSec = Math.round((Date.now() - restFrom) / 100) / 10;
-  const extras = await runExtras(ctx, o, tool, d !== undefined);
+  const extras = await runExtras(ctx, o, tool, targets);
   if (floor.status === 'rejected') {
     extras.problems.push(`memory floor of the stack: ${(floor.reason as Error).message.split('\n')[0] ?? ''}`);
   }
@@ -225,7 +234,7 @@ async function main(): Promise<number> {
   if (p) {
     const kept = p.file === undefined ? '' : `, kept in ${p.file}`;
     process.stdout.write(
-      `\nCPU profile of vestibule (d) at ${p.connections} connections, ${Math.round(p.rps)} req/s under the ` +
+      `\nCPU profile of vestibule (${p.target ?? 'd'}) at ${p.connections} connections, ${Math.round(p.rps)} req/s under the ` +
         `profiler${kept}\n\n${formatProfile(p.summary)}\n`,
     );
   }
