@@ -29,6 +29,8 @@ export interface BenchOptions {
   readonly profileTarget: 'd' | 'g';
   /** Where to keep the .cpuprofile (it is deleted with the temp dir otherwise). */
   readonly profileOut: string | undefined;
+  /** Write the SVG chart here (a full run that writes the doc writes docs/benchmarks.svg anyway). */
+  readonly chart: string | undefined;
   /** Keep the raw results as JSON, to render them again later. */
   readonly save: string | undefined;
   /** Render saved results instead of measuring. */
@@ -58,6 +60,7 @@ docs/benchmarks.md between <!-- bench:begin --> and <!-- bench:end -->.
   --profile-target d|g profile (d) one session (default) or (g) a different session per request (needs g
                        among --targets, and wrk)
   --profile-out FILE   keep the .cpuprofile there
+  --chart FILE         write the SVG chart there (the full run writes docs/benchmarks.svg with the doc)
   --save FILE          keep the raw results as JSON
   --from FILE          measure nothing: render saved results (and write the doc, unless --no-write)
   --help`;
@@ -86,6 +89,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       profile: { type: 'boolean' },
       'profile-out': { type: 'string' },
       'profile-target': { type: 'string' },
+      chart: { type: 'string' },
       save: { type: 'string' },
       from: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -121,6 +125,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     profile: values.profile === true || values['profile-out'] !== undefined || values['profile-target'] !== undefined,
     profileTarget,
     profileOut: values['profile-out'],
+    chart: values.chart,
     save: values.save,
     from: values.from,
     help: values.help === true,
