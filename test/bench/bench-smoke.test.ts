@@ -125,7 +125,10 @@ describe('npm run bench -- --smoke', { timeout: 240_000 }, () => {
       'RSS idle at rest ≤ floor + 16 MB',
       '1 refresh grant in the storm',
     ]) {
-      assert.match(run.stdout, new RegExp(`^${name.replace(/[()]/g, '\\$&')}\\s+(met|missed|not measured)\\s`, 'm'));
+      assert.match(
+        run.stdout,
+        new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+(met|missed|not measured)\\s`, 'm'),
+      );
     }
     assert.match(run.stdout, /load average \(1\/5\/15 min\): [\d.]+ [\d.]+ [\d.]+ at start/);
   });
