@@ -75,42 +75,77 @@ describe('compare', () => {
 });
 
 describe('evaluateTargets', () => {
-  it('marks each of issue 7 targets met or missed with the measured value', () => {
+  it('marks each target met or missed with the measured value', () => {
     const samples = [
       sample('b', 1, 1000, 2),
       sample('d', 1, 950, 2.5, 100),
       sample('e', 1, 920, 2.5, 140),
       sample('f', 1, 1200, 3, undefined),
     ];
-    const checks = evaluateTargets(samples, { fresh: 60 * MB, afterLoad: 70 * MB, restSec: 20, floor: 58 * MB });
+    const checks = evaluateTargets(samples, { fresh: 60 * MB, afterLoad: 80 * MB, restSec: 20, floor: 58 * MB });
     const check = (name: string) => checks.find((c) => c.name === name)!;
     assert.equal(check('(d) ≥ 90 % of (b) req/s').status, 'met');
     assert.equal(check('(d) ≥ 90 % of (b) req/s').detail, 'c=64: 95.0 %');
-    assert.equal(check('(d) p99 within 1 ms of (b)').status, 'met');
-    assert.equal(check('(d) ≥ (f) req/s').status, 'missed');
+    assert.equal(check('(d) p99 within 1 ms of (b) at 16–64 connections').status, 'met');
+    assert.equal(check('(d) ≥ 4× (f) req/s').status, 'missed');
     assert.equal(check('(e) within 5 % of (d) req/s').status, 'met');
     assert.equal(check('RSS under load ≤ 128 MB').status, 'missed');
     assert.equal(check('RSS under load ≤ 128 MB').detail, 'peak (d) 100 MB, (e) 140 MB');
-    assert.equal(check('RSS idle ≤ 64 MB').status, 'missed');
+    assert.equal(check('RSS idle at rest ≤ floor + 16 MB').status, 'missed');
     assert.equal(
-      check('RSS idle ≤ 64 MB').detail,
-      '60 MB after start and login; 70 MB at rest 20 s after the load; floor (node + runtime dependencies, nothing started, same rest) 58 MB',
+      check('RSS idle at rest ≤ floor + 16 MB').detail,
+      '60 MB after start and login; 80 MB at rest 20 s after the load; floor (node + runtime dependencies, nothing started, same rest) 58 MB',
     );
   });
 
-  it('meets the idle target only when both idle readings are within it', () => {
-    const idle = (fresh: number, afterLoad: number) =>
-      evaluateTargets([], { fresh: fresh * MB, afterLoad: afterLoad * MB }).find((c) => c.name === 'RSS idle ≤ 64 MB')!;
-    assert.equal(idle(60, 64).status, 'met');
-    assert.equal(idle(65, 60).status, 'missed');
-    assert.equal(idle(60, 65).status, 'missed');
+  it('reads the idle target at rest against the floor read after the same rest', () => {
+    const idle = (afterLoad: number, floor?: number) =>
+      evaluateTargets([], {
+        fresh: 50 * MB,
+        afterLoad: afterLoad * MB,
+        floor: floor === undefined ? undefined : floor * MB,
+      }).find((c) => c.name === 'RSS idle at rest ≤ floor + 16 MB')!;
+    assert.equal(idle(76, 60).status, 'met');
+    assert.equal(idle(77, 60).status, 'missed');
+    assert.equal(idle(70).status, 'not measured');
+  });
+
+  it('checks (g) against (d): req/s and CPU per request', () => {
+    const g = (rps: number, cores: number): Sample => ({
+      ...sample('g', 1, rps, 3, 100),
+      usage: { idleRss: 0, peakRss: 100 * MB, cpuCores: cores },
+    });
+    const d = { ...sample('d', 1, 1000, 2.5, 100), usage: { idleRss: 0, peakRss: 100 * MB, cpuCores: 1 } };
+    const check = (s: Sample[], name: string) => evaluateTargets(s).find((c) => c.name === name)!;
+    assert.equal(check([d, g(850, 1)], '(g) ≥ 80 % of (d) req/s').status, 'met');
+    assert.equal(check([d, g(850, 1)], '(g) CPU per request ≤ 1.3× (d)').detail, 'c=64: 1.18×');
+    assert.equal(check([d, g(700, 1)], '(g) ≥ 80 % of (d) req/s').status, 'missed');
+    assert.equal(check([d, g(700, 1)], '(g) CPU per request ≤ 1.3× (d)').status, 'missed');
+  });
+
+  it('wants exactly one refresh grant in the storm', () => {
+    const storm = (n?: number) =>
+      evaluateTargets([], {}, { refreshGrants: n }).find((c) => c.name === '1 refresh grant in the storm')!;
+    assert.equal(storm(1).status, 'met');
+    assert.equal(storm(2).status, 'missed');
+    assert.equal(storm().status, 'not measured');
   });
 
   it('says a target was not measured when a side of the comparison is missing', () => {
     const checks = evaluateTargets([sample('d', 1, 950, 2.5, 100)]);
     assert.deepEqual(
       checks.map((c) => c.status),
-      ['not measured', 'not measured', 'not measured', 'not measured', 'met', 'not measured'],
+      [
+        'not measured',
+        'not measured',
+        'not measured',
+        'not measured',
+        'not measured',
+        'not measured',
+        'met',
+        'not measured',
+        'not measured',
+      ],
     );
   });
 });

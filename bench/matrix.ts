@@ -26,6 +26,20 @@ export interface MatrixPlan {
   readonly tool: LoadTool;
   readonly scriptDir: string;
   readonly log: (line: string) => void;
+  /** Told before each warm-up and run: what it is and how many seconds it is planned to take. */
+  readonly step?: (label: string, plannedSec: number) => void;
+}
+
+/** Seconds a load run takes beyond its duration (the load generator's start and exit, the sampler). */
+export const RUN_OVERHEAD_SEC = 0.5;
+
+/** Planned seconds of {@link runMatrix} for `targets` targets. */
+export function plannedMatrixSec(
+  targets: number,
+  plan: Pick<MatrixPlan, 'connections' | 'runs' | 'durationSec' | 'warmupSec'>,
+): number {
+  const warm = plan.warmupSec > 0 ? targets * (plan.warmupSec + RUN_OVERHEAD_SEC) : 0;
+  return warm + plan.runs * plan.connections.length * targets * (plan.durationSec + RUN_OVERHEAD_SEC);
 }
 
 /** One measured run with the target's CPU and memory sampled meanwhile. */
@@ -52,7 +66,8 @@ export async function runMatrix(targets: readonly Target[], plan: MatrixPlan): P
   if (plan.warmupSec > 0) {
     const c = plan.connections[Math.floor(plan.connections.length / 2)] ?? 16;
     for (const t of targets) {
-      plan.log(`warm-up ${t.label} (${plan.warmupSec} s, ${c} connections)`);
+      if (plan.step) plan.step(`warm-up ${t.label}, ${c} connections`, plan.warmupSec + RUN_OVERHEAD_SEC);
+      else plan.log(`warm-up ${t.label} (${plan.warmupSec} s, ${c} connections)`);
       await measure(t, c, plan.warmupSec, plan.tool, plan.scriptDir);
     }
   }
@@ -60,6 +75,10 @@ export async function runMatrix(targets: readonly Target[], plan: MatrixPlan): P
   for (let round = 1; round <= plan.runs; round++) {
     for (const connections of plan.connections) {
       for (const t of targets) {
+        plan.step?.(
+          `round ${round}/${plan.runs}, ${connections} connections: ${t.label}`,
+          plan.durationSec + RUN_OVERHEAD_SEC,
+        );
         const { load, usage } = await measure(t, connections, plan.durationSec, plan.tool, plan.scriptDir);
         samples.push({ id: t.id, connections, round, load, usage });
         plan.log(

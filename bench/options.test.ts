@@ -21,4 +21,13 @@ describe('bench options', () => {
     assert.throws(() => parseOptions(['--node-flags=--max-semi-space-size=8 dist/src/main.js']), /dist\/src\/main\.js/);
     assert.throws(() => parseOptions(['--targets', 'd,x']), /unknown targets: x/);
   });
+
+  it('--profile-target g profiles the cache-miss path (and implies --profile); --chart names the SVG', () => {
+    const o = parseOptions(['--profile-target', 'g', '--chart', '/tmp/c.svg']);
+    assert.equal(o.profile, true);
+    assert.equal(o.profileTarget, 'g');
+    assert.equal(o.chart, '/tmp/c.svg');
+    assert.equal(parseOptions(['--profile']).profileTarget, 'd');
+    assert.throws(() => parseOptions(['--profile-target', 'e']), /d or g/);
+  });
 });

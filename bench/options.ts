@@ -25,8 +25,12 @@ export interface BenchOptions {
   readonly nodeFlags: readonly string[] | undefined;
   /** Also profile vestibule under load with --cpu-prof and print its hottest functions. */
   readonly profile: boolean;
+  /** Which path the profile loads: (d) one session, or (g) a different session per request (the cache misses). */
+  readonly profileTarget: 'd' | 'g';
   /** Where to keep the .cpuprofile (it is deleted with the temp dir otherwise). */
   readonly profileOut: string | undefined;
+  /** Write the SVG chart here (a full run that writes the doc writes docs/benchmarks.svg anyway). */
+  readonly chart: string | undefined;
   /** Keep the raw results as JSON, to render them again later. */
   readonly save: string | undefined;
   /** Render saved results instead of measuring. */
@@ -53,7 +57,10 @@ docs/benchmarks.md between <!-- bench:begin --> and <!-- bench:end -->.
   --node-flags="F"     node flags for vestibule instead of the Dockerfile ENTRYPOINT's (--node-flags= for
                        none), e.g. --node-flags="--max-semi-space-size=16"; never writes docs/benchmarks.md
   --profile            profile vestibule under load (--cpu-prof) and print the hottest functions
+  --profile-target d|g profile (d) one session (default) or (g) a different session per request (needs g
+                       among --targets, and wrk)
   --profile-out FILE   keep the .cpuprofile there
+  --chart FILE         write the SVG chart there (the full run writes docs/benchmarks.svg with the doc)
   --save FILE          keep the raw results as JSON
   --from FILE          measure nothing: render saved results (and write the doc, unless --no-write)
   --help`;
@@ -81,6 +88,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       'node-flags': { type: 'string' },
       profile: { type: 'boolean' },
       'profile-out': { type: 'string' },
+      'profile-target': { type: 'string' },
+      chart: { type: 'string' },
       save: { type: 'string' },
       from: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -93,6 +102,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const targets = (values.targets ?? TARGET_IDS.join(',')).split(',').map((t) => t.trim());
   const unknown = targets.filter((t) => !(TARGET_IDS as readonly string[]).includes(t));
   if (unknown.length > 0) throw new Error(`unknown targets: ${unknown.join(', ')} (expected ${TARGET_IDS.join(',')})`);
+  const profileTarget = values['profile-target'] ?? 'd';
+  if (profileTarget !== 'd' && profileTarget !== 'g') throw new Error('--profile-target must be d or g');
   const nodeFlags = values['node-flags']?.split(/\s+/).filter((f) => f !== '');
   const notFlag = nodeFlags?.find((f) => !f.startsWith('--'));
   if (notFlag !== undefined) throw new Error(`--node-flags takes node flags (each starting with --), not ${notFlag}`);
@@ -111,8 +122,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     compiled: !smoke && values.tsx !== true,
     write: !smoke && values['no-write'] !== true && nodeFlags === undefined,
     nodeFlags,
-    profile: values.profile === true || values['profile-out'] !== undefined,
+    profile: values.profile === true || values['profile-out'] !== undefined || values['profile-target'] !== undefined,
+    profileTarget,
     profileOut: values['profile-out'],
+    chart: values.chart,
     save: values.save,
     from: values.from,
     help: values.help === true,

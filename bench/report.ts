@@ -30,6 +30,8 @@ export interface BenchReport {
   /** RSS of bare node processes with the stack's libraries loaded: what vestibule's idle RSS is read against. */
   readonly floor?: readonly FloorStep[] | undefined;
   readonly logins?: LoginThroughput | undefined;
+  /** The same login loop against mod_auth_openidc, same mock, same run. */
+  readonly loginsModAuthOpenidc?: LoginThroughput | undefined;
   readonly storm?: RefreshStorm | undefined;
   readonly tokenApi?: TokenApiResult | undefined;
   readonly profile?: ProfileResult | undefined;
@@ -108,13 +110,17 @@ const COMPARISON_HEAD = ['pair', 'conns', 'req/s ratio', 'p99 difference', 'CPU 
 function extraCells(report: BenchReport): Cell[][] {
   const out: Cell[][] = [];
   const l = report.logins;
-  if (l) {
-    out.push([
-      `login throughput (${l.concurrency} concurrent clients)`,
-      `${num(l.perSec, 1)} logins/s`,
-      `p50 ${ms(l.p50Ms)} ms, p99 ${ms(l.p99Ms)} ms`,
-      `${l.logins} logins, ${l.errors} errors`,
-    ]);
+  const lf = report.loginsModAuthOpenidc;
+  const loginRow = (who: string, x: LoginThroughput): Cell[] => [
+    `login throughput, ${who} (${x.concurrency} concurrent clients)`,
+    `${num(x.perSec, 1)} logins/s`,
+    `p50 ${ms(x.p50Ms)} ms, p99 ${ms(x.p99Ms)} ms`,
+    `${x.logins} logins, ${x.errors} errors`,
+  ];
+  if (l) out.push(loginRow('vestibule', l));
+  if (lf) out.push(loginRow('mod_auth_openidc', lf));
+  if (l && lf && lf.perSec > 0) {
+    out.push(['login throughput, vestibule / mod_auth_openidc', `${(l.perSec / lf.perSec).toFixed(2)}×`, '', '']);
   }
   const s = report.storm;
   if (s) {
@@ -141,12 +147,16 @@ function extraCells(report: BenchReport): Cell[][] {
 const EXTRA_HEAD = ['measurement', 'result', 'latency', 'count'];
 
 function checkCells(report: BenchReport): Cell[][] {
-  return evaluateTargets(report.samples, {
-    fresh: report.idleFresh?.rss,
-    afterLoad: report.idleAfter?.rss,
-    restSec: report.restSec,
-    floor: report.floor?.at(-1)?.rss,
-  }).map((c) => [c.name, c.status, c.detail]);
+  return evaluateTargets(
+    report.samples,
+    {
+      fresh: report.idleFresh?.rss,
+      afterLoad: report.idleAfter?.rss,
+      restSec: report.restSec,
+      floor: report.floor?.at(-1)?.rss,
+    },
+    { refreshGrants: report.storm?.refreshGrants },
+  ).map((c) => [c.name, c.status, c.detail]);
 }
 
 /** The stack's floor, then vestibule's own idle readings: how much of the idle RSS is vestibule's. */
@@ -219,16 +229,22 @@ export function renderText(report: BenchReport): string {
   return `${parts.join('\n\n')}\n`;
 }
 
-export function renderMarkdown(report: BenchReport): string {
+/** `chart`: the SVG drawn from the same run, relative to the doc, embedded above the tables. */
+export function renderMarkdown(report: BenchReport, o: { chart?: string } = {}): string {
   const env = report.environment.map(([k, v]) => `- ${k}: ${v}`).join('\n');
   const parts = [`Run of ${report.date} (${report.mode}), commit \`${report.commit}\`:\n\n${env}`];
+  if (o.chart !== undefined) {
+    parts.push(
+      `![requests/s and p99 per target and connection count, and requests/s as a share of the floors, from this run](${o.chart})`,
+    );
+  }
   for (const s of sections(report)) parts.push(`#### ${s.title}\n\n${markdownTable(s.head, s.body)}`);
   const n = notes(report);
   if (n.length > 0) parts.push(n.map((x) => `- ${x}`).join('\n'));
   const p = report.profile;
   if (p) {
     parts.push(
-      `#### CPU profile of vestibule (d) at ${p.connections} connections (${num(p.rps)} req/s under the profiler)\n\n` +
+      `#### CPU profile of vestibule (${p.target ?? 'd'}) at ${p.connections} connections (${num(p.rps)} req/s under the profiler)\n\n` +
         `\`\`\`text\n${formatProfile(p.summary)}\n\`\`\``,
     );
   }

@@ -12,14 +12,21 @@ import { buildTargets, tsxTargets } from './build.js';
 import { commitOf, describeEnvironment, loadAverage } from './environment.js';
 import { writeMarkedSection } from './doc-section.js';
 import { chooseTool, type LoadTool } from './load.js';
-import { runMatrix, type Sample } from './matrix.js';
+import { plannedMatrixSec, RUN_OVERHEAD_SEC, runMatrix, type Sample } from './matrix.js';
+import { clock, Progress } from './progress.js';
+import { renderChart } from './chart.js';
 import { HELP, parseOptions, type BenchOptions } from './options.js';
 import { ingressOf } from './ports.js';
 import { processTree, treeResident, type Resident } from './proc-stats.js';
 import { formatProfile } from './profile.js';
 import { stopAll, type Service } from './processes.js';
 import { renderMarkdown, renderText, type BenchReport } from './report.js';
-import { measureLogins, type LoginThroughput } from './scenarios/login-throughput.js';
+import {
+  measureLogins,
+  modAuthOpenidcLogin,
+  vestibuleLogin,
+  type LoginThroughput,
+} from './scenarios/login-throughput.js';
 import { measureMemoryFloor } from './scenarios/memory-floor.js';
 import { profileVestibule, type ProfileResult } from './scenarios/profile-run.js';
 import { refreshStorm, type RefreshStorm } from './scenarios/refresh-storm.js';
@@ -34,7 +41,34 @@ import { rotatingLabel, vestibuleManySessions } from './targets/vestibule-many-s
 import { vestibuleTarget } from './targets/vestibule.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+/** Where a full run that writes the doc puts its chart (the doc embeds it from beside itself). */
+const CHART_IN_DOCS = 'docs/benchmarks.svg';
+/** The progress line of a measuring run (messages go above it); undefined before and after one. */
+let progress: Progress | undefined;
+const log = (line: string): void => {
+  if (progress) progress.log(line);
+  else process.stderr.write(`bench: ${line}\n`);
+};
+
+/** Seconds the login loops run: vestibule's and, when (f) runs, mod_auth_openidc's. */
+const loginSec = (o: BenchOptions): number => (o.smoke ? 2 : 10);
+/** Seconds the rest before the idle reading takes at least. */
+const restSecOf = (o: BenchOptions): number => (o.smoke ? 0.3 : 45);
+
+/** The planned seconds of a whole run, for the estimate of what is left (load, warm-ups, rest, extras, start-up). */
+function plannedSec(o: BenchOptions): number {
+  const n = o.targets.length;
+  const seeding = o.targets.some((t) => t === 'e' || t === 'g') ? o.sessions / 7000 : 0;
+  const starting = 3 * n + seeding;
+  const matrix = plannedMatrixSec(n, o);
+  const haveD = o.targets.includes('d');
+  const extras =
+    (haveD ? o.runs * (o.durationSec + RUN_OVERHEAD_SEC) + loginSec(o) : 0) +
+    (haveD && o.targets.includes('f') ? loginSec(o) : 0) +
+    5 +
+    (o.profile ? Math.max(o.durationSec, 5) + 8 : 0);
+  return starting + matrix + restSecOf(o) + extras;
+}
 
 async function startOne(ctx: BenchContext, id: Exclude<TargetId, 'e' | 'g'>): Promise<TargetStart> {
   switch (id) {
@@ -56,7 +90,7 @@ async function startTargets(ctx: BenchContext, o: BenchOptions, tool: LoadTool):
   const out: TargetStart[] = [];
   let many: { e?: Target; g?: Target } | undefined;
   for (const id of o.targets) {
-    log(`starting target (${id})`);
+    progress?.step(`starting target (${id})`, id === 'e' || id === 'g' ? 3 + o.sessions / 7000 : 3);
     if (id === 'g' && tool !== 'wrk') {
       const reason = 'needs wrk to send a different cookie with each request (apt-get install -y wrk)';
       out.push({ id, label: rotatingLabel(o.sessions), reason });
@@ -77,16 +111,23 @@ async function startTargets(ctx: BenchContext, o: BenchOptions, tool: LoadTool):
 interface Extras {
   tokenApi?: TokenApiResult;
   logins?: LoginThroughput;
+  loginsModAuthOpenidc?: LoginThroughput;
   storm?: RefreshStorm;
   profile?: ProfileResult;
   problems: string[];
 }
 
 /** Login throughput, refresh storm, token API and the optional profile; a failure is reported, not fatal. */
-async function runExtras(ctx: BenchContext, o: BenchOptions, tool: LoadTool, haveD: boolean): Promise<Extras> {
+async function runExtras(
+  ctx: BenchContext,
+  o: BenchOptions,
+  tool: LoadTool,
+  targets: readonly Target[],
+): Promise<Extras> {
+  const haveD = targets.some((t) => t.id === 'd');
   const out: Extras = { problems: [] };
-  const attempt = async (what: string, fn: () => Promise<void>): Promise<void> => {
-    log(what);
+  const attempt = async (what: string, plannedSec: number, fn: () => Promise<void>): Promise<void> => {
+    progress?.step(what, plannedSec);
     try {
       await fn();
     } catch (err) {
@@ -94,7 +135,7 @@ async function runExtras(ctx: BenchContext, o: BenchOptions, tool: LoadTool, hav
     }
   };
   if (haveD) {
-    await attempt('token API with a warm cache', async () => {
+    await attempt('token API with a warm cache', o.runs * (o.durationSec + RUN_OVERHEAD_SEC), async () => {
       out.tokenApi = await measureTokenApi(`http://127.0.0.1:${ctx.ports.vestibule.token}`, ctx.identity.apiTarget, {
         connections: o.smoke ? 8 : 64,
         durationSec: o.durationSec,
@@ -103,16 +144,27 @@ async function runExtras(ctx: BenchContext, o: BenchOptions, tool: LoadTool, hav
         scriptDir: ctx.tmp,
       });
     });
-    await attempt('login throughput', async () => {
-      out.logins = await measureLogins(ingressOf(ctx.ports.vestibule), o.smoke ? 4 : 16, o.smoke ? 2 : 10);
+    await attempt('login throughput, vestibule', loginSec(o), async () => {
+      out.logins = await measureLogins(vestibuleLogin(ingressOf(ctx.ports.vestibule)), o.smoke ? 4 : 16, loginSec(o));
     });
+    const f = targets.find((t) => t.id === 'f');
+    if (f) {
+      await attempt('login throughput, mod_auth_openidc', loginSec(o), async () => {
+        const base = new URL(f.url).origin;
+        out.loginsModAuthOpenidc = await measureLogins(modAuthOpenidcLogin(base), o.smoke ? 4 : 16, loginSec(o));
+      });
+    }
   }
-  await attempt('refresh storm', async () => {
+  await attempt('refresh storm', 5, async () => {
     out.storm = await refreshStorm(ctx, o.smoke ? 200 : 1000);
   });
   if (o.profile) {
-    await attempt('CPU profile of vestibule under load', async () => {
+    const g = targets.find((t) => t.id === 'g');
+    if (o.profileTarget === 'g' && !g) out.problems.push('--profile-target g: (g) did not run (needs wrk)');
+    const what = `CPU profile of vestibule under load like (${o.profileTarget})`;
+    await attempt(what, Math.max(o.durationSec, 5) + 8, async () => {
       out.profile = await profileVestibule(ctx, {
+        rotating: o.profileTarget === 'g' ? g : undefined,
         connections: 64,
         durationSec: Math.max(o.durationSec, 5),
         tool,
@@ -146,14 +198,15 @@ async function benchmark(o: BenchOptions, tmp: string, services: Service[]): Pro
     tool,
     scriptDir: tmp,
     log,
+    step: (label, sec) => progress?.step(label, sec),
   });
   // At rest: what a replica holds between bursts once it has served load. V8 gives memory back only when its
   // memory reducer runs, which on this stack was 20-40 s after the allocations stopped (a floor process read at
   // 20 s held 59 MB in one run and 80 MB in another, as the reducer had run or not). So the full run rests 45 s.
   // The stack's floor, with vestibule's own node flags, rests as long beside it (after its libraries loaded), so
   // the two are read alike; the rest reported is the one vestibule had.
-  const minRestSec = o.smoke ? 0.3 : 45;
-  log(`memory floor of the stack, and vestibule at rest (${minRestSec} s or more)`);
+  const minRestSec = restSecOf(o);
+  progress?.step(`memory floor of the stack, and vestibule at rest (${minRestSec} s or more)`, minRestSec);
   const restFrom = Date.now();
   const [floor] = await Promise.allSettled([
     measureMemoryFloor(ROOT, node.nodeFlags, { runs: o.smoke ? 1 : 3, settleMs: minRestSec * 1000 }),
@@ -161,7 +214,7 @@ async function benchmark(o: BenchOptions, tmp: string, services: Service[]): Pro
   ]);
   const idleAfter = residentOf(d);
   const restSec = Math.round((Date.now() - restFrom) / 100) / 10;
-  const extras = await runExtras(ctx, o, tool, d !== undefined);
+  const extras = await runExtras(ctx, o, tool, targets);
   if (floor.status === 'rejected') {
     extras.problems.push(`memory floor of the stack: ${(floor.reason as Error).message.split('\n')[0] ?? ''}`);
   }
@@ -205,10 +258,15 @@ async function measureAll(o: BenchOptions): Promise<BenchReport> {
       void cleanUp().finally(() => process.exit(130));
     });
   }
+  progress = new Progress(plannedSec(o));
   try {
     return await benchmark(o, tmp, services);
   } finally {
+    progress.step('stopping every process', 2);
     await cleanUp();
+    progress.end();
+    log(`measured in ${clock(progress.elapsedSec())}`);
+    progress = undefined;
   }
 }
 
@@ -225,12 +283,18 @@ async function main(): Promise<number> {
   if (p) {
     const kept = p.file === undefined ? '' : `, kept in ${p.file}`;
     process.stdout.write(
-      `\nCPU profile of vestibule (d) at ${p.connections} connections, ${Math.round(p.rps)} req/s under the ` +
+      `\nCPU profile of vestibule (${p.target ?? 'd'}) at ${p.connections} connections, ${Math.round(p.rps)} req/s under the ` +
         `profiler${kept}\n\n${formatProfile(p.summary)}\n`,
     );
   }
-  if (o.write && report.mode === 'full') {
-    await writeMarkedSection(join(ROOT, 'docs/benchmarks.md'), renderMarkdown(report));
+  const docWrite = o.write && report.mode === 'full';
+  const chartFile = o.chart ?? (docWrite ? join(ROOT, CHART_IN_DOCS) : undefined);
+  if (chartFile !== undefined) {
+    writeFileSync(chartFile, renderChart(report));
+    log(`chart written to ${chartFile}`);
+  }
+  if (docWrite) {
+    await writeMarkedSection(join(ROOT, 'docs/benchmarks.md'), renderMarkdown(report, { chart: 'benchmarks.svg' }));
     log('docs/benchmarks.md updated');
   }
   return 0;

@@ -1,11 +1,13 @@
 /**
- * Complete logins per second: concurrent browser-like clients, each doing the whole flow (vestibule's
- * /oauth2/login → the mock's authorize page → the form post → vestibule's callback, which stores the session)
- * with a fresh cookie jar every time. The clients run in the runner's process, apart from vestibule and the mock.
+ * Complete logins per second: concurrent browser-like clients, each doing the whole flow with a fresh cookie jar
+ * every time: vestibule's /oauth2/login → the mock's authorize page → the form post → vestibule's callback, which
+ * stores the session; or the same against mod_auth_openidc (a protected URL → the mock → its redirect URI), with
+ * the same mock on the same machine. The clients run in the runner's process, apart from the proxies and the mock.
  */
 import { TestClient } from '../../test/support/http-client.js';
 import { login } from '../../test/support/mock-login.js';
 import { percentile } from '../stats.js';
+import { apacheLogin } from '../targets/mod-auth-openidc.js';
 
 /** The mock's built-in employees: typed names would add users, and its login page lists every user. */
 const USERS = ['kari.nordmann@nav.example', 'ola.hansen@nav.example', 'ingrid.berg@nav.example'];
@@ -19,8 +21,21 @@ export interface LoginThroughput {
   readonly concurrency: number;
 }
 
+/** One complete login with a fresh client; true when it ended in the proxy's redirect back to the app. */
+export type LoginOnce = (username: string) => Promise<boolean>;
+
+/** A login through vestibule's own routes. */
+export function vestibuleLogin(ingress: string): LoginOnce {
+  return async (username) => (await login({ ingress }, new TestClient(), { username })).callback.status === 302;
+}
+
+/** A login through mod_auth_openidc (its redirect URI answers 302 to the protected URL). */
+export function modAuthOpenidcLogin(base: string): LoginOnce {
+  return async (username) => (await apacheLogin(base, new TestClient(), username)).status === 302;
+}
+
 export async function measureLogins(
-  ingress: string,
+  once: LoginOnce,
   concurrency: number,
   durationSec: number,
 ): Promise<LoginThroughput> {
@@ -33,8 +48,7 @@ export async function measureLogins(
       const t0 = performance.now();
       try {
         const username = USERS[(w + i) % USERS.length];
-        const { callback } = await login({ ingress }, new TestClient(), { username });
-        if (callback.status === 302) durations.push(performance.now() - t0);
+        if (await once(username ?? 'kari.nordmann@nav.example')) durations.push(performance.now() - t0);
         else errors++;
       } catch {
         errors++;

@@ -1,16 +1,20 @@
 /**
- * `--profile`: one more vestibule, started with `node --cpu-prof`, logged in and loaded like target (d); on
- * SIGTERM it exits cleanly and V8 writes the profile, which is ranked by self time.
+ * `--profile`: one more vestibule, started with `node --cpu-prof`, logged in and loaded like target (d), or (with
+ * `--profile-target g`) loaded like (g): on the seeded database, each request with the next of (g)'s sessions, so
+ * the profile shows the cache-miss path. On SIGTERM it exits cleanly and V8 writes the profile, which is ranked by
+ * self time.
  */
 import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { measure } from '../matrix.js';
 import type { LoadTool } from '../load.js';
 import { summarizeProfile, type CpuProfile, type ProfileSummary } from '../profile.js';
-import type { BenchContext } from '../target.js';
+import type { BenchContext, Target } from '../target.js';
 import { loginVestibule, startVestibule } from '../targets/vestibule.js';
 
 export interface ProfileResult {
+  /** Which target's load the profiled process served (older saved results have none: (d)). */
+  readonly target?: 'd' | 'g';
   readonly rps: number;
   readonly connections: number;
   readonly summary: ProfileSummary;
@@ -20,20 +24,30 @@ export interface ProfileResult {
 
 export async function profileVestibule(
   ctx: BenchContext,
-  o: { connections: number; durationSec: number; tool: LoadTool; out?: string | undefined },
+  o: {
+    connections: number;
+    durationSec: number;
+    tool: LoadTool;
+    out?: string | undefined;
+    /** (g)'s target: its seeded database (1) and its rotating cookies; undefined profiles (d). */
+    rotating?: Target | undefined;
+  },
 ): Promise<ProfileResult> {
   const dir = join(ctx.tmp, 'cpu-profile');
   mkdirSync(dir);
+  const g = o.rotating?.rotatingCookies;
   const v = await startVestibule(ctx, {
     name: 'vestibule-profile',
     ports: ctx.ports.vestibuleProfile,
-    db: 3,
+    db: g ? 1 : 3,
     nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir],
   });
   let rps: number;
   try {
-    const cookie = await loginVestibule(v.ingress);
-    const target = { id: 'd' as const, label: 'profile', url: `${v.ingress}/`, headers: { cookie }, pid: undefined };
+    const url = `${v.ingress}/`;
+    const target: Target = g
+      ? { id: 'g', label: 'profile', url, headers: {}, rotatingCookies: g, pid: undefined }
+      : { id: 'd', label: 'profile', url, headers: { cookie: await loginVestibule(v.ingress) }, pid: undefined };
     await measure(target, o.connections, 2, o.tool, ctx.tmp);
     rps = (await measure(target, o.connections, o.durationSec, o.tool, ctx.tmp)).load.rps;
   } finally {
@@ -44,5 +58,11 @@ export async function profileVestibule(
   const file = join(dir, name);
   if (o.out !== undefined) copyFileSync(file, o.out);
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-  return { rps, connections: o.connections, summary: summarizeProfile(profile, 15), file: o.out };
+  return {
+    target: g ? 'g' : 'd',
+    rps,
+    connections: o.connections,
+    summary: summarizeProfile(profile, 15),
+    file: o.out,
+  };
 }

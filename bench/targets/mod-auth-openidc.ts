@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { NAVIGATION, TestClient } from '../../test/support/http-client.js';
+import { NAVIGATION, TestClient, type Response } from '../../test/support/http-client.js';
 import { showSignInPage, submitSignIn } from '../../test/support/mock-login.js';
 import { startService, waitForPort, which } from '../processes.js';
 import type { BenchContext, TargetStart } from '../target.js';
@@ -99,14 +99,21 @@ function tail(file: string, lines: number): string {
   return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n') : '';
 }
 
-/** mod_auth_openidc's own login: protected URL → authorize → the mock's form → its redirect URI. */
-async function loginApache(base: string): Promise<string> {
-  const client = new TestClient();
+/**
+ * mod_auth_openidc's own login, as a browser does it: protected URL → authorize → the mock's form → its redirect
+ * URI. Resolves with the redirect URI's answer (a 302 back to the protected URL when the login worked).
+ */
+export async function apacheLogin(base: string, client: TestClient, username: string): Promise<Response> {
   const start = await client.get(`${base}/`, NAVIGATION);
   if (start.status !== 302 || !start.location) throw new Error(`no redirect to login: ${start.status} ${start.body}`);
   const authorize = new URL(start.location);
   await showSignInPage(client, authorize);
-  const callback = await client.get(await submitSignIn(client, authorize, 'kari.nordmann@nav.example'), NAVIGATION);
+  return client.get(await submitSignIn(client, authorize, username), NAVIGATION);
+}
+
+async function loginApache(base: string): Promise<string> {
+  const client = new TestClient();
+  const callback = await apacheLogin(base, client, 'kari.nordmann@nav.example');
   if (callback.status !== 302) throw new Error(`redirect URI: ${callback.status} ${callback.body.slice(0, 300)}`);
   const cookie = client.cookieHeader(new URL(`${base}/`));
   if (cookie === undefined) throw new Error('no session cookie after login');

@@ -86,6 +86,13 @@ export function redisClientOptions(opts: RedisStoreOptions = {}): RedisOptions {
 export class RedisStore implements SessionStore {
   readonly #r: ScriptClient;
   readonly #ack: ReplicaAck | undefined;
+  /** The connection corked until the end of this turn of the event loop, if any (see {@link #batch}). */
+  #corked: Redis['stream'] | undefined;
+  readonly #uncork = (): void => {
+    const stream = this.#corked;
+    this.#corked = undefined;
+    stream?.uncork();
+  };
 
   constructor(client: Redis | Cluster, opts: { replicaAck?: ReplicaAck } = {}) {
     for (const [name, def] of Object.entries(SCRIPTS)) {
@@ -136,7 +143,24 @@ export class RedisStore implements SessionStore {
     return write[1];
   }
 
+  /**
+   * Holds the connection's writes until the event loop's check phase, so the GETs of every request read from the
+   * sockets in this turn reach Redis in one `writev` instead of one system call each (under load, the largest
+   * single cost of a request whose session is not cached). Unlike ioredis' auto-pipelining, each command is
+   * still sent (and its 2 s timeout started) at once, and nothing waits for an earlier batch's replies. A cluster
+   * has a connection per node and is left as it is.
+   */
+  #batch(): void {
+    if (this.#corked !== undefined || !('stream' in this.#r)) return;
+    const stream = this.#r.stream as Redis['stream'] | undefined;
+    if (!stream?.writable) return;
+    stream.cork();
+    this.#corked = stream;
+    setImmediate(this.#uncork);
+  }
+
   get(key: string): Promise<Buffer | null> {
+    this.#batch();
     return this.#do('get', () => this.#r.getBuffer(key));
   }
 
