@@ -188,6 +188,7 @@ export class Metrics {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'vestibule_' });
     for (const kind of ['self_initiated', 'local', 'front_channel', 'operator']) this.logouts.inc({ kind }, 0);
     for (const outcome of ['refreshed', 'current', 'kept', 'ended', 'backoff']) this.refreshes.inc({ outcome }, 0);
+    for (const outcome of ['ok', 'error']) this.graphLookups.inc({ outcome }, 0);
     for (const operation of WONDERWALL_LOGOUT_OPERATIONS)
       this.wonderwallLogouts.inc(wonderwallLabels({ operation }), 0);
     this.wonderwallLogins.inc(wonderwallLabels({ amr: '', redirect: '' }), 0);

@@ -37,6 +37,7 @@ const VESTIBULE_ALERTS = [
   'VestibuleStoreErrors',
   'VestibuleIdpErrors',
   'VestibuleTokenApiErrors',
+  'VestibuleGraphLookupsFailing',
 ];
 // Counters of failures only: exported (HELP and TYPE) from the start, with samples once something failed.
 const FAILURE_ONLY = new Set([
@@ -190,6 +191,7 @@ describe('the chart Grafana dashboard and vestibule alerts against a running ves
       'Session store errors',
       'IdP latency',
       'IdP errors',
+      'Graph groups lookups by outcome',
       'Proxied requests by status',
       'Proxy latency',
       'Upstream errors and websockets',

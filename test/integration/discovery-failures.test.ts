@@ -17,7 +17,7 @@ const WELL_KNOWN = `/${TENANT}/v2.0/.well-known/openid-configuration`;
 
 /**
  * A real identity-provider stand-in: `/404/…` answers 404, `/html/…` a 200 HTML page, `/flaky/…` 500 for its
- * first two requests and then a real discovery document (with its own JWKS), `/common/…` a multi-tenant
+ * first two requests and then a real discovery document (with its own JWKS), `/mt/…` a multi-tenant
  * document (issuer with `{tenantid}`).
  */
 async function startIdp(signingJwk: object): Promise<{ server: Server; base: string; hits: Map<string, number> }> {
@@ -31,14 +31,14 @@ async function startIdp(signingJwk: object): Promise<{ server: Server; base: str
       res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not found</h1>');
     } else if (kind === 'html') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<html><body>Sign in</body></html>');
-    } else if (kind === 'common') {
-      const issuer = `${base}/common/{tenantid}/v2.0`;
+    } else if (kind === 'mt') {
+      const issuer = `${base}/mt/{tenantid}/v2.0`;
       res.writeHead(200, { 'content-type': 'application/json' }).end(
         JSON.stringify({
           issuer,
-          authorization_endpoint: `${base}/common/authorize`,
-          token_endpoint: `${base}/common/token`,
-          jwks_uri: `${base}/common/keys`,
+          authorization_endpoint: `${base}/mt/authorize`,
+          token_endpoint: `${base}/mt/token`,
+          jwks_uri: `${base}/mt/keys`,
           response_types_supported: ['code'],
         }),
       );
@@ -175,11 +175,11 @@ describe('start-up with a wrong or unreachable AZURE_APP_WELL_KNOWN_URL names th
   });
 
   it('a multi-tenant document without the multi-tenant setting stops start-up at once, unretried', async () => {
-    const r = await startWith(`${idp.base}/common${WELL_KNOWN}`, 20_000);
+    const r = await startWith(`${idp.base}/mt${WELL_KNOWN}`, 20_000);
     assert.ok(!r.result.ok, 'start-up fails');
     assert.match(r.result.err.message, /multi-tenant/);
     assert.ok(r.ms < 5_000, `failed after ${r.ms} ms`);
-    assert.equal(idp.hits.get('common'), 1, 'one request: a setting is not retried');
+    assert.equal(idp.hits.get('mt'), 1, 'one request: a setting is not retried');
     assert.equal(r.warnings.length, 0, JSON.stringify(r.warnings));
   });
 
