@@ -1038,7 +1038,7 @@ export const settings = {
     sameAs: ['Wonderwall', 'Texas'],
     group: 'Operations',
     description:
-      'Whether the collector is reached without TLS (injected by NAIS). For grpc, true forces plaintext; otherwise the endpoint scheme decides (http:// is plaintext).',
+      'Whether the collector is reached without TLS (injected by NAIS), for grpc to an endpoint without a scheme. The scheme wins when there is one: http:// is plaintext, https:// always TLS (true never downgrades it: the headers would go in clear).',
     example: 'true',
     parse: bool,
   } satisfies Setting<boolean>,

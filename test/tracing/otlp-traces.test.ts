@@ -307,3 +307,35 @@ describe('OpenTelemetry traces over OTLP/gRPC (a real gRPC receiver)', () => {
     assertNowhere(receiver, ['not-recorded']);
   });
 });
+
+describe('OTEL_EXPORTER_OTLP_INSECURE never downgrades an https:// gRPC endpoint', () => {
+  let receiver: OtlpReceiver;
+  let h: Harness;
+  before(async () => {
+    // A plaintext receiver behind an https:// URL: anything it decodes was sent without TLS.
+    receiver = await startOtlpGrpcReceiver();
+    h = await startHarness({
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url.replace('http://', 'https://'),
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+        OTEL_EXPORTER_OTLP_INSECURE: 'true',
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-key=grpc-api-key-in-clear',
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+      },
+    });
+  });
+  after(async () => {
+    await h.close();
+    await receiver.close();
+  });
+
+  it('the https:// scheme wins (as the OTLP specification says): no span, no API key, in plaintext', async () => {
+    assert.equal((await fetch(`${h.ingress}/oauth2/session`)).status, 401);
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.deepEqual(
+      receiver.headers().map((x) => x['x-collector-key']),
+      [],
+      'nothing reached the plaintext receiver',
+    );
+  });
+});
