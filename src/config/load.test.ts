@@ -218,6 +218,21 @@ describe('loadConfig()', () => {
 });
 
 describe('parseDuration()', () => {
+  it('a malformed OTEL_EXPORTER_OTLP_HEADERS entry is named by position, never echoed (it holds an API key)', () => {
+    for (const headers of ['Authorization: Bearer sk-otlp-1234567890', 'x-ok=1,=sk-otlp-1234567890']) {
+      const ps = problems({
+        ...base,
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        OTEL_EXPORTER_OTLP_HEADERS: headers,
+      });
+      const p = ps.find((x) => x.variable === 'OTEL_EXPORTER_OTLP_HEADERS');
+      assert.ok(p, `reported: ${JSON.stringify(ps)}`);
+      const message = new ConfigError(ps).message;
+      assert.ok(!message.includes('sk-otlp-1234567890'), `the value is not echoed: ${message}`);
+      assert.match(p.problem, /entry \d+/);
+    }
+  });
+
   it('reads Go-style durations and rejects bare numbers', () => {
     assert.equal(parseDuration('10h'), 36_000_000);
     assert.equal(parseDuration('1h30m'), 5_400_000);

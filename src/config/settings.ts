@@ -319,15 +319,20 @@ export const clientCapabilities = (raw: string): Parsed<string[]> => {
     : ok(values);
 };
 
-/** OTEL_RESOURCE_ATTRIBUTES: `key=value` pairs, comma-separated (W3C Baggage-like, values may be %-encoded). */
+/**
+ * OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_HEADERS: `key=value` pairs, comma-separated (W3C Baggage-like,
+ * values may be %-encoded). A malformed entry is named by its position, never quoted: in the headers it is
+ * usually a credential written the HTTP way (`Authorization: Bearer …`), and start-up errors are logged.
+ */
 export const keyValues = (raw: string): Parsed<Record<string, string>> => {
   const out: Record<string, string> = {};
-  for (const part of raw
+  const parts = raw
     .split(',')
     .map((p) => p.trim())
-    .filter(Boolean)) {
+    .filter(Boolean);
+  for (const [i, part] of parts.entries()) {
     const eq = part.indexOf('=');
-    if (eq <= 0) return bad(`entry ${JSON.stringify(part)} must be key=value`);
+    if (eq <= 0) return bad(`entry ${i + 1} of ${parts.length} must be key=value (not shown: it may hold a secret)`);
     out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
   }
   return ok(out);
@@ -1033,7 +1038,7 @@ export const settings = {
     sameAs: ['Wonderwall', 'Texas'],
     group: 'Operations',
     description:
-      'Whether the collector is reached without TLS (injected by NAIS). For grpc, true forces plaintext; otherwise the endpoint scheme decides (http:// is plaintext).',
+      'Whether the collector is reached without TLS (injected by NAIS), for grpc to an endpoint without a scheme. The scheme wins when there is one: http:// is plaintext, https:// always TLS (true never downgrades it: the headers would go in clear).',
     example: 'true',
     parse: bool,
   } satisfies Setting<boolean>,

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { endServerSpan, startServerSpan } from '../tracing/request-spans.js';
+import { closeServerSpan, endServerSpan, startServerSpan } from '../tracing/request-spans.js';
 import type { Tracer } from '../tracing/tracer.js';
 import type { AccessLog } from './access-log.js';
 import type { Metrics } from './metrics.js';
@@ -29,8 +29,10 @@ export function registerRequestHooks(app: FastifyInstance, o: RequestHooks): voi
   const tracer = o.tracer?.enabled === true ? o.tracer : undefined;
   if (tracer) {
     // The rest of the request (hooks, handler, their async continuations) runs with its server span active.
-    app.addHook('onRequest', (request, _reply, done) => {
+    app.addHook('onRequest', (request, reply, done) => {
       const span = startServerSpan(tracer, request);
+      // onResponse ends it when the answer finishes; this, when the response closes without finishing.
+      if (span.recording) reply.raw.once('close', () => closeServerSpan(request, reply));
       extra?.(request);
       tracer.within(span, done);
     });

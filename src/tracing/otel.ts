@@ -95,8 +95,11 @@ async function exporterOf(s: OtelSettings): Promise<SpanExporter> {
     ]);
     const metadata = new grpc.Metadata();
     for (const [k, v] of Object.entries(decoded(s.headers))) metadata.set(k, v);
-    // Without OTEL_EXPORTER_OTLP_INSECURE the scheme decides: http:// is plaintext, https:// TLS.
-    const credentials = s.insecure === true ? grpc.credentials.createInsecure() : undefined;
+    // The scheme decides (http:// plaintext, https:// TLS, with the exporter's OTEL_EXPORTER_OTLP_CERTIFICATE
+    // and friends); OTEL_EXPORTER_OTLP_INSECURE only for an endpoint without one, as the OTLP specification
+    // says. Forcing plaintext onto an https:// endpoint would send the headers (an API key) in clear.
+    const credentials =
+      s.insecure === true && !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? grpc.credentials.createInsecure() : undefined;
     return new OTLPTraceExporter({ url, metadata, ...(credentials ? { credentials } : {}) });
   }
   const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');

@@ -52,7 +52,25 @@ export function startServerSpan(tracer: Tracer, request: FastifyRequest): Span {
 export function endServerSpan(request: FastifyRequest, reply: FastifyReply): void {
   const span = request.span;
   if (span === null) return;
+  request.span = null;
   span.setAttribute('http.response.status_code', reply.statusCode);
   if (reply.statusCode >= 500) span.fail(`HTTP ${reply.statusCode}`);
+  span.end();
+}
+
+/**
+ * Ends the server span of a response that closed without Fastify's onResponse (which runs on `finish` only): a
+ * client that went away before the answer was complete (marked failed), or a websocket tunnel, whose hijacked
+ * reply never finishes (101, ended when the tunnel closes). Without it those spans were never exported and the
+ * request's store, IdP and upstream spans pointed at a parent the collector never got.
+ */
+export function closeServerSpan(request: FastifyRequest, reply: FastifyReply): void {
+  const span = request.span;
+  if (span === null) return;
+  request.span = null;
+  if (reply.raw.headersSent) span.setAttribute('http.response.status_code', reply.statusCode);
+  const tunnel = reply.sent && request.headers.upgrade !== undefined;
+  if (tunnel) span.setAttribute('http.response.status_code', 101);
+  else span.fail('client closed the connection before the response was complete');
   span.end();
 }

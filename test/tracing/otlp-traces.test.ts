@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
 import { startHarness, sharedWith, type Harness } from '../support/harness.js';
 import { NAVIGATION, TestClient } from '../support/http-client.js';
-import { untilCallback } from '../support/mock-login.js';
+import { login, untilCallback } from '../support/mock-login.js';
 import { TestClock } from '../support/clock.js';
 import {
   startOtlpGrpcReceiver,
@@ -305,5 +307,97 @@ describe('OpenTelemetry traces over OTLP/gRPC (a real gRPC receiver)', () => {
     assert.equal(span.resource['service.name'], 'vestibule');
     assert.equal(receiver.headers()[0]?.['x-collector-key'], 'grpc key');
     assertNowhere(receiver, ['not-recorded']);
+  });
+});
+
+describe('OTEL_EXPORTER_OTLP_INSECURE never downgrades an https:// gRPC endpoint', () => {
+  let receiver: OtlpReceiver;
+  let h: Harness;
+  before(async () => {
+    // A plaintext receiver behind an https:// URL: anything it decodes was sent without TLS.
+    receiver = await startOtlpGrpcReceiver();
+    h = await startHarness({
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url.replace('http://', 'https://'),
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+        OTEL_EXPORTER_OTLP_INSECURE: 'true',
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-key=grpc-api-key-in-clear',
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+      },
+    });
+  });
+  after(async () => {
+    await h.close();
+    await receiver.close();
+  });
+
+  it('the https:// scheme wins (as the OTLP specification says): no span, no API key, in plaintext', async () => {
+    assert.equal((await fetch(`${h.ingress}/oauth2/session`)).status, 401);
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.deepEqual(
+      receiver.headers().map((x) => x['x-collector-key']),
+      [],
+      'nothing reached the plaintext receiver',
+    );
+  });
+});
+
+describe('a request that never completes normally still ends its server span', () => {
+  let receiver: OtlpReceiver;
+  let h: Harness;
+  let cookie: string;
+  before(async () => {
+    receiver = await startOtlpReceiver();
+    h = await startHarness({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50' } });
+    const browser = new TestClient();
+    await login(h, browser);
+    cookie = browser.cookieHeader(new URL(h.ingress)) ?? '';
+  });
+  after(async () => {
+    await h.close();
+    await receiver.close();
+  });
+
+  it('the client gives up on a slow app: the server span is exported, failed, parent of the upstream span', async () => {
+    const traceId = 'a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1';
+    const req = httpRequest(`${h.ingress}/slow?ms=1500`, {
+      headers: { cookie, traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    });
+    req.on('error', () => undefined);
+    req.end();
+    await new Promise((r) => setTimeout(r, 300));
+    req.destroy();
+    const spans = await receiver.waitFor((all) => all.some((s) => s.traceId === traceId && s.kind === 'server'));
+    const t = tree(spans, traceId);
+    const server = only(
+      t.spans.filter((s) => s.kind === 'server'),
+      'server span',
+    );
+    assert.equal(server.name, 'GET /*');
+    assert.equal(server.statusCode, 2, 'marked failed');
+    assert.equal(server.attributes['http.response.status_code'], undefined, 'nothing was answered');
+    await receiver.waitFor((all) => all.some((s) => s.traceId === traceId && s.name === 'GET upstream'));
+    only(tree(receiver.spans(), traceId).children(server, 'GET upstream'), 'upstream span under it');
+  });
+
+  it('a websocket tunnel: its server span is exported when the tunnel closes, the store spans under it', async () => {
+    const traceId = 'b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2';
+    const ws = new WebSocket(`${h.ingress.replace('http', 'ws')}/socket`, {
+      headers: { cookie, traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', () => resolve());
+      ws.on('error', reject);
+    });
+    ws.close();
+    const spans = await receiver.waitFor((all) => all.some((s) => s.traceId === traceId && s.kind === 'server'));
+    const t = tree(spans, traceId);
+    const server = only(
+      t.spans.filter((s) => s.kind === 'server'),
+      'server span',
+    );
+    assert.equal(server.attributes['http.response.status_code'], 101);
+    assert.equal(server.statusCode, 0, 'a tunnel that was used is no failure');
+    for (const s of t.spans) if (s !== server) assert.equal(s.parentSpanId, server.spanId, `${s.name} under it`);
   });
 });
