@@ -159,8 +159,9 @@ describe('the other authorization settings', () => {
     };
     const group = '2d7f1c9e-4b3a-4f0e-9c1d-6a5b4e3f2a10';
     const [p] = problemsOf({ ...multi, VESTIBULE_REQUIRE_TOKEN_PATHS: `/api/** groups=${group}` });
-    assert.equal(p?.variable, 'VESTIBULE_REQUIRE_TOKEN_PATHS');
-    assert.match(p?.problem ?? '', /groups= rules are not supported with the multi-tenant endpoint/);
+    assert.ok(p);
+    assert.equal(p.variable, 'VESTIBULE_REQUIRE_TOKEN_PATHS');
+    assert.match(p.problem, /groups= rules are not supported with the multi-tenant endpoint/);
     assert.equal(
       loadConfig({ ...multi, VESTIBULE_REQUIRE_TOKEN_PATHS: '/api/** roles=reader' }).allowedTenants.length,
       1,
