@@ -2,6 +2,7 @@ import type { JWK } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { parseIngress, type Ingress } from './ingress.js';
 import { isLoopbackName } from './loopback.js';
+import type { OtelSettings } from '../tracing/tracer.js';
 import {
   allSettings,
   ignoredVariables,
@@ -111,21 +112,9 @@ export interface Config {
   /** VESTIBULE_ALLOWED_TENANTS (lower case); empty unless the discovery URL is multi-tenant. */
   readonly allowedTenants: readonly string[];
   /** OTEL_*: the trace exporter's settings (docs/operations.md, Tracing). */
-  readonly otel: {
+  readonly otel: OtelSettings & {
     /** Whether spans are exported: an OTLP endpoint or OTEL_TRACES_EXPORTER=otlp, and not OTEL_TRACES_EXPORTER=none. */
     readonly tracing: boolean;
-    readonly serviceName?: string | undefined;
-    readonly endpoint?: string | undefined;
-    /** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: used as given. */
-    readonly tracesEndpoint?: string | undefined;
-    readonly protocol?: string | undefined;
-    readonly insecure?: boolean | undefined;
-    readonly headers: Readonly<Record<string, string>>;
-    readonly sampler: string;
-    readonly samplerArg: number;
-    readonly batchDelayMs: number;
-    readonly resourceAttributes: Readonly<Record<string, string>>;
-    readonly podName?: string | undefined;
   };
   /** For each setting read from a peer's variable(s) instead of its own: setting → what was read. */
   readonly readFrom: Readonly<Record<string, string>>;

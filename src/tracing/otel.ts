@@ -29,23 +29,8 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import type { Span, SpanKind as OurKind, SpanOptions, Tracer } from './tracer.js';
+import type { OtelSettings, Span, SpanKind as OurKind, SpanOptions, Tracer } from './tracer.js';
 import { failureOf, NOOP_SPAN } from './tracer.js';
-
-/** What the exporter needs: config/load.ts's `Config['otel']`. */
-export interface OtelSettings {
-  readonly serviceName?: string | undefined;
-  readonly endpoint?: string | undefined;
-  readonly tracesEndpoint?: string | undefined;
-  readonly protocol?: string | undefined;
-  readonly insecure?: boolean | undefined;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly sampler: string;
-  readonly samplerArg: number;
-  readonly batchDelayMs: number;
-  readonly resourceAttributes: Readonly<Record<string, string>>;
-  readonly podName?: string | undefined;
-}
 
 export interface OtelStart {
   readonly version?: string | undefined;

@@ -9,6 +9,22 @@
 export type AttributeValue = string | number | boolean;
 export type Attributes = Readonly<Record<string, AttributeValue>>;
 
+/** The exporter's settings (OTEL_*), as config/load.ts reads them; here so the seam, not the SDK module, owns them. */
+export interface OtelSettings {
+  readonly serviceName?: string | undefined;
+  readonly endpoint?: string | undefined;
+  /** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: used as given. */
+  readonly tracesEndpoint?: string | undefined;
+  readonly protocol?: string | undefined;
+  readonly insecure?: boolean | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly sampler: string;
+  readonly samplerArg: number;
+  readonly batchDelayMs: number;
+  readonly resourceAttributes: Readonly<Record<string, string>>;
+  readonly podName?: string | undefined;
+}
+
 export type SpanKind = 'server' | 'client' | 'internal';
 
 export interface Span {
