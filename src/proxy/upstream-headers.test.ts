@@ -136,3 +136,18 @@ describe('upstreamHeaders', () => {
     assert.equal(listed.authorization, 'Bearer tok');
   });
 });
+
+describe('upstreamHeaders: trace context', () => {
+  it("keeps the caller's tracestate with its trace, and drops it when a new trace replaced a refused traceparent", () => {
+    const given = '00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01';
+    const kept = upstreamHeaders({ traceparent: given, tracestate: 'vendor=abc' }, ctx);
+    assert.equal(kept.traceparent, ctx.traceparent);
+    assert.equal(kept.tracestate, 'vendor=abc');
+    const replaced = upstreamHeaders(
+      { traceparent: 'ff-not-a-trace', tracestate: 'vendor=abc' },
+      { ...ctx, traceparent: '00-11111111111111111111111111111111-2222222222222222-00' },
+    );
+    assert.equal(replaced.tracestate, undefined);
+    assert.equal(upstreamHeaders({ tracestate: 'vendor=abc' }, ctx).tracestate, undefined);
+  });
+});

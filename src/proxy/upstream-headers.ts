@@ -183,5 +183,12 @@ export function upstreamHeaders(inbound: IncomingHttpHeaders, ctx: UpstreamConte
   out['x-forwarded-host'] = ctx.host;
   out['x-request-id'] = ctx.requestId;
   out.traceparent = ctx.traceparent;
+  // W3C Trace Context: a tracestate belongs to its trace; when the caller's traceparent was refused and a new
+  // trace started, its vendors' state would be attached to a trace it does not describe.
+  if (out.tracestate !== undefined && !sameTrace(inbound.traceparent, ctx.traceparent)) delete out.tracestate;
   return out;
+}
+
+function sameTrace(given: string | string[] | undefined, sent: string): boolean {
+  return typeof given === 'string' && given.length === sent.length && given.slice(3, 35) === sent.slice(3, 35);
 }
