@@ -121,11 +121,15 @@ export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Err
       const ingress = ingressOf(request, d.ingresses);
       const cookies =
         targetProblem === undefined ? cookieValues(request.headers.cookie, sessionCookieName(ingress)) : [];
+      const upgrade = upgradeOf(request);
+      const unsafeMethod = UNSAFE.has(request.method);
       const facts: RequestFacts = {
         targetProblem,
-        upgrade: upgradeOf(request),
-        crossSite: isCrossSite(request.headers, origins),
-        unsafeMethod: UNSAFE.has(request.method),
+        upgrade,
+        // Read only where decideAccess looks at it (a websocket, or an unsafe method under the CSRF check), so a
+        // plain GET with neither setting on parses no Fetch Metadata.
+        crossSite: (upgrade === 'websocket' || (d.csrfCheck && unsafeMethod)) && isCrossSite(request.headers, origins),
+        unsafeMethod,
         csrfCheck: d.csrfCheck,
         preflight: d.skipAuthPreflight === true && isPreflight(request),
       };
@@ -211,7 +215,8 @@ async function decide(
         session = { kind: 'active', accessToken: active.accessToken };
         const record = active.session.record;
         idToken = record.idToken;
-        sessionToken = {
+        // Built only when a protected path will be judged: the groups cache's key is not needed otherwise.
+        sessionToken = d.requireToken && {
           accessToken: active.accessToken,
           sessionId: `${record.createdAt} ${record.claims.sid ?? ''}`,
           endsAt: record.endsAt,
