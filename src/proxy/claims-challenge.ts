@@ -1,11 +1,9 @@
 import type { FastifyReply } from 'fastify';
 import type { Ingress } from '../config/ingress.js';
-import { sendError } from '../errors/answers.js';
 import { MAX_CLAIMS_REQUEST_LENGTH, parseClaimsRequest } from '../login/claims-request.js';
 import { claimsFingerprint } from '../login/step-up-memory.js';
-import { loginResponseKind, wantsJson } from '../request/navigation.js';
-import { refererPath } from '../request/request-target.js';
-import { stepUpLoginUrl } from '../access/step-up-url.js';
+import { loginResponseKind } from '../request/navigation.js';
+import { answerVerdict } from './access-answer.js';
 
 /**
  * Where a claims challenge of the app is answered: the proxied request's reply and ingress. Given to the
@@ -84,24 +82,13 @@ function decodeClaims(encoded: string): ChallengeRead {
 export async function answerClaimsChallenge(target: ClaimsChallengeTarget, claimsJson: string): Promise<void> {
   const { reply, ingress } = target;
   const request = reply.request;
-  const navigation = loginResponseKind(request.method, request.headers) === 'redirect';
+  const via = loginResponseKind(request.method, request.headers) === 'redirect' ? 'redirect' : 'challenge';
   request.log.info(
-    { claimsFingerprint: claimsFingerprint(claimsJson), navigation },
+    { claimsFingerprint: claimsFingerprint(claimsJson), navigation: via === 'redirect' },
     'the app answered with a claims challenge; sending the browser to log in again with those claims',
   );
-  if (navigation) {
-    const location = stepUpLoginUrl(claimsJson, request.url, ingress.routePrefix);
-    await reply.header('cache-control', 'no-store').redirect(location, 302);
-    return;
-  }
-  const back = refererPath(request.headers.referer, ingress.origin) ?? ingress.path;
-  const location = stepUpLoginUrl(claimsJson, back, ingress.routePrefix);
-  await sendError(reply, 'PROXY_STEP_UP_REQUIRED', {
-    as: wantsJson(request.headers) ? 'json' : 'text',
-    empty: request.method === 'HEAD',
-    headers: { location },
-    fields: { login_url: location },
-  });
+  // The same answer as a rule's step-up: one place writes it.
+  await answerVerdict(request, reply, { kind: 'step_up', via, claims: claimsJson }, ingress);
 }
 
 /** undici hands raw headers as Buffers. */
