@@ -3,6 +3,7 @@ import type { PreAuthorizedApp, TokenRule } from '../config/settings.js';
 import { isVestibuleError } from '../errors/registry.js';
 import { compilePathGlobs, normalizePath } from '../paths/path-match.js';
 import type { TokenValidator } from '../oidc/token-validator.js';
+import type { ActiveSession } from '../session/manager.js';
 import type { GroupsResolver, GroupsSubject } from './groups-resolver.js';
 import {
   groupsOverage,
@@ -22,6 +23,16 @@ export interface SessionToken {
   readonly sessionId: string;
   /** The session's hard end (epoch ms): a Graph answer is kept no longer. */
   readonly endsAt: number;
+}
+
+/** The {@link SessionToken} of an authenticated session: the proxy's and forward-auth's one spelling of it. */
+export function sessionTokenOf(active: ActiveSession): SessionToken {
+  const record = active.session.record;
+  return {
+    accessToken: active.accessToken,
+    sessionId: `${record.createdAt} ${record.claims.sid ?? ''}`,
+    endsAt: record.endsAt,
+  };
 }
 
 export type RequireToken = (

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decideAccess, NOT_PROTECTED, type AccessFacts } from '../access/decision.js';
-import type { RequireToken, SessionToken } from '../access/require-token.js';
+import { sessionTokenOf, type RequireToken, type SessionToken } from '../access/require-token.js';
 import type { Ingress } from '../config/ingress.js';
 import { cookieValues } from '../cookies/cookie-header.js';
 import { cookieOptions, sessionCookieName } from '../cookies/our-cookies.js';
@@ -213,14 +213,9 @@ async function decide(
       const active = await d.manager.authenticate(cookies);
       if (active) {
         session = { kind: 'active', accessToken: active.accessToken };
-        const record = active.session.record;
-        idToken = record.idToken;
+        idToken = active.session.record.idToken;
         // Built only when a protected path will be judged: the groups cache's key is not needed otherwise.
-        sessionToken = d.requireToken && {
-          accessToken: active.accessToken,
-          sessionId: `${record.createdAt} ${record.claims.sid ?? ''}`,
-          endsAt: record.endsAt,
-        };
+        sessionToken = d.requireToken && sessionTokenOf(active);
       }
       // A plain header (not reply.setCookie, which only onSend applies), so the forwarder can pass it on too.
       if (active?.renewedCookie) {

@@ -9,7 +9,7 @@ import { browserScriptRequest } from '../request/fetch-metadata.js';
 import { ingressOf } from '../request/request-facts.js';
 import { pathOf } from '../request/request-target.js';
 import type { SessionManager } from '../session/manager.js';
-import type { RequireToken } from '../access/require-token.js';
+import { sessionTokenOf, type RequireToken } from '../access/require-token.js';
 import { stepUpLoginUrl } from '../access/step-up-url.js';
 import { setForwardAuthHeaders } from './forward-auth-headers.js';
 
@@ -69,12 +69,7 @@ async function forwardAuthDecision(
     if (active && original !== undefined && d.requireToken !== undefined) {
       // Only the session's token: the subrequest's own Authorization is the browser's, never judged here.
       raw = request.headers['x-original-uri'] as string;
-      const record = active.session.record;
-      token = await d.requireToken(raw, undefined, {
-        accessToken: active.accessToken,
-        sessionId: `${record.createdAt} ${record.claims.sid ?? ''}`,
-        endsAt: record.endsAt,
-      });
+      token = await d.requireToken(raw, undefined, sessionTokenOf(active));
     }
   } catch (err) {
     if (!isVestibuleError(err) || err.code !== 'STORE_UNAVAILABLE') throw err;
