@@ -53,11 +53,11 @@ async function forwardAuthDecision(
   let token: AccessFacts['token'] = NOT_PROTECTED;
   let ingress: Ingress | undefined;
   let raw: string | undefined;
+  const original = audience === 'ingress' ? originalPath(request.headers['x-original-uri']) : undefined;
   try {
     // The subrequest carries the browser's Host; its path is ours, so on the ingress's own listener the guarded
     // request's path comes from X-Original-URI (set by the controller; the listener is never the browser's).
     // The matched ingress names the cookie (__Host-/__Secure- on https), also for two ingresses on one host.
-    const original = audience === 'ingress' ? originalPath(request.headers['x-original-uri']) : undefined;
     ingress =
       original === undefined
         ? ingressOf(request, d.ingresses)
@@ -76,10 +76,16 @@ async function forwardAuthDecision(
     request.log.error({ failure: { errorCode: err.code, message: err.message } }, 'session store unavailable');
     session = { kind: 'unavailable' };
   }
+  // With rules, a guarded path the ingress did not name cannot be judged: refused rather than passed unjudged,
+  // so an ingress that sends another header (Traefik's X-Forwarded-Uri) fails loudly instead of open.
+  const targetProblem =
+    audience === 'ingress' && d.requireToken !== undefined && original === undefined
+      ? 'X-Original-URI must carry the guarded request path (e.g. nginx: proxy_set_header X-Original-URI $request_uri) when VESTIBULE_REQUIRE_TOKEN_PATHS is set'
+      : undefined;
   // The guarded request's method, Origin and upgrade are the ingress's to judge: forward-auth decides on the
   // session alone (protected paths, the CSRF and websocket Origin checks are proxy-mode features).
   const verdict = decideAccess({
-    targetProblem: undefined,
+    targetProblem,
     upgrade: 'none',
     crossSite: false,
     unsafeMethod: false,

@@ -40,9 +40,18 @@ describe('forward-auth with protected-path rules', () => {
     assert.equal(refused.status, 403);
     assert.equal(refused.headers.get('authorization'), null);
     assert.equal((JSON.parse(refused.body) as { error: string }).error, 'insufficient_scope');
-    // Outside the rules, and without the guarded path, the session alone decides.
+    // Outside the rules the session alone decides.
     assert.equal((await ask(ola.cookie, '/home')).status, 204);
-    assert.equal((await ask(ola.cookie)).status, 204);
+  });
+
+  it('a guarded path the ingress did not name (no X-Original-URI, or not a path) is refused, never passed unjudged', async () => {
+    const ola = await loggedIn(h, { username: 'ola.hansen@nav.example' });
+    for (const originalUri of [undefined, '*', 'cases/7', '']) {
+      const res = await ask(ola.cookie, originalUri);
+      assert.equal(res.status, 400, String(originalUri));
+      assert.equal(res.headers.get('authorization'), null);
+      assert.match(res.body, /X-Original-URI/);
+    }
   });
 
   it('a session without the authentication context gets 401 with the step-up login URL', async () => {
