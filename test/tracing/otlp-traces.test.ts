@@ -398,6 +398,11 @@ describe('a request that never completes normally still ends its server span', (
     );
     assert.equal(server.attributes['http.response.status_code'], 101);
     assert.equal(server.statusCode, 0, 'a tunnel that was used is no failure');
+    // The session read is a store span: without one, the loop below would check nothing.
+    assert.ok(
+      t.children(server, /^redis /).length > 0,
+      `store spans under the tunnel: ${t.spans.map((s) => s.name).join(', ')}`,
+    );
     for (const s of t.spans) if (s !== server) assert.equal(s.parentSpanId, server.spanId, `${s.name} under it`);
   });
 });
