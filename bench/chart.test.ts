@@ -63,6 +63,8 @@ describe('renderChart', () => {
     assert.ok(!svg.includes('mod_auth_openidc'), 'a skipped target is not drawn');
     assert.ok(svg.includes('16 connections') && svg.includes('64 connections'));
     assert.ok(svg.includes('(g) / (b) bare Fastify'), 'ratios to the floors');
+    // The panel's title, whose absence the next test checks: it must be in the SVG when the panel is.
+    assert.ok(svg.includes('share of the floors'), 'the ratio panel is titled');
     assert.ok(svg.includes('85 %'), '(g) at 85 % of (b)');
     assert.ok(svg.includes('commit abc1234'));
   });

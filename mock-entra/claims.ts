@@ -123,7 +123,7 @@ export function overageClaims(tenantId: string, oid: string): Record<string, unk
 /** An app-only access token (client credentials): `oid` = `sub` = the caller's service principal. */
 export function appAccessTokenClaims(
   ctx: ClaimContext,
-  o: { audience: string; azp: string; azpacr: string; azpName?: string },
+  o: { audience: string; azp: string; azpacr: string; azpName?: string; roles?: readonly string[] },
 ): Record<string, unknown> {
   const sp = servicePrincipalOid(o.azp);
   return {
@@ -133,7 +133,7 @@ export function appAccessTokenClaims(
     ...(o.azpName === undefined ? {} : { azp_name: o.azpName }),
     oid: sp,
     sub: sp,
-    roles: ['access_as_application'],
+    roles: [...(o.roles ?? ['access_as_application'])],
     idtyp: 'app',
   };
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { GRAPH_APP_ID } from './scopes.js';
 import { postToken, startFixture, webAuth } from './test-fixtures.js';
 import type { Fixture } from './test-fixtures.js';
 import { MOCK_GROUPS } from './users.js';
@@ -16,6 +17,9 @@ describe('the Microsoft Graph stand-in (groups overage)', () => {
     });
     assert.equal(res.status, 200);
     appToken = String(res.body.access_token);
+    const roles = (JSON.parse(Buffer.from(appToken.split('.')[1] ?? '', 'base64url').toString()) as { roles?: unknown })
+      .roles;
+    assert.deepEqual(roles, ['GroupMember.Read.All'], "a Graph app token carries Graph's permissions");
   });
   after(() => f.mock.close());
 
@@ -55,6 +59,9 @@ describe('the Microsoft Graph stand-in (groups overage)', () => {
     const kari = user('kari');
     const userToken = await f.mock.mintAccessToken({ audience: '00000003-0000-0000-c000-000000000000', user: kari });
     assert.equal((await call(kari.oid, { groupIds: [] }, userToken)).status, 403);
+    // An app token for Graph without GroupMember.Read.All (or wider) granted: Graph refuses it too.
+    const unconsented = await f.mock.mintAccessToken({ audience: GRAPH_APP_ID, appClientId: 'x' });
+    assert.equal((await call(kari.oid, { groupIds: [] }, unconsented)).status, 403);
     const forApi = await f.mock.mintAccessToken({ audience: 'x', appClientId: 'x' });
     assert.equal((await call(kari.oid, { groupIds: [] }, forApi)).status, 401);
     assert.equal((await call(kari.oid, { groupIds: [] }, 'garbage')).status, 401);

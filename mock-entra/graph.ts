@@ -2,13 +2,18 @@
  * A stand-in for the two Microsoft Graph calls that resolve a user's groups when Entra leaves them out of a token
  * (groups overage): `POST /graph/v1.0/users/{id}/checkMemberGroups` and `…/getMemberObjects`. Like Graph it wants
  * an app token for Graph (client credentials, `https://graph.microsoft.com/.default`) issued by this tenant, and
- * answers Graph's error shape otherwise. A `graph_down` failure makes it answer 503.
+ * answers Graph's error shape otherwise; the token must carry an application permission that allows the call
+ * (`GroupMember.Read.All` or wider, see `MockClient.graphApplicationPermissions`). A `graph_down` failure makes it
+ * answer 503.
  */
 import type { MockContext } from './context.js';
 import { jsonReply } from './http-io.js';
 import type { MockRequest, Reply } from './http-io.js';
 import { GRAPH_APP_ID } from './scopes.js';
 import { verifyOwnToken } from './tokens.js';
+
+/** Application permissions that let an app call checkMemberGroups/getMemberObjects on any user (least first). */
+const MEMBERSHIP_PERMISSIONS = ['GroupMember.Read.All', 'Group.Read.All', 'Directory.Read.All'];
 
 const ROUTE = /^\/graph\/v1\.0\/users\/([^/]+)\/(checkMemberGroups|getMemberObjects)$/;
 
@@ -29,7 +34,9 @@ export async function handleGraph(ctx: MockContext, req: MockRequest): Promise<R
   if (t.aud !== GRAPH_APP_ID || (t.exp ?? 0) * 1000 <= ctx.clock()) {
     return graphError(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
   }
-  if (t.idtyp !== 'app') {
+  const roles = Array.isArray(t.roles) ? (t.roles as unknown[]) : [];
+  if (t.idtyp !== 'app' || !MEMBERSHIP_PERMISSIONS.some((p) => roles.includes(p))) {
+    // As Graph: an app token without a granted membership permission (admin consent) is refused like a user's.
     return graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
   }
   const id = decodeURIComponent(m[1] ?? '');

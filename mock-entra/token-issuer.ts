@@ -47,12 +47,15 @@ export async function issueAppAccessToken(
   ctx: MockContext,
   o: { target: Target; azp: string; azpacr: Azpacr },
 ): Promise<string> {
-  const azpName = ctx.clients.get(o.azp)?.name;
+  const caller = ctx.clients.get(o.azp);
+  const azpName = caller?.name;
   const claims = appAccessTokenClaims(claimContext(ctx, ctx.lifetimes.accessToken), {
     audience: targetAudience(o.target),
     azp: o.azp,
     azpacr: o.azpacr,
     ...(azpName === undefined ? {} : { azpName }),
+    // Graph's app tokens carry the Graph permissions the app was granted, not the app's own roles.
+    ...(o.target.kind === 'graph' ? { roles: caller?.graphApplicationPermissions ?? ['GroupMember.Read.All'] } : {}),
   });
   return signToken(claims, ctx.keys.current());
 }

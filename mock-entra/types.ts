@@ -25,6 +25,11 @@ export interface MockClient {
   preAuthorizedClientIds?: string[];
   /** Workload identity: tokens of external issuers accepted as client assertions (federated-credentials.ts). */
   federatedCredentials?: MockFederatedCredential[];
+  /**
+   * Microsoft Graph application permissions granted to this app with admin consent: the `roles` of its Graph app
+   * tokens, which the Graph stand-in checks. Default `['GroupMember.Read.All']` (what groups overage needs).
+   */
+  graphApplicationPermissions?: string[];
 }
 
 /** A federated identity credential of an app registration (Entra: issuer, subject, audiences). */

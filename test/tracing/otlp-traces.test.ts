@@ -49,6 +49,19 @@ function assertNowhere(r: OtlpReceiver, secrets: readonly string[]): void {
   assert.doesNotMatch(raw, /eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}/, 'no JWT in any export body');
 }
 
+/** vestibule exporting over gRPC with OTEL_EXPORTER_OTLP_INSECURE=true, quick batches, and `headers` with every export. */
+function startGrpcHarness(endpoint: string, headers: string): Promise<Harness> {
+  return startHarness({
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+      OTEL_EXPORTER_OTLP_INSECURE: 'true',
+      OTEL_EXPORTER_OTLP_HEADERS: headers,
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+    },
+  });
+}
+
 describe('OpenTelemetry traces over OTLP/HTTP (a real receiver, protobuf decoded)', () => {
   const clock = new TestClock();
   let receiver: OtlpReceiver;
@@ -278,15 +291,7 @@ describe('OpenTelemetry traces over OTLP/gRPC (a real gRPC receiver)', () => {
   let h: Harness;
   before(async () => {
     receiver = await startOtlpGrpcReceiver();
-    h = await startHarness({
-      env: {
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
-        OTEL_EXPORTER_OTLP_INSECURE: 'true',
-        OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-key=grpc%20key',
-        OTEL_BSP_SCHEDULE_DELAY: '50',
-      },
-    });
+    h = await startGrpcHarness(receiver.url, 'x-collector-key=grpc%20key');
   });
   after(async () => {
     await h.close();
@@ -316,15 +321,7 @@ describe('OTEL_EXPORTER_OTLP_INSECURE never downgrades an https:// gRPC endpoint
   before(async () => {
     // A plaintext receiver behind an https:// URL: anything it decodes was sent without TLS.
     receiver = await startOtlpGrpcReceiver();
-    h = await startHarness({
-      env: {
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url.replace('http://', 'https://'),
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
-        OTEL_EXPORTER_OTLP_INSECURE: 'true',
-        OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-key=grpc-api-key-in-clear',
-        OTEL_BSP_SCHEDULE_DELAY: '50',
-      },
-    });
+    h = await startGrpcHarness(receiver.url.replace('http://', 'https://'), 'x-collector-key=grpc-api-key-in-clear');
   });
   after(async () => {
     await h.close();
@@ -398,6 +395,11 @@ describe('a request that never completes normally still ends its server span', (
     );
     assert.equal(server.attributes['http.response.status_code'], 101);
     assert.equal(server.statusCode, 0, 'a tunnel that was used is no failure');
+    // The session read is a store span: without one, the loop below would check nothing.
+    assert.ok(
+      t.children(server, /^redis /).length > 0,
+      `store spans under the tunnel: ${t.spans.map((s) => s.name).join(', ')}`,
+    );
     for (const s of t.spans) if (s !== server) assert.equal(s.parentSpanId, server.spanId, `${s.name} under it`);
   });
 });
