@@ -1,3 +1,4 @@
+import { retryAfterMs } from '../oidc/provider.js';
 import type { GroupsFact } from './token-facts.js';
 
 /** Microsoft Graph's resource for an app token (client credentials, `GroupMember.Read.All`). */
@@ -155,12 +156,9 @@ export class GroupsResolver {
 
   /** A 429 (or a 503 with Retry-After) holds every lookup off for Retry-After (seconds or an HTTP date), capped. */
   #holdOff(res: Response): void {
-    const header = res.headers.get('retry-after');
-    if (res.status !== 429 && !(res.status === 503 && header !== null)) return;
+    if (res.status !== 429 && !(res.status === 503 && res.headers.has('retry-after'))) return;
     const now = this.#d.now();
-    let ms = DEFAULT_HOLD_MS;
-    if (header !== null && /^\d+$/.test(header.trim())) ms = Number(header.trim()) * 1000;
-    else if (header !== null && !Number.isNaN(Date.parse(header))) ms = Date.parse(header) - now;
+    const ms = retryAfterMs(res) ?? DEFAULT_HOLD_MS;
     this.#holdUntil = Math.max(this.#holdUntil, now + Math.min(Math.max(ms, 1000), MAX_HOLD_MS));
   }
 
