@@ -164,6 +164,34 @@ describe('GroupsResolver', () => {
     assert.ok(performance.now() - started < 1_900, 'the chunks each had the full timeout');
   });
 
+  it('reads at most a small answer: a huge body is unavailable, and is not read to its end', async () => {
+    let sent = 0;
+    const huge = (async () => {
+      await Promise.resolve();
+      // A valid answer 64 MiB long (checkMemberGroups for 20 ids is under 1 KiB).
+      const chunk = new TextEncoder().encode('"x",'.repeat(256 * 1024));
+      let left = 64;
+      const body = new ReadableStream<Uint8Array>({
+        pull(c) {
+          if (sent === 0) c.enqueue(new TextEncoder().encode('{"value":['));
+          if (left-- > 0) {
+            sent += chunk.byteLength;
+            c.enqueue(chunk);
+          } else {
+            c.enqueue(new TextEncoder().encode('"x"]}'));
+            c.close();
+          }
+        },
+      });
+      return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
+    }) as typeof globalThis.fetch;
+    const { r, outcomes } = resolver({ fetch: huge, wanted: [G[0] ?? ''] });
+    const fact = await r.groupsOf(session(9_000_000));
+    assert.equal(fact.kind, 'unavailable');
+    assert.ok(sent <= 2 * 1024 * 1024, `read ${sent} bytes`);
+    assert.deepEqual(outcomes, ['error']);
+  });
+
   it('is bounded: the oldest answer goes first', async () => {
     const g = graph([]);
     const { r } = resolver({ fetch: g.fetch, maxEntries: 3, wanted: [G[0] ?? ''] });

@@ -1,3 +1,4 @@
+import { retryAfterMs } from '../oidc/provider.js';
 import type { GroupsFact } from './token-facts.js';
 
 /** Microsoft Graph's resource for an app token (client credentials, `GroupMember.Read.All`). */
@@ -7,6 +8,8 @@ const CHUNK = 20;
 /** A 429 without Retry-After holds lookups off this long; a Retry-After is honoured up to {@link MAX_HOLD_MS}. */
 const DEFAULT_HOLD_MS = 10_000;
 const MAX_HOLD_MS = 300_000;
+/** Longest answer read: checkMemberGroups for 20 ids is under 1 KiB; a bigger one is a broken or hostile Graph. */
+const MAX_ANSWER_BYTES = 64 * 1024;
 
 export type GraphLookupOutcome = 'ok' | 'error';
 
@@ -145,7 +148,7 @@ export class GroupsResolver {
       await res.body?.cancel();
       throw new Error(`checkMemberGroups answered ${res.status}`);
     }
-    const body = (await res.json()) as { value?: unknown };
+    const body = JSON.parse(await boundedText(res)) as { value?: unknown };
     if (!Array.isArray(body.value)) throw new Error('checkMemberGroups answered without a value array');
     // Only ids that were asked about count: an answer can never add a group the rules do not name.
     return body.value.filter((id): id is string => typeof id === 'string' && groupIds.includes(id));
@@ -153,12 +156,9 @@ export class GroupsResolver {
 
   /** A 429 (or a 503 with Retry-After) holds every lookup off for Retry-After (seconds or an HTTP date), capped. */
   #holdOff(res: Response): void {
-    const header = res.headers.get('retry-after');
-    if (res.status !== 429 && !(res.status === 503 && header !== null)) return;
+    if (res.status !== 429 && !(res.status === 503 && res.headers.has('retry-after'))) return;
     const now = this.#d.now();
-    let ms = DEFAULT_HOLD_MS;
-    if (header !== null && /^\d+$/.test(header.trim())) ms = Number(header.trim()) * 1000;
-    else if (header !== null && !Number.isNaN(Date.parse(header))) ms = Date.parse(header) - now;
+    const ms = retryAfterMs(res) ?? DEFAULT_HOLD_MS;
     this.#holdUntil = Math.max(this.#holdUntil, now + Math.min(Math.max(ms, 1000), MAX_HOLD_MS));
   }
 
@@ -177,4 +177,23 @@ export class GroupsResolver {
       });
     return this.#tokenInFlight;
   }
+}
+
+/** The answer's text, refused (and its body cancelled) once it passes {@link MAX_ANSWER_BYTES}. */
+async function boundedText(res: Response): Promise<string> {
+  if (res.body === null) return '';
+  const reader: ReadableStreamDefaultReader<Uint8Array> = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_ANSWER_BYTES) {
+      await reader.cancel();
+      throw new Error(`checkMemberGroups answered more than ${MAX_ANSWER_BYTES} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

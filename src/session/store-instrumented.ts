@@ -33,18 +33,32 @@ export function instrumentStore(store: SessionStore, metrics: Metrics): SessionS
       }
     };
   };
+  return wrapOperations(store, timed);
+}
+
+/** Wraps one operation of a store, given the bounded name the metrics and spans give it. */
+export type OperationWrapper = <A extends unknown[], R>(
+  operation: string,
+  f: (...args: A) => Promise<R>,
+) => (...args: A) => Promise<R>;
+
+/**
+ * A {@link SessionStore} whose every operation but `close` is `wrap`ped, under the one naming shared by the
+ * store's metrics (`operation` label) and spans (`db.operation.name`).
+ */
+export function wrapOperations(store: SessionStore, wrap: OperationWrapper): SessionStore {
   return {
-    get: timed('get', (k) => store.get(k)),
-    set: timed('set', (k, v, t) => store.set(k, v, t)),
-    replace: timed('replace', (k, v, f) => store.replace(k, v, f)),
-    delete: timed('delete', (...k) => store.delete(...k)),
-    setIfAbsent: timed('lock', (k, v, t) => store.setIfAbsent(k, v, t)),
-    extendIf: timed('extend', (k, v, t) => store.extendIf(k, v, t)),
-    deleteIf: timed('unlock', (k, v) => store.deleteIf(k, v)),
-    addToSet: timed('index_add', (k, m, t) => store.addToSet(k, m, t)),
-    setMembers: timed('index_read', (k) => store.setMembers(k)),
-    removeFromSet: timed('index_remove', (k, ...m) => store.removeFromSet(k, ...m)),
-    ping: timed('ping', () => store.ping()),
+    get: wrap('get', (k) => store.get(k)),
+    set: wrap('set', (k, v, t) => store.set(k, v, t)),
+    replace: wrap('replace', (k, v, f) => store.replace(k, v, f)),
+    delete: wrap('delete', (...k) => store.delete(...k)),
+    setIfAbsent: wrap('lock', (k, v, t) => store.setIfAbsent(k, v, t)),
+    extendIf: wrap('extend', (k, v, t) => store.extendIf(k, v, t)),
+    deleteIf: wrap('unlock', (k, v) => store.deleteIf(k, v)),
+    addToSet: wrap('index_add', (k, m, t) => store.addToSet(k, m, t)),
+    setMembers: wrap('index_read', (k) => store.setMembers(k)),
+    removeFromSet: wrap('index_remove', (k, ...m) => store.removeFromSet(k, ...m)),
+    ping: wrap('ping', () => store.ping()),
     close: () => store.close(),
   };
 }

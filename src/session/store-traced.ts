@@ -1,4 +1,5 @@
 import type { Tracer } from '../tracing/tracer.js';
+import { wrapOperations } from './store-instrumented.js';
 import type { SessionStore } from './store.js';
 
 /**
@@ -24,18 +25,5 @@ export function traceStore(store: SessionStore, tracer: Tracer, system: string):
       }
     };
   };
-  return {
-    get: traced('get', (k) => store.get(k)),
-    set: traced('set', (k, v, t) => store.set(k, v, t)),
-    replace: traced('replace', (k, v, f) => store.replace(k, v, f)),
-    delete: traced('delete', (...k) => store.delete(...k)),
-    setIfAbsent: traced('lock', (k, v, t) => store.setIfAbsent(k, v, t)),
-    extendIf: traced('extend', (k, v, t) => store.extendIf(k, v, t)),
-    deleteIf: traced('unlock', (k, v) => store.deleteIf(k, v)),
-    addToSet: traced('index_add', (k, m, t) => store.addToSet(k, m, t)),
-    setMembers: traced('index_read', (k) => store.setMembers(k)),
-    removeFromSet: traced('index_remove', (k, ...m) => store.removeFromSet(k, ...m)),
-    ping: traced('ping', () => store.ping()),
-    close: () => store.close(),
-  };
+  return wrapOperations(store, traced);
 }

@@ -79,7 +79,18 @@ async function exporterOf(s: OtelSettings): Promise<SpanExporter> {
       import('@grpc/grpc-js'),
     ]);
     const metadata = new grpc.Metadata();
-    for (const [k, v] of Object.entries(decoded(s.headers))) metadata.set(k, v);
+    const headers = Object.entries(decoded(s.headers));
+    for (const [i, [k, v]] of headers.entries()) {
+      try {
+        metadata.set(k, v);
+      } catch {
+        // grpc-js' own message quotes the value (usually a credential), and start-up errors are logged. Named by
+        // position, as config/settings.ts names a malformed entry: a key can hold a secret too ("Bearer a=b").
+        throw new Error(
+          `OTEL_EXPORTER_OTLP_HEADERS: entry ${i + 1} of ${headers.length} cannot be sent as gRPC metadata (keys: 0-9 a-z _ . -; values, once decoded: printable ASCII; not shown: it may hold a secret)`,
+        );
+      }
+    }
     // The scheme decides (http:// plaintext, https:// TLS, with the exporter's OTEL_EXPORTER_OTLP_CERTIFICATE
     // and friends); OTEL_EXPORTER_OTLP_INSECURE only for an endpoint without one, as the OTLP specification
     // says. Forcing plaintext onto an https:// endpoint would send the headers (an API key) in clear.
