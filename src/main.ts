@@ -83,7 +83,8 @@ async function main(argv: readonly string[]): Promise<number> {
       listen: {
         public: vestibule.public.addresses(),
         admin: vestibule.admin.addresses(),
-        token: vestibule.token.addresses(),
+        // Not `token`: that key is redacted wherever it appears, and an address is no secret.
+        tokenApi: vestibule.token.addresses(),
         probe: vestibule.probe.addresses(),
         tokenProbe: vestibule.tokenProbe.addresses(),
       },

@@ -22,7 +22,7 @@ function capture(): { log: ReturnType<typeof createLoggers>['log']; lines: () =>
 }
 
 describe('log redaction', () => {
-  it("prints a listener's address list under a token key, and censors every other token value", () => {
+  it('censors every token value, whatever its shape (an address list too: the start-up line says tokenApi)', () => {
     const { log, lines } = capture();
     const addresses = [
       { address: '127.0.0.1', family: 'IPv4', port: 7164 },
@@ -45,7 +45,7 @@ describe('log redaction', () => {
     );
     const [started, leak] = lines();
     assert.ok(started && leak);
-    assert.deepEqual((started.listen as { token: unknown }).token, addresses);
+    assert.equal((started.listen as { token: unknown }).token, '[redacted]');
     const text = JSON.stringify(leak);
     assert.ok(!text.includes('secret-token-value'), text);
     assert.equal(leak.token, '[redacted]');

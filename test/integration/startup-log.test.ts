@@ -54,7 +54,7 @@ describe('the start-up log line of the real process', () => {
         });
       });
       const listen = started.listen as Record<string, unknown>;
-      for (const name of ['public', 'admin', 'token']) {
+      for (const name of ['public', 'admin', 'tokenApi']) {
         const list = listen[name] as { address: string; port: number }[];
         assert.ok(
           Array.isArray(list) && list.length > 0,
