@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { JWK } from 'jose';
 import { compilePathGlobs } from '../paths/path-match.js';
 import { parseDuration } from './duration.js';
+import { isLoopbackName } from './loopback.js';
 
 /** A parse result: the value, or a description of what is wrong with the text. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
@@ -262,8 +263,8 @@ export const idpUrl = (raw: string): Parsed<string> => {
     return bad('is not an absolute URL');
   }
   if (u.protocol === 'https:') return ok(u.href);
-  if (u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname)) return ok(u.href);
-  return bad('must use https:// (http:// is accepted only for localhost or 127.0.0.1)');
+  if (u.protocol === 'http:' && isLoopbackName(u.hostname)) return ok(u.href);
+  return bad('must use https:// (http:// is accepted only for a loopback host: localhost, 127.0.0.1, [::1])');
 };
 
 /** One entry of AZURE_APP_PRE_AUTHORIZED_APPS: an app allowed to call this one. */
