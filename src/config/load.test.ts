@@ -77,6 +77,15 @@ describe('loadConfig()', () => {
       problems({ ...base, AZURE_APP_WELL_KNOWN_URL: 'http://10.0.0.1/.well-known/openid-configuration' })[0]?.variable,
       'AZURE_APP_WELL_KNOWN_URL',
     );
+    // The same loopback test as the token API's bind address: the URL check and allowInsecureIdp agree.
+    for (const host of ['127.0.0.2', '[::1]']) {
+      assert.equal(
+        loadConfig({ ...base, AZURE_APP_WELL_KNOWN_URL: `http://${host}:4000/t/v2.0/.well-known/openid-configuration` })
+          .allowInsecureIdp,
+        true,
+        host,
+      );
+    }
   });
 
   it('requires a JWK or a client secret, and rejects a public JWK without printing it', () => {

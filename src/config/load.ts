@@ -450,6 +450,11 @@ export function loadConfig(env: Env): Config {
     );
   }
   const allowedTenants = multiTenant ? (allowedTenantsRaw ?? []) : [];
+  if (!multiTenant && allowedTenantsRaw !== undefined) {
+    warnings.push(
+      `${settings.allowedTenants.env} is ignored: ${settings.wellKnownUrl.env} names one tenant, and only its tokens and logins are accepted`,
+    );
+  }
   if (multiTenant && rawTokenRules.some((rule) => rule.groups.length > 0)) {
     // Another tenant's group ids are not ours, and its overage cannot be looked up with our app token.
     complain(

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { JWK } from 'jose';
 import { compilePathGlobs } from '../paths/path-match.js';
 import { parseDuration } from './duration.js';
+import { isLoopbackName } from './loopback.js';
 
 /** A parse result: the value, or a description of what is wrong with the text. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
@@ -111,13 +112,14 @@ export const duration =
     return ok(ms);
   };
 
-export const list = (raw: string): Parsed<string[]> =>
-  ok(
-    raw
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== ''),
-  );
+/** The non-empty, trimmed entries of a comma-separated list. */
+const entries = (raw: string): string[] =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+
+export const list = (raw: string): Parsed<string[]> => ok(entries(raw));
 
 export interface Address {
   readonly host: string;
@@ -262,8 +264,8 @@ export const idpUrl = (raw: string): Parsed<string> => {
     return bad('is not an absolute URL');
   }
   if (u.protocol === 'https:') return ok(u.href);
-  if (u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname)) return ok(u.href);
-  return bad('must use https:// (http:// is accepted only for localhost or 127.0.0.1)');
+  if (u.protocol === 'http:' && isLoopbackName(u.hostname)) return ok(u.href);
+  return bad('must use https:// (http:// is accepted only for a loopback host: localhost, 127.0.0.1, [::1])');
 };
 
 /** One entry of AZURE_APP_PRE_AUTHORIZED_APPS: an app allowed to call this one. */
@@ -305,14 +307,7 @@ export const acrValues = (raw: string): Parsed<string> => {
 
 /** Client capabilities Entra knows (`xms_cc`): only `cp1` today, so a typo cannot pass silently. */
 export const clientCapabilities = (raw: string): Parsed<string[]> => {
-  const values = [
-    ...new Set(
-      raw
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
-  ];
+  const values = [...new Set(entries(raw))];
   const unknown = values.find((v) => v !== 'cp1');
   return unknown !== undefined
     ? bad(`lists ${JSON.stringify(unknown)}; the one capability Entra knows is cp1`)
@@ -1183,13 +1178,10 @@ export const settings = {
       'Multi-tenant apps only (AZURE_APP_WELL_KNOWN_URL of the organizations or common endpoint): comma-separated tenant ids whose tokens and logins are accepted. Required, and non-empty, in that mode; ignored otherwise.',
     example: '77678b69-1daf-47b6-9072-771d270ac800,0b3b5d2e-8a57-4a43-9a8d-6c1b0b5b0f1e',
     parse: (raw) => {
-      const ids = raw
-        .split(',')
-        .map((s) => s.trim().toLowerCase())
-        .filter(Boolean);
-      const bad = ids.find((id) => !isGuid(id));
-      if (bad !== undefined) return { ok: false, problem: `entry ${JSON.stringify(bad)} is not a tenant id (GUID)` };
-      return ids.length > 0 ? ok(ids) : { ok: false, problem: 'must list at least one tenant id' };
+      const ids = entries(raw).map((id) => id.toLowerCase());
+      const notGuid = ids.find((id) => !isGuid(id));
+      if (notGuid !== undefined) return bad(`entry ${JSON.stringify(notGuid)} is not a tenant id (GUID)`);
+      return ids.length > 0 ? ok(ids) : bad('must list at least one tenant id');
     },
   } satisfies Setting<string[]>,
 };

@@ -84,13 +84,24 @@ export async function discoverProvider(o: ProviderOptions): Promise<IdentityProv
   // Deprecated on purpose by openid-client to stand out: only for an http:// IdP on loopback (config enforces it).
   // eslint-disable-next-line @typescript-eslint/no-deprecated
   const execute = o.allowInsecure ? [client.allowInsecureRequests] : [];
+  // The client authentication needs the discovered token endpoint (private_key_jwt's audience), so discovery
+  // gets one that calls it once it exists: a single discovery keeps openid-client's Entra handling (a
+  // multi-tenant ID token's issuer resolved from its tid), which a Configuration built from the metadata loses.
+  // Typed as returning what it returns: openid-client awaits a ClientAuth's promise (the federated token file's).
+  const deferred: { auth?: (...args: Parameters<client.ClientAuth>) => unknown } = {};
+  const deferredAuth: client.ClientAuth = (...args) => {
+    if (deferred.auth === undefined) throw new TypeError('client authentication used before discovery completed');
+    return deferred.auth(...args);
+  };
   let config: client.Configuration;
   try {
-    config = await client.discovery(new URL(o.wellKnownUrl), o.clientId, undefined, undefined, {
-      execute,
-      timeout,
-      [client.customFetch]: idpFetch,
-    });
+    config = await client.discovery(
+      new URL(o.wellKnownUrl),
+      o.clientId,
+      { [client.clockTolerance]: o.leewaySec ?? 5 },
+      deferredAuth,
+      { execute, timeout, [client.customFetch]: idpFetch },
+    );
   } catch (err) {
     throw discoveryError(o.wellKnownUrl, err, timeout);
   }
@@ -109,25 +120,7 @@ export async function discoverProvider(o: ProviderOptions): Promise<IdentityProv
       false,
     );
   }
-  const auth = await createClientAuth(o.clientAuth, o.assertionAudience, meta.token_endpoint);
-  const clientMetadata = { [client.clockTolerance]: o.leewaySec ?? 5 };
-  try {
-    // Multi-tenant: discovered again with the client authentication, so openid-client keeps its Entra handling
-    // (the ID token's issuer resolved from its tid), which a Configuration built from the metadata would lose.
-    config = multiTenant
-      ? await client.discovery(new URL(o.wellKnownUrl), o.clientId, clientMetadata, auth, {
-          execute,
-          timeout,
-          [client.customFetch]: idpFetch,
-        })
-      : new client.Configuration(meta, o.clientId, clientMetadata, auth);
-  } catch (err) {
-    throw discoveryError(o.wellKnownUrl, err, timeout);
-  }
-  // eslint-disable-next-line @typescript-eslint/no-deprecated
-  for (const ext of execute) ext(config);
-  config[client.customFetch] = idpFetch;
-  config.timeout = timeout;
+  deferred.auth = await createClientAuth(o.clientAuth, o.assertionAudience, meta.token_endpoint);
 
   const jwks = new JwksCache({
     jwksUri: meta.jwks_uri,

@@ -11,11 +11,9 @@ import { noStore, sendError } from '../errors/answers.js';
 import { rejectNonNavigation } from './interactive.js';
 import { claimsForLogin, parseClaimsRequest, type ClaimsRequest } from '../login/claims-request.js';
 import { claimsFingerprint, steppedUpRecently } from '../login/step-up-memory.js';
+import { acrValues } from '../config/settings.js';
 
 const PROMPTS = new Set(['login', 'select_account']);
-
-/** One `acr_values` token (RFC 6749 NQCHAR, narrowed); `level` may hold up to 8, space-separated. */
-const ACR_VALUES = /^[A-Za-z0-9._:/~+-]{1,128}( [A-Za-z0-9._:/~+-]{1,128}){0,7}$/;
 
 /**
  * `GET /oauth2/login?redirect=<path>`: starts the authorization-code flow with PKCE (S256), state and nonce,
@@ -86,9 +84,10 @@ export function loginRoute(app: FastifyInstance, prefix: string, d: RouteDeps): 
       if (locale && d.provider.metadata.uiLocalesSupported.includes(locale)) extra.ui_locales = locale;
       // `level` as Wonderwall reads it, but Entra's discovery lists no acr_values_supported: then any well-formed
       // value goes on (Entra decides), else the configured default.
-      const level = single(q, 'level');
+      // Read as VESTIBULE_ACR_VALUES is (the same parser): up to 8 space-separated NQCHAR tokens.
+      const level = acrValuesOf(single(q, 'level'));
       const supported = d.provider.metadata.acrValuesSupported;
-      if (level && ACR_VALUES.test(level) && (supported.length === 0 || supported.includes(level))) {
+      if (level !== undefined && (supported.length === 0 || supported.includes(level))) {
         extra.acr_values = level;
       } else if (d.acrValues !== undefined) extra.acr_values = d.acrValues;
       const claims = claimsForLogin(claimsAsked, d.clientCapabilities ?? []);
@@ -130,4 +129,11 @@ export function loginRoute(app: FastifyInstance, prefix: string, d: RouteDeps): 
  */
 function sameOriginNavigation(site: string | string[] | undefined): boolean {
   return site === 'same-origin' || site === 'none';
+}
+
+/** A well-formed `level` (as `acr_values`), else undefined. */
+function acrValuesOf(level: string | undefined): string | undefined {
+  if (!level) return undefined;
+  const parsed = acrValues(level);
+  return parsed.ok ? parsed.value : undefined;
 }

@@ -79,9 +79,11 @@ describe('TokenValidator with a multi-tenant issuer', () => {
 describe('discovery of a multi-tenant metadata document', () => {
   let server: Server;
   let base: string;
+  let discoveries = 0;
   before(async () => {
     // Entra's organizations metadata, served over loopback: the issuer carries the template.
     server = createServer((req, res) => {
+      if (req.url?.endsWith('/openid-configuration')) discoveries++;
       const doc = {
         issuer: TEMPLATE,
         authorization_endpoint: `${base}/organizations/oauth2/v2.0/authorize`,
@@ -111,8 +113,10 @@ describe('discovery of a multi-tenant metadata document', () => {
   });
 
   it('gives a validator that resolves the template with allowed tenants', async () => {
+    const before = discoveries;
     const provider = await discoverProvider({ ...(await options()), allowedTenants: [ALLOWED] });
     try {
+      assert.equal(discoveries - before, 1, 'the metadata document is fetched once');
       assert.equal(provider.metadata.issuer, TEMPLATE);
       const claims = await provider.validator.validate(await token(ALLOWED), { audience: CLIENT_ID });
       assert.equal(claims.tid, ALLOWED);

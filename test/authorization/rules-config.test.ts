@@ -151,6 +151,15 @@ describe('the other authorization settings', () => {
     assert.deepEqual(loadConfig({ ...multi, VESTIBULE_ALLOWED_TENANTS: tid }).allowedTenants, [tid.toLowerCase()]);
   });
 
+  it('VESTIBULE_ALLOWED_TENANTS beside a single-tenant discovery URL is named as ignored, not silently dropped', () => {
+    const c = loadConfig({ ...base, VESTIBULE_ALLOWED_TENANTS: '0b3b5d2e-8a57-4a43-9a8d-6c1b0b5b0f1e' });
+    assert.deepEqual(c.allowedTenants, []);
+    assert.ok(
+      c.warnings.some((w) => w.startsWith('VESTIBULE_ALLOWED_TENANTS is ignored')),
+      `warnings: ${JSON.stringify(c.warnings)}`,
+    );
+  });
+
   it('multi-tenant mode refuses groups= rules, whose ids and overage lookups belong to one tenant', () => {
     const multi = {
       ...base,
