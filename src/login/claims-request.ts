@@ -17,10 +17,11 @@ export const MAX_CLAIMS_REQUEST_LENGTH = 2048;
 
 /**
  * The claims a request may name: `acrs` (authentication context), `nbf` (CAE: a token issued after this time),
- * `xms_cc` (client capabilities), `polids` and `capolids` (Conditional Access policy challenges from the token
- * endpoint). Anything else could change what tokens carry rather than how the user signs in.
+ * `polids` and `capolids` (Conditional Access policy challenges from the token endpoint). Anything else could
+ * change what tokens carry rather than how the user signs in; client capabilities (`xms_cc`) in particular are
+ * the operator's to declare (VESTIBULE_CLIENT_CAPABILITIES), never a login link's or an app answer's.
  */
-const ALLOWED_CLAIMS = new Set(['acrs', 'nbf', 'xms_cc', 'polids', 'capolids']);
+const ALLOWED_CLAIMS = new Set(['acrs', 'nbf', 'polids', 'capolids']);
 const MEMBERS = new Set(['access_token', 'id_token']);
 const MAX_VALUES = 16;
 /** A claim value: a short token (auth context ids `c1`…`c99`, epoch seconds, capability names, GUIDs). */
@@ -57,7 +58,7 @@ export function parseClaimsRequest(text: string): ClaimsParse {
     if (!isObject(body)) return problem(`has a ${member} member that is not an object`);
     const out: MemberRequest = {};
     for (const [name, request] of Object.entries(body)) {
-      if (!ALLOWED_CLAIMS.has(name)) return problem('asks for a claim other than acrs, nbf, xms_cc, polids, capolids');
+      if (!ALLOWED_CLAIMS.has(name)) return problem('asks for a claim other than acrs, nbf, polids, capolids');
       const parsed = claimRequest(request);
       if (parsed === undefined) return problem(`has a ${name} request that is not null or {essential, value, values}`);
       out[name] = parsed;
@@ -93,15 +94,12 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * The claims request sent to Entra: `asked` (a step-up or an app's challenge) with the client capabilities
- * declared in `access_token.xms_cc` (their values joined with any the request already names); undefined when
- * there is nothing to ask.
+ * The claims request sent to Entra: `asked` (a step-up or an app's challenge, which never names `xms_cc`) with
+ * the configured client capabilities declared in `access_token.xms_cc`; undefined when there is nothing to ask.
  */
 export function claimsForLogin(asked: ClaimsRequest | undefined, capabilities: readonly string[]): string | undefined {
   if (capabilities.length === 0) return asked === undefined ? undefined : JSON.stringify(asked);
-  const access: MemberRequest = { ...asked?.access_token };
-  const declared = access.xms_cc?.values ?? (access.xms_cc?.value !== undefined ? [access.xms_cc.value] : []);
-  access.xms_cc = { values: [...new Set([...declared, ...capabilities])] };
+  const access: MemberRequest = { ...asked?.access_token, xms_cc: { values: [...capabilities] } };
   return JSON.stringify({ ...asked, access_token: access });
 }
 
