@@ -205,7 +205,7 @@ ${users}
   Mock Entra ID:               ${mock.issuer}
   Demo app (behind vestibule): ${app.url}
   Metrics (admin listener):    ${listenerUrl(listen, 'admin')}/metrics   (also /healthz, /readyz)
-  Token API (loopback only):   ${listenerUrl(listen, 'token')}   (POST /api/v1/token, Texas-compatible)
+  Token API (loopback only):   ${listenerUrl(listen, 'tokenApi')}   (POST /api/v1/token, Texas-compatible)
   Stop with Ctrl-C.
 
 Ready: open ${ingress}/ in your browser
