@@ -54,7 +54,7 @@ export async function profileVestibule(
     await v.service.stop(15_000);
   }
   const name = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  if (name === undefined) throw new Error('vestibule wrote no .cpuprofile');
+  if (name === undefined) throw new Error(`vestibule wrote no .cpuprofile; its log ends:\n${v.service.logTail(15)}`);
   const file = join(dir, name);
   if (o.out !== undefined) copyFileSync(file, o.out);
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
