@@ -15,7 +15,8 @@ interface RootKey {
  */
 export class Keyring {
   readonly #roots: readonly RootKey[];
-  readonly #cache = new Map<string, Buffer>();
+  /** Purpose keys by root (same order as the roots): a hot-path lookup, no string built per call. */
+  readonly #purposeKeys: readonly Map<KeyPurpose, Buffer>[];
 
   constructor(current: Buffer, previous: readonly Buffer[] = []) {
     const roots = [current, ...previous].map((secret) => {
@@ -23,6 +24,7 @@ export class Keyring {
       return { id: createHash('sha256').update(secret).digest().subarray(0, 4), secret };
     });
     this.#roots = roots;
+    this.#purposeKeys = roots.map(() => new Map<KeyPurpose, Buffer>());
   }
 
   /** The fingerprint of the key that seals new values. */
@@ -37,16 +39,23 @@ export class Keyring {
 
   /** The purpose key of the root with fingerprint `id` (current when omitted), or undefined if unknown. */
   derive(purpose: KeyPurpose, id?: Buffer, salt?: Buffer): Buffer | undefined {
-    const root = id ? this.#roots.find((r) => r.id.equals(id)) : this.#root(0);
-    if (!root) return undefined;
+    const i = id === undefined ? 0 : this.#indexOf(id);
+    const root = this.#roots[i];
+    if (root === undefined) return undefined;
     if (salt) return Buffer.from(hkdfSync('sha256', root.secret, salt, `vestibule/${purpose}/v1`, 32));
-    const cacheKey = `${root.id.toString('hex')}/${purpose}`;
-    let key = this.#cache.get(cacheKey);
+    const cache = this.#purposeKeys[i] as Map<KeyPurpose, Buffer>;
+    let key = cache.get(purpose);
     if (!key) {
       key = Buffer.from(hkdfSync('sha256', root.secret, Buffer.alloc(0), `vestibule/${purpose}/v1`, 32));
-      this.#cache.set(cacheKey, key);
+      cache.set(purpose, key);
     }
     return key;
+  }
+
+  /** The position of the root with fingerprint `id`, or -1. */
+  #indexOf(id: Buffer): number {
+    for (let i = 0; i < this.#roots.length; i++) if ((this.#roots[i] as RootKey).id.equals(id)) return i;
+    return -1;
   }
 
   #root(i: number): RootKey {

@@ -66,6 +66,10 @@ export interface ReplicaAck {
   stop?(): void;
 }
 
+function getFailed(err: unknown): never {
+  throw new VestibuleError('STORE_UNAVAILABLE', 'redis get failed', { cause: err });
+}
+
 /** Connection options that make a store outage fail fast instead of hanging requests. */
 export function redisClientOptions(opts: RedisStoreOptions = {}): RedisOptions {
   return {
@@ -159,9 +163,14 @@ export class RedisStore implements SessionStore {
     setImmediate(this.#uncork);
   }
 
+  /** Rejects as {@link #do} does; written without an async wrapper, as every request whose session is not cached waits on it. */
   get(key: string): Promise<Buffer | null> {
     this.#batch();
-    return this.#do('get', () => this.#r.getBuffer(key));
+    try {
+      return this.#r.getBuffer(key).catch(getFailed);
+    } catch (err) {
+      return Promise.reject(getFailed(err));
+    }
   }
 
   async set(key: string, value: Buffer, ttlMs: number): Promise<void> {

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Keyring } from '../crypto/keyring.js';
 
 const RAW = 32;
@@ -19,7 +19,8 @@ function tag(ring: Keyring, raw: Buffer, keyId?: Buffer): Buffer | undefined {
 }
 
 function idOf(raw: Buffer): string {
-  return createHash('sha256').update(raw).digest('base64url').slice(0, 32);
+  // One-shot: no Hash object to make and collect on every session read (the same SHA-256).
+  return hash('sha256', raw, 'base64url').slice(0, 32);
 }
 
 /** A fresh ticket and its cookie value: 32 random bytes plus a MAC, base64url. */
