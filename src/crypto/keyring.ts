@@ -7,6 +7,8 @@ interface RootKey {
   /** 4-byte fingerprint stored in front of every sealed value, so the right key is found after a rotation. */
   readonly id: Buffer;
   readonly secret: Buffer;
+  /** Its purpose keys, derived on first use: a hot-path lookup, no string built per call. */
+  readonly purposeKeys: Map<KeyPurpose, Buffer>;
 }
 
 /**
@@ -15,16 +17,13 @@ interface RootKey {
  */
 export class Keyring {
   readonly #roots: readonly RootKey[];
-  /** Purpose keys by root (same order as the roots): a hot-path lookup, no string built per call. */
-  readonly #purposeKeys: readonly Map<KeyPurpose, Buffer>[];
 
   constructor(current: Buffer, previous: readonly Buffer[] = []) {
     const roots = [current, ...previous].map((secret) => {
       if (secret.length !== 32) throw new RangeError('encryption keys must be 32 bytes');
-      return { id: createHash('sha256').update(secret).digest().subarray(0, 4), secret };
+      return { id: createHash('sha256').update(secret).digest().subarray(0, 4), secret, purposeKeys: new Map() };
     });
     this.#roots = roots;
-    this.#purposeKeys = roots.map(() => new Map<KeyPurpose, Buffer>());
   }
 
   /** The fingerprint of the key that seals new values. */
@@ -39,23 +38,15 @@ export class Keyring {
 
   /** The purpose key of the root with fingerprint `id` (current when omitted), or undefined if unknown. */
   derive(purpose: KeyPurpose, id?: Buffer, salt?: Buffer): Buffer | undefined {
-    const i = id === undefined ? 0 : this.#indexOf(id);
-    const root = this.#roots[i];
+    const root = id === undefined ? this.#roots[0] : this.#roots.find((r) => r.id.equals(id));
     if (root === undefined) return undefined;
     if (salt) return Buffer.from(hkdfSync('sha256', root.secret, salt, `vestibule/${purpose}/v1`, 32));
-    const cache = this.#purposeKeys[i] as Map<KeyPurpose, Buffer>;
-    let key = cache.get(purpose);
+    let key = root.purposeKeys.get(purpose);
     if (!key) {
       key = Buffer.from(hkdfSync('sha256', root.secret, Buffer.alloc(0), `vestibule/${purpose}/v1`, 32));
-      cache.set(purpose, key);
+      root.purposeKeys.set(purpose, key);
     }
     return key;
-  }
-
-  /** The position of the root with fingerprint `id`, or -1. */
-  #indexOf(id: Buffer): number {
-    for (let i = 0; i < this.#roots.length; i++) if ((this.#roots[i] as RootKey).id.equals(id)) return i;
-    return -1;
   }
 
   #root(i: number): RootKey {

@@ -67,7 +67,7 @@ describe('formats that outlive a deployment (known answers)', () => {
     const sealed = Buffer.from('AUuwb46NHaojDzAmu/p5+IyY275M5nddI2Z+6VA8BJmtceE8npfoFqLGZ3NnJfnx6Wk=', 'base64');
     const opened = open(ring, 'session-record', sealed, 'vestibule:c:session:x', raw);
     assert.equal(opened?.plaintext.toString(), '{"hello":"world"}');
-    assert.equal(opened?.stale, false);
+    assert.equal(opened.stale, false);
     assert.equal(open(ring, 'session-record', sealed, 'vestibule:c:session:y', raw), null);
   });
 });

@@ -33,9 +33,7 @@ export function instrumentStore(store: SessionStore, metrics: Metrics): SessionS
       try {
         pending = f(...args);
       } catch (err) {
-        metrics.storeErrors.inc(labels);
-        observe(start);
-        return Promise.reject(err as Error);
+        pending = Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
       return pending.then(
         (value) => {

@@ -67,7 +67,11 @@ export interface ReplicaAck {
 }
 
 function getFailed(err: unknown): never {
-  throw new VestibuleError('STORE_UNAVAILABLE', 'redis get failed', { cause: err });
+  throw getError(err);
+}
+
+function getError(err: unknown): VestibuleError {
+  return new VestibuleError('STORE_UNAVAILABLE', 'redis get failed', { cause: err });
 }
 
 /** Connection options that make a store outage fail fast instead of hanging requests. */
@@ -169,7 +173,7 @@ export class RedisStore implements SessionStore {
     try {
       return this.#r.getBuffer(key).catch(getFailed);
     } catch (err) {
-      return Promise.reject(getFailed(err));
+      return Promise.reject(getError(err));
     }
   }
 
