@@ -1,7 +1,9 @@
 /**
  * The main measurement: every target at every connection count, several times. Runs are interleaved (run 1 of
  * every target, then run 2, …) so that noise from a shared machine spreads over all targets alike, and ratios
- * are taken between targets measured in the same round.
+ * are taken between targets measured in the same round. Every other round runs the targets in reverse order
+ * (A B C, C B A, A B C …), so no target always runs right after the same one (a slow machine warming up or
+ * cooling down over a round, or what the previous target left behind, does not land on one target alone).
  */
 import { runLoad, type LoadResult, type LoadTool } from './load.js';
 import { sampleUsage, type Usage } from './proc-stats.js';
@@ -62,6 +64,11 @@ export async function measure(
   }
 }
 
+/** The targets in the order round `round` (from 1) runs them: odd rounds as given, even rounds reversed. */
+export function roundOrder<T>(targets: readonly T[], round: number): readonly T[] {
+  return round % 2 === 1 ? targets : [...targets].reverse();
+}
+
 export async function runMatrix(targets: readonly Target[], plan: MatrixPlan): Promise<Sample[]> {
   if (plan.warmupSec > 0) {
     const c = plan.connections[Math.floor(plan.connections.length / 2)] ?? 16;
@@ -74,7 +81,7 @@ export async function runMatrix(targets: readonly Target[], plan: MatrixPlan): P
   const samples: Sample[] = [];
   for (let round = 1; round <= plan.runs; round++) {
     for (const connections of plan.connections) {
-      for (const t of targets) {
+      for (const t of roundOrder(targets, round)) {
         plan.step?.(
           `round ${round}/${plan.runs}, ${connections} connections: ${t.label}`,
           plan.durationSec + RUN_OVERHEAD_SEC,
