@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessVerdict } from '../access/decision.js';
+import { DENY_CODES } from '../access/deny-codes.js';
 import { stepUpLoginUrl } from '../access/step-up-url.js';
 import type { Ingress } from '../config/ingress.js';
 import { sendError } from '../errors/answers.js';
@@ -54,31 +55,14 @@ async function sendDeny(
   ingress: Ingress,
 ): Promise<void> {
   const headers = verdict.wwwAuthenticate ? { 'www-authenticate': verdict.wwwAuthenticate } : undefined;
-  switch (verdict.why) {
-    case 'token':
-      await sendError(reply, 'PROXY_INVALID_TOKEN', { detail: verdict.reason, headers });
-      return;
-    case 'scope':
-      await sendError(reply, 'PROXY_INSUFFICIENT_SCOPE', { detail: verdict.reason, headers });
-      return;
-    case 'caller':
-      await sendError(reply, 'PROXY_CALLER_FORBIDDEN', { detail: verdict.reason, headers });
-      return;
-    case 'group': {
-      // A navigation gets the page (its own message, not the rule's group ids); fetch/XHR the JSON with the reason.
-      const as = shapeFor(request);
-      await sendError(reply, 'PROXY_GROUP_REQUIRED', {
-        as,
-        ingress,
-        detail: as === 'page' ? undefined : verdict.reason,
-        headers,
-      });
-      return;
-    }
-    case 'claims':
-      await sendError(reply, 'PROXY_CLAIMS_REQUIRED', { detail: verdict.reason, headers });
-      return;
+  const code = DENY_CODES[verdict.why];
+  if (verdict.why !== 'group') {
+    await sendError(reply, code, { detail: verdict.reason, headers });
+    return;
   }
+  // A navigation gets the page (its own message, not the rule's group ids); fetch/XHR the JSON with the reason.
+  const as = shapeFor(request);
+  await sendError(reply, code, { as, ingress, detail: as === 'page' ? undefined : verdict.reason, headers });
 }
 
 /** The error page for a top-level navigation, JSON for anything else. */

@@ -15,6 +15,7 @@ describe('isCrossSite: Fetch Metadata first, else Origin', () => {
     ['cross-site', { 'sec-fetch-site': 'cross-site' }, true],
     ['a duplicated Sec-Fetch-Site', { 'sec-fetch-site': 'same-origin, cross-site' }, true],
     ['an unknown Sec-Fetch-Site value', { 'sec-fetch-site': 'whatever' }, true],
+    ['empty Sec-Fetch-Site, ingress Origin', { 'sec-fetch-site': '', origin: 'https://app.example.com' }, true],
     ['Fetch Metadata decides over Origin', { 'sec-fetch-site': 'same-origin', origin: 'https://x.example' }, false],
     ['an ingress Origin', { origin: 'https://app.example.com' }, false],
     ['another ingress Origin', { origin: 'http://localhost:7564' }, false],

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { fetchSite, ownSite } from './fetch-metadata.js';
 
 /**
  * Whether a request was made by a page of another site: what a browser sends with every request it makes
@@ -11,14 +12,12 @@ import type { IncomingHttpHeaders } from 'node:http';
  *   origins (compared exactly, `null` included) is cross-site.
  * - With neither, the request is not from a browser page (curl, a server, a native client): not cross-site.
  *
- * A duplicated header is never taken as same-origin.
+ * A duplicated, unknown or empty `Sec-Fetch-Site` is never taken as same-origin.
  */
 export function isCrossSite(headers: IncomingHttpHeaders, ingressOrigins: ReadonlySet<string>): boolean {
-  const site = headers['sec-fetch-site'];
-  if (site !== undefined) {
-    const v = site.trim().toLowerCase();
-    return v !== 'same-origin' && v !== 'none';
-  }
+  const site = fetchSite(headers);
+  // An empty header is Fetch Metadata that vouches for nothing, so it does not fall back to the Origin.
+  if (site !== 'absent') return !ownSite(site);
   const origin = headers.origin;
   return origin !== undefined && !ingressOrigins.has(origin.trim().toLowerCase());
 }

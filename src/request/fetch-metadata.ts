@@ -15,9 +15,28 @@ function one(value: HeaderValue): string | undefined {
   return v === '' ? undefined : v;
 }
 
-/** `Sec-Fetch-Site` (`cross-site`, `same-site`, `same-origin`, `none`), or undefined when not sent. */
-export function fetchSite(headers: IncomingHttpHeaders): string | undefined {
-  return one(headers['sec-fetch-site']);
+/**
+ * What `Sec-Fetch-Site` says: one of its four values (any case), `unknown` for anything else (a duplicated
+ * header, `cross-site, same-origin`, never one of the four), `empty` when sent without a value, `absent` when
+ * not sent. Empty and absent stay apart because callers weigh them differently: an empty header is not what a
+ * browser sends, and whether it counts as "not sent" is each caller's policy.
+ */
+export type FetchSite = 'same-origin' | 'none' | 'same-site' | 'cross-site' | 'unknown' | 'empty' | 'absent';
+
+const SITES: ReadonlySet<string> = new Set(['same-origin', 'none', 'same-site', 'cross-site']);
+
+/** The one reading of `Sec-Fetch-Site`; see {@link FetchSite}. */
+export function fetchSite(headers: IncomingHttpHeaders): FetchSite {
+  const value: HeaderValue = headers['sec-fetch-site'];
+  if (value === undefined) return 'absent';
+  const v = one(value);
+  if (v === undefined) return 'empty';
+  return SITES.has(v) ? (v as FetchSite) : 'unknown';
+}
+
+/** Our own origin made the request (`same-origin`), or the user did (`none`: typed the URL, a bookmark). */
+export function ownSite(site: FetchSite): boolean {
+  return site === 'same-origin' || site === 'none';
 }
 
 /** True when the request carries an `Origin` header (any value, `null` included). */

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decideAccess, NOT_PROTECTED, type AccessFacts, type AccessVerdict } from '../access/decision.js';
+import { DENY_CODES } from '../access/deny-codes.js';
 import { cookieValues, stripCookies } from '../cookies/cookie-header.js';
 import { matchIngress, type Ingress } from '../config/ingress.js';
 import { COOKIE_PREFIX, sessionCookieName } from '../cookies/our-cookies.js';
@@ -99,14 +100,6 @@ async function forwardAuthDecision(
   });
   return { verdict, idToken, ingress, ...(raw === undefined ? {} : { original: raw }) };
 }
-
-const DENY_CODES = {
-  token: 'PROXY_INVALID_TOKEN',
-  scope: 'PROXY_INSUFFICIENT_SCOPE',
-  caller: 'PROXY_CALLER_FORBIDDEN',
-  group: 'PROXY_GROUP_REQUIRED',
-  claims: 'PROXY_CLAIMS_REQUIRED',
-} as const;
 
 /** The path of an X-Original-URI header (nginx's `$request_uri`), or undefined when absent or not a path. */
 function originalPath(header: string | string[] | undefined): string | undefined {

@@ -7,6 +7,7 @@ import { resolveRedirectTarget } from '../login/redirect-target.js';
 import type { RouteDeps } from './deps.js';
 import { LoginLimit, MAX_LOGIN_REDIRECT_LENGTH } from '../login/login-rate-limit.js';
 import { ingressOf, single } from '../request/request-facts.js';
+import { fetchSite, ownSite } from '../request/fetch-metadata.js';
 import { noStore, sendError } from '../errors/answers.js';
 import { rejectNonNavigation } from './interactive.js';
 import { claimsForLogin, parseClaimsRequest, type ClaimsRequest } from '../login/claims-request.js';
@@ -70,8 +71,10 @@ export function loginRoute(app: FastifyInstance, prefix: string, d: RouteDeps): 
         if (extra.prompt === 'login') extra.max_age = '0';
         // A forced login or account switch the user asked for here must not leave the old session usable. A link
         // from another site (or a sibling subdomain) must not log the user out, though: then the session is kept
-        // until the new login completes, when the callback replaces it.
-        if (sameOriginNavigation(request.headers['sec-fetch-site'])) {
+        // until the new login completes, when the callback replaces it. A missing or empty Sec-Fetch-Site is not
+        // our own site: every current browser sends it, and a session is worth more than honouring `prompt` at
+        // once for a client that does not.
+        if (ownSite(fetchSite(request.headers))) {
           const name = sessionCookieName(ingress);
           const current = await d.manager.find(cookieValues(request.headers.cookie, name)).catch(() => null);
           if (current) await d.sessions.destroy(current);
@@ -120,15 +123,6 @@ export function loginRoute(app: FastifyInstance, prefix: string, d: RouteDeps): 
       return noStore(reply).redirect(url.href, 302);
     },
   });
-}
-
-/**
- * Fetch Metadata: `same-origin` (a link or form on the ingress's own origin) or `none` (typed, bookmarked). A
- * missing header counts as not same-origin: every current browser sends it, and a session is worth more than
- * honouring `prompt` at once for a client that does not.
- */
-function sameOriginNavigation(site: string | string[] | undefined): boolean {
-  return site === 'same-origin' || site === 'none';
 }
 
 /** A well-formed `level` (as `acr_values`), else undefined. */

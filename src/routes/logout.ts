@@ -10,10 +10,7 @@ import { ingressOf, single } from '../request/request-facts.js';
 import { noStore, sendError } from '../errors/answers.js';
 import { sidHash } from '../login/sid-hash.js';
 import { rejectNonNavigation } from './interactive.js';
-import { fetchSite } from '../request/fetch-metadata.js';
-
-/** Sec-Fetch-Site values of a request our own origin made, or the user made by typing or a bookmark. */
-const OWN_SITE = new Set(['same-origin', 'none']);
+import { fetchSite, ownSite } from '../request/fetch-metadata.js';
 
 /**
  * Whether `/oauth2/logout/local` may end the session (logout CSRF): another site's link, image, redirect or
@@ -24,10 +21,12 @@ const OWN_SITE = new Set(['same-origin', 'none']);
  */
 function localLogoutAllowed(request: FastifyRequest, ingress: Ingress): boolean {
   const site = fetchSite(request.headers);
-  if (site !== undefined && !OWN_SITE.has(site)) return false;
+  // An empty header says as little as none at all: a GET with it is refused, a POST judged on its Origin.
+  const sent = site !== 'absent' && site !== 'empty';
+  if (sent && !ownSite(site)) return false;
   const origin = request.headers.origin;
   if (origin !== undefined && origin !== ingress.origin) return false;
-  return request.method === 'POST' || site !== undefined;
+  return request.method === 'POST' || sent;
 }
 
 /** A navigation another site started (`/oauth2/logout`): asked to confirm instead of logged out. */

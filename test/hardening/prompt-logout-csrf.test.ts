@@ -21,15 +21,17 @@ describe('prompt=login and cross-site navigations', () => {
   });
   after(() => h.close());
 
-  for (const site of ['cross-site', 'same-site', undefined]) {
-    it(`logout CSRF: prompt=login from a ${site ?? 'header-less'} navigation keeps the session and still forces the login`, async () => {
+  // '': an empty Sec-Fetch-Site vouches for no site, so it is no more our own than a missing one.
+  for (const site of ['cross-site', 'same-site', 'Cross-Site', '', undefined]) {
+    const label = site === undefined ? 'header-less' : site === '' ? 'empty Sec-Fetch-Site' : site;
+    it(`logout CSRF: prompt=login from a ${label} navigation keeps the session and still forces the login`, async () => {
       const browser = new TestClient();
       await login(h, browser);
       assert.equal(await hasToken(h, browser), true);
       for (const prompt of ['login', 'select_account']) {
         const res = await browser.get(`${h.ingress}/oauth2/login?prompt=${prompt}`, {
           ...NAVIGATION,
-          ...(site ? { 'sec-fetch-site': site } : {}),
+          ...(site === undefined ? {} : { 'sec-fetch-site': site }),
         });
         assert.equal(res.status, 302);
         assert.equal(new URL(res.location ?? '').searchParams.get('prompt'), prompt);

@@ -145,5 +145,25 @@ describe('forward-auth', () => {
       assert.equal(api.status, 401);
       assert.equal(h.upstream.seen.length, before);
     });
+
+    it('the way back after login survives a URI with "&": its query never becomes parameters of /oauth2/login', async () => {
+      const cases: [string, string][] = [
+        ['/reports?y=1', '/reports?y=1'],
+        ['/reports/a:b;c?x=/y?z', '/reports/a:b;c?x=/y?z'],
+        // nginx cannot percent-encode: the path alone comes back, and `prompt` stays the guarded URI's.
+        ['/reports?a=1&prompt=login', '/reports'],
+        ['/reports?a=b+c', '/reports'],
+        ['/reports?a=%26', '/reports'],
+        ['/files/a%20b?x=1', ''],
+      ];
+      for (const [uri, back] of cases) {
+        const nav = await new TestClient().get(`${nginx.origin}${uri}`, NAVIGATION);
+        assert.equal(nav.status, 302, uri);
+        const location = new URL(nav.location ?? '', nginx.origin);
+        assert.equal(location.pathname, '/oauth2/login', uri);
+        assert.deepEqual([...location.searchParams.keys()], ['redirect'], uri);
+        assert.equal(location.searchParams.get('redirect'), back, uri);
+      }
+    });
   });
 });

@@ -37,6 +37,10 @@ describe('logout CSRF', () => {
       { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' },
       // No Fetch Metadata on a GET: an older browser following a link cannot be told from another site's.
       NAVIGATION,
+      // An empty Sec-Fetch-Site says no more than none at all.
+      { ...NAVIGATION, 'sec-fetch-site': '' },
+      // A duplicated header (node joins it) is never our own site.
+      { ...NAVIGATION, 'sec-fetch-site': 'cross-site, same-origin' },
     ];
     for (const headers of gets) {
       const res = await new TestClient().get(`${h.ingress}/oauth2/logout/local`, { ...headers, cookie });
@@ -71,6 +75,9 @@ describe('logout CSRF', () => {
       { method: 'GET', headers: { ...NAVIGATION, 'sec-fetch-site': 'none' } },
       { method: 'POST', headers: { ...SAME_ORIGIN_FETCH, origin: h.origin } },
       { method: 'POST', headers: {} },
+      // A POST with an empty Sec-Fetch-Site is judged as one without: no foreign Origin, so a server's.
+      { method: 'POST', headers: { 'sec-fetch-site': '' } },
+      { method: 'GET', headers: { ...SAME_ORIGIN_FETCH, 'sec-fetch-site': 'Same-Origin' } },
     ];
     for (const init of inits) {
       const cookie = await loggedIn(h);
