@@ -1,4 +1,15 @@
 /**
+ * The login URL: `/oauth2/login` on the ingress with the page to return to, encoded as one query value (a path
+ * with its own `&` or `#` stays one parameter).
+ *
+ * @param redirect where the browser goes after the login (a path on the ingress, as `/oauth2/login` accepts)
+ * @param routePrefix the ingress's path prefix (`/app` for https://host/app), '' at the root
+ */
+export function loginUrl(redirect: string, routePrefix = ''): string {
+  return `${routePrefix}/oauth2/login?redirect=${encodeURIComponent(redirect)}`;
+}
+
+/**
  * The login URL that asks Entra for more than the session has: `/oauth2/login` with the `claims` request
  * parameter (OIDC Core 5.5) and the page to return to. The login route passes `claims` on to the authorization
  * request; Entra then runs the Conditional Access policy of the authentication context and puts it in `acrs`.
@@ -10,7 +21,7 @@
  * @see https://learn.microsoft.com/entra/identity-platform/developer-guide-conditional-access-authentication-context
  */
 export function stepUpLoginUrl(claimsJson: string, redirect: string, routePrefix = ''): string {
-  return `${routePrefix}/oauth2/login?redirect=${encodeURIComponent(redirect)}&claims=${encodeURIComponent(claimsJson)}`;
+  return `${loginUrl(redirect, routePrefix)}&claims=${encodeURIComponent(claimsJson)}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessVerdict } from '../access/decision.js';
 import { DENY_CODES } from '../access/deny-codes.js';
-import { stepUpLoginUrl } from '../access/step-up-url.js';
+import { loginUrl, stepUpLoginUrl } from '../access/step-up-url.js';
 import type { Ingress } from '../config/ingress.js';
 import { sendError } from '../errors/answers.js';
 import { loginResponseKind, wantsJson } from '../request/navigation.js';
@@ -103,15 +103,14 @@ async function sendToLogin(
   via: 'redirect' | 'challenge',
   ingress: Ingress,
 ): Promise<void> {
-  const loginUrl = `${ingress.routePrefix}/oauth2/login`;
   if (via === 'redirect') {
-    await reply.redirect(`${loginUrl}?redirect=${encodeURIComponent(request.url)}`, 302);
+    await reply.redirect(loginUrl(request.url, ingress.routePrefix), 302);
     return;
   }
   // fetch/XHR cannot follow a redirect to the identity provider: 401 with where the page should send the user,
   // back to the page that made the call (its Referer) rather than to the API URL.
   const target = refererPath(request.headers.referer, ingress.origin) ?? ingress.path;
-  const location = `${loginUrl}?redirect=${encodeURIComponent(target)}`;
+  const location = loginUrl(target, ingress.routePrefix);
   await sendError(reply, 'PROXY_LOGIN_REQUIRED', {
     as: wantsJson(request.headers) ? 'json' : 'text',
     empty: request.method === 'HEAD',

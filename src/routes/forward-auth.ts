@@ -11,7 +11,7 @@ import { ingressOf } from '../request/request-facts.js';
 import { pathOf } from '../request/request-target.js';
 import type { SessionManager } from '../session/manager.js';
 import { sessionTokenOf, type RequireToken } from '../access/require-token.js';
-import { stepUpLoginUrl } from '../access/step-up-url.js';
+import { loginUrl, stepUpLoginUrl } from '../access/step-up-url.js';
 import { setForwardAuthHeaders } from './forward-auth-headers.js';
 
 /** Where the answer goes, which decides whether it may carry the token. */
@@ -107,6 +107,20 @@ function originalPath(header: string | string[] | undefined): string | undefined
   return pathOf(header);
 }
 
+/** The guarded request's URI from X-Original-URI when it is a path (the login route checks it stays on the site). */
+function guardedUri(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' && header.charCodeAt(0) === 0x2f ? header : undefined;
+}
+
+/** The verdicts {@link answer} turns into SESSION_UNAUTHENTICATED: no session, or one without a usable token. */
+function needsLogin(verdict: AccessVerdict): boolean {
+  return (
+    verdict.kind === 'login' ||
+    (verdict.kind === 'forward' && verdict.accessToken === undefined) ||
+    verdict.kind === 'step_up'
+  );
+}
+
 /**
  * `/oauth2/session/forwardauth`. For the `ingress` audience the 204 carries `Authorization: Bearer <token>` and
  * `X-Vestibule-Cookie` (the request's Cookie header without vestibule's cookies, for the ingress to send to
@@ -135,6 +149,14 @@ export function forwardAuthRoute(
         // step-up login URL travels as Location and login_url, for an ingress configured to follow it.
         const location = stepUpLoginUrl(verdict.claims, original, ingress.routePrefix);
         return sendError(reply, 'PROXY_STEP_UP_REQUIRED', { headers: { location }, fields: { login_url: location } });
+      }
+      // Not logged in, on the ingress's listener: where the browser should log in, back to the guarded request
+      // (encoded: nginx has no urlencode of its own, and `$request_uri` in a query splits at its `&`). The ingress
+      // may send the browser there (nginx: auth_request_set $login $upstream_http_location).
+      const guarded = audience === 'ingress' ? guardedUri(request.headers['x-original-uri']) : undefined;
+      if (guarded !== undefined && ingress !== undefined && needsLogin(verdict)) {
+        const location = loginUrl(guarded, ingress.routePrefix);
+        return sendError(reply, 'SESSION_UNAUTHENTICATED', { headers: { location }, fields: { login_url: location } });
       }
       return answer(request, reply, verdict, audience, d.setHeaders === true ? idToken : null);
     },

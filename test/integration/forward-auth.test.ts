@@ -146,24 +146,39 @@ describe('forward-auth', () => {
       assert.equal(h.upstream.seen.length, before);
     });
 
-    it('the way back after login survives a URI with "&": its query never becomes parameters of /oauth2/login', async () => {
-      const cases: [string, string][] = [
-        ['/reports?y=1', '/reports?y=1'],
-        ['/reports/a:b;c?x=/y?z', '/reports/a:b;c?x=/y?z'],
-        // nginx cannot percent-encode: the path alone comes back, and `prompt` stays the guarded URI's.
-        ['/reports?a=1&prompt=login', '/reports'],
-        ['/reports?a=b+c', '/reports'],
-        ['/reports?a=%26', '/reports'],
-        ['/files/a%20b?x=1', ''],
+    it('the way back after login survives any URI: vestibule encodes it, nginx passes it on', async () => {
+      const cases = [
+        '/reports?y=1',
+        '/reports/a:b;c?x=/y?z',
+        '/reports?a=1&prompt=login',
+        '/reports?a=b+c',
+        '/reports?a=%26',
+        '/files/a%20b?x=1',
       ];
-      for (const [uri, back] of cases) {
+      for (const uri of cases) {
         const nav = await new TestClient().get(`${nginx.origin}${uri}`, NAVIGATION);
         assert.equal(nav.status, 302, uri);
         const location = new URL(nav.location ?? '', nginx.origin);
         assert.equal(location.pathname, '/oauth2/login', uri);
         assert.deepEqual([...location.searchParams.keys()], ['redirect'], uri);
-        assert.equal(location.searchParams.get('redirect'), back, uri);
+        assert.equal(location.searchParams.get('redirect'), uri, uri);
       }
     });
+  });
+
+  it("the forward-auth listener's 401 names the login URL with the guarded URI encoded; a URI that is no path gets none", async () => {
+    const fa = `http://127.0.0.1:${forwardAuthPort}/oauth2/session/forwardauth`;
+    const guarded = '/reports?a=1&prompt=login#x';
+    const res = await new TestClient().get(fa, { 'x-original-uri': guarded });
+    assert.equal(res.status, 401);
+    const expected = `/oauth2/login?redirect=${encodeURIComponent(guarded)}`;
+    const location = new URL(res.location ?? 'http://none/');
+    assert.equal(location.pathname + location.search, expected);
+    assert.equal((JSON.parse(res.body) as { login_url?: string }).login_url, expected);
+    for (const header of [undefined, 'https://evil.example/x', 'reports']) {
+      const bare = await new TestClient().get(fa, header === undefined ? {} : { 'x-original-uri': header });
+      assert.equal(bare.status, 401, String(header));
+      assert.equal(bare.location, undefined, String(header));
+    }
   });
 });
