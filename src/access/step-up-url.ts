@@ -1,13 +1,4 @@
-/**
- * The login URL: `/oauth2/login` on the ingress with the page to return to, encoded as one query value (a path
- * with its own `&` or `#` stays one parameter).
- *
- * @param redirect where the browser goes after the login (a path on the ingress, as `/oauth2/login` accepts)
- * @param routePrefix the ingress's path prefix (`/app` for https://host/app), '' at the root
- */
-export function loginUrl(redirect: string, routePrefix = ''): string {
-  return `${routePrefix}/oauth2/login?redirect=${encodeURIComponent(redirect)}`;
-}
+import { loginUrl, withQueryParam } from '../request/login-url.js';
 
 /**
  * The login URL that asks Entra for more than the session has: `/oauth2/login` with the `claims` request
@@ -21,7 +12,7 @@ export function loginUrl(redirect: string, routePrefix = ''): string {
  * @see https://learn.microsoft.com/entra/identity-platform/developer-guide-conditional-access-authentication-context
  */
 export function stepUpLoginUrl(claimsJson: string, redirect: string, routePrefix = ''): string {
-  return `${loginUrl(redirect, routePrefix)}&claims=${encodeURIComponent(claimsJson)}`;
+  return withQueryParam(loginUrl(redirect, routePrefix), 'claims', claimsJson);
 }
 
 /**

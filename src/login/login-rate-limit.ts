@@ -9,7 +9,7 @@ export const LOGIN_LIMIT = 8;
 export const LOGIN_WINDOW_SEC = 60;
 /**
  * Login cookies one browser keeps at most: starting another clears the oldest. Each is up to ~1.6 KB (the stored
- * redirect is capped at {@link MAX_LOGIN_REDIRECT_LENGTH}), so a page that opens the login URL again and again
+ * redirect is capped at `MAX_LOGIN_REDIRECT_LENGTH`, request/login-url.ts), so a page that opens the login URL again and again
  * cannot push the callback's Cookie header past the server's 32 KB limit (431 for every real login until the
  * cookies expire). Three still let a user start logins in a few tabs at once.
  */
@@ -76,6 +76,3 @@ export class LoginLimit {
     );
   }
 }
-
-/** Where a login may ask to land at most: longer targets land on the ingress root (a bound on the login cookie). */
-export const MAX_LOGIN_REDIRECT_LENGTH = 1024;

@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessVerdict } from '../access/decision.js';
 import { DENY_CODES } from '../access/deny-codes.js';
-import { loginUrl, stepUpLoginUrl } from '../access/step-up-url.js';
+import { stepUpLoginUrl } from '../access/step-up-url.js';
+import { loginUrl } from '../request/login-url.js';
 import type { Ingress } from '../config/ingress.js';
 import { sendError } from '../errors/answers.js';
 import { loginResponseKind, wantsJson } from '../request/navigation.js';

@@ -11,7 +11,8 @@ import { ingressOf } from '../request/request-facts.js';
 import { pathOf } from '../request/request-target.js';
 import type { SessionManager } from '../session/manager.js';
 import { sessionTokenOf, type RequireToken } from '../access/require-token.js';
-import { loginUrl, stepUpLoginUrl } from '../access/step-up-url.js';
+import { stepUpLoginUrl } from '../access/step-up-url.js';
+import { loginUrl } from '../request/login-url.js';
 import { setForwardAuthHeaders } from './forward-auth-headers.js';
 
 /** Where the answer goes, which decides whether it may carry the token. */

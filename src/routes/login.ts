@@ -5,7 +5,8 @@ import { cookieOptions, loginCookieName, sessionCookieName } from '../cookies/ou
 import { cookieValues } from '../cookies/cookie-header.js';
 import { resolveRedirectTarget } from '../login/redirect-target.js';
 import type { RouteDeps } from './deps.js';
-import { LoginLimit, MAX_LOGIN_REDIRECT_LENGTH } from '../login/login-rate-limit.js';
+import { LoginLimit } from '../login/login-rate-limit.js';
+import { MAX_LOGIN_REDIRECT_LENGTH } from '../request/login-url.js';
 import { ingressOf, single } from '../request/request-facts.js';
 import { fetchSite, ownSite } from '../request/fetch-metadata.js';
 import { noStore, sendError } from '../errors/answers.js';

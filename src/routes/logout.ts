@@ -29,10 +29,14 @@ function localLogoutAllowed(request: FastifyRequest, ingress: Ingress): boolean 
   return request.method === 'POST' || sent;
 }
 
-/** A navigation another site started (`/oauth2/logout`): asked to confirm instead of logged out. */
+/**
+ * A navigation another site started (`/oauth2/logout`): asked to confirm instead of logged out. A value no browser
+ * sends (two values, an unknown one) counts as another site's too; without the header (an old browser, curl) the
+ * logout goes ahead, as it always could by typing the URL.
+ */
 function fromAnotherSite(request: FastifyRequest): boolean {
   const site = fetchSite(request.headers);
-  return site === 'cross-site' || site === 'same-site';
+  return site !== 'absent' && site !== 'empty' && !ownSite(site);
 }
 
 /**

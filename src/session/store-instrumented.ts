@@ -33,7 +33,9 @@ export function instrumentStore(store: SessionStore, metrics: Metrics): SessionS
       try {
         pending = f(...args);
       } catch (err) {
-        pending = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+        // The store's own error, passed on unchanged as the async wrapper before this did.
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+        pending = Promise.reject(err);
       }
       return pending.then(
         (value) => {

@@ -164,6 +164,19 @@ describe('forward-auth', () => {
         assert.equal(location.searchParams.get('redirect'), uri, uri);
       }
     });
+
+    it('a deep link too long to come back to still reaches the login (not a 500 for a header too big for nginx)', async () => {
+      for (const uri of [
+        `/search?q=${'a'.repeat(4000)}`,
+        `/search?q=${'%22'.repeat(1000)}`,
+        `/s/${'x'.repeat(8000)}`,
+      ]) {
+        const nav = await new TestClient().get(`${nginx.origin}${uri}`, NAVIGATION);
+        assert.equal(nav.status, 302, `${uri.length} characters: ${nginx.errorLog()}`);
+        const location = new URL(nav.location ?? '', nginx.origin);
+        assert.equal(location.pathname + location.search, '/oauth2/login', String(uri.length));
+      }
+    });
   });
 
   it("the forward-auth listener's 401 names the login URL with the guarded URI encoded; a URI that is no path gets none", async () => {
