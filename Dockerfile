@@ -24,11 +24,13 @@ RUN npm ci --omit=dev --ignore-scripts
 # Runtime: files stay owned by root, so the app user cannot change them.
 FROM node:24.22.3-bookworm-slim
 ENV NODE_ENV=production
-# jemalloc instead of glibc's malloc, returning freed pages after a second (a background thread purges them, so an
-# idle process gives memory back without a request to trigger it): measured on Node 24, it took vestibule's RSS at
-# rest from 57-63 MB to ~40 MB above the stack's floor (docs/benchmarks.md, "Memory on Node 24", jemalloc). Only
-# the library, no recommends, no apt lists. The path is Debian's for amd64 (the image is built for x64).
-# The benchmark starts vestibule and the floor's node processes with this line's variables.
+# jemalloc instead of glibc's malloc, handing freed pages back after a second (its background thread purges them,
+# so an idle process returns memory without a request to trigger it). In short benchmark runs on Node 24 it took
+# vestibule at rest from 62-65 MB to 44-51 MB above the stack's floor, and to ~5 MB with the idle compaction
+# (src/observability/idle-compaction.ts), against 29 MB with glibc (docs/benchmarks.md, "Memory on Node 24",
+# "jemalloc and the idle compaction, adopted"). Only the library: no recommends, no apt lists. The path is
+# Debian's for amd64 (the image is built for x64). The benchmark starts vestibule and the floor's node processes
+# with this ENV (bench/build.ts reads it).
 RUN apt-get update \
   && apt-get install -y --no-install-recommends libjemalloc2 \
   && rm -rf /var/lib/apt/lists/*
