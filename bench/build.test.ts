@@ -3,17 +3,23 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { containerNodeFlags } from './build.js';
+import { containerEnv, containerNodeFlags, imageEnvironment, tsxTargets } from './build.js';
 
-function withDockerfile(text: string): string[] {
+function inRepo<T>(text: string, read: (root: string) => T): T {
   const dir = mkdtempSync(join(tmpdir(), 'vestibule-build-'));
   try {
     writeFileSync(join(dir, 'Dockerfile'), text);
-    return containerNodeFlags(dir);
+    return read(dir);
   } finally {
     rmSync(dir, { recursive: true });
   }
 }
+
+function withDockerfile(text: string): string[] {
+  return inRepo(text, containerNodeFlags);
+}
+
+const repo = join(import.meta.dirname, '..');
 
 describe('containerNodeFlags', () => {
   it('reads the node flags of the exec-form ENTRYPOINT, not the script', () => {
@@ -31,5 +37,67 @@ describe('containerNodeFlags', () => {
   it('runs what the repository image runs', () => {
     const flags = containerNodeFlags(join(import.meta.dirname, '..'));
     assert.ok(flags.includes('--heap-growing-percent=50'), flags.join(' '));
+  });
+});
+
+const STAGES = [
+  'FROM node:24-bookworm-slim AS build',
+  'ENV BUILD_ONLY=1',
+  'FROM node:24-bookworm-slim',
+  'ENV NODE_ENV=production',
+  'RUN apt-get update \\',
+  '  && apt-get install -y --no-install-recommends libjemalloc2',
+  'ENV LD_PRELOAD=/lib/libjemalloc.so.2 \\',
+  '  MALLOC_CONF=background_thread:true,dirty_decay_ms:1000 QUOTED="a b"',
+  'ENTRYPOINT ["node", "dist/src/main.js"]',
+  '',
+].join('\n');
+
+describe('containerEnv', () => {
+  it("reads the runtime stage's ENV lines, continued ones and quoted values too, not an earlier stage's", () => {
+    assert.deepEqual(inRepo(STAGES, containerEnv), {
+      NODE_ENV: 'production',
+      LD_PRELOAD: '/lib/libjemalloc.so.2',
+      MALLOC_CONF: 'background_thread:true,dirty_decay_ms:1000',
+      QUOTED: 'a b',
+    });
+  });
+
+  it('is empty without ENV', () => {
+    assert.deepEqual(inRepo('FROM x\nENTRYPOINT ["node", "main.js"]\n', containerEnv), {});
+  });
+});
+
+describe('imageEnvironment', () => {
+  it('applies the preload when the library is on this machine, and names every variable but NODE_ENV', () => {
+    const image = inRepo(STAGES, (root) => imageEnvironment(root, () => true));
+    assert.equal(image.env.LD_PRELOAD, '/lib/libjemalloc.so.2');
+    assert.deepEqual(image.missing, []);
+    assert.equal(
+      image.description,
+      'env LD_PRELOAD=/lib/libjemalloc.so.2 MALLOC_CONF=background_thread:true,dirty_decay_ms:1000 QUOTED=a b as in the Dockerfile',
+    );
+  });
+
+  it('runs without a preloaded library that is missing here, and says so', () => {
+    const image = inRepo(STAGES, (root) => imageEnvironment(root, () => false));
+    assert.equal(image.env.LD_PRELOAD, undefined);
+    assert.equal(image.env.MALLOC_CONF, 'background_thread:true,dirty_decay_ms:1000');
+    assert.deepEqual(image.missing, ['/lib/libjemalloc.so.2']);
+    assert.match(
+      image.description,
+      /without the Dockerfile's LD_PRELOAD of \/lib\/libjemalloc\.so\.2: not on this machine/,
+    );
+    assert.match(image.description, /apt-get install libjemalloc2/);
+    assert.match(image.description, /glibc's malloc/);
+  });
+
+  it("is what the repository image sets: jemalloc, and vestibule's command carries it", () => {
+    const image = imageEnvironment(repo, () => true);
+    assert.match(image.env.LD_PRELOAD ?? '', /libjemalloc\.so\.2$/);
+    assert.match(image.env.MALLOC_CONF ?? '', /dirty_decay_ms:\d+/);
+    const node = tsxTargets([], repo);
+    assert.deepEqual(node.vestibule.env, node.nodeEnv);
+    assert.equal(node.nodeEnv.MALLOC_CONF, image.env.MALLOC_CONF);
   });
 });

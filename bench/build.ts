@@ -9,23 +9,32 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { VestibuleCommand } from './target.js';
 
+/** The repository (bench/..), whose Dockerfile says how the image runs. */
+const REPO = join(import.meta.dirname, '..');
+
 /** The commands for vestibule and the Fastify proxy, built or under tsx. */
 export interface NodeTargets {
   readonly vestibule: VestibuleCommand;
   /** The node flags vestibule runs with (what the memory floor is measured with too). */
   readonly nodeFlags: readonly string[];
+  /** The environment vestibule gets from the image (the Dockerfile's ENV, e.g. its allocator); the floor too. */
+  readonly nodeEnv: Readonly<Record<string, string>>;
   /** node arguments that run bench/fastify-proxy-server (flags and the script). */
   readonly fastifyProxyArgs: readonly string[];
 }
 
-export function tsxTargets(nodeFlags: readonly string[] = []): NodeTargets {
+export function tsxTargets(nodeFlags: readonly string[] = [], root = REPO): NodeTargets {
+  const image = imageEnvironment(root);
+  const flags = nodeFlags.length > 0 ? `sources under tsx, node ${nodeFlags.join(' ')}` : 'sources under tsx';
   return {
     vestibule: {
       command: process.execPath,
       args: [...nodeFlags, '--import', 'tsx', 'src/main.ts'],
-      description: nodeFlags.length > 0 ? `sources under tsx, node ${nodeFlags.join(' ')}` : 'sources under tsx',
+      env: image.env,
+      description: `${flags}, ${image.description}`,
     },
     nodeFlags,
+    nodeEnv: image.env,
     fastifyProxyArgs: ['--import', 'tsx', 'bench/fastify-proxy-server.ts'],
   };
 }
@@ -65,13 +74,16 @@ export function buildTargets(root: string, tmp: string, nodeFlags?: readonly str
   const compiled = result.status === 0 ? 'compiled with tsc' : 'compiled with tsc (the tree had type errors)';
   const flags = nodeFlags ?? containerNodeFlags(root);
   const how = nodeFlags === undefined ? 'as in the Dockerfile' : 'given by --node-flags, not the Dockerfile';
+  const image = imageEnvironment(root);
   return {
     vestibule: {
       command: process.execPath,
       args: [...flags, main],
-      description: `${compiled}, node ${flags.length > 0 ? flags.join(' ') : 'without flags'} ${how}`,
+      env: image.env,
+      description: `${compiled}, node ${flags.length > 0 ? flags.join(' ') : 'without flags'} ${how}, ${image.description}`,
     },
     nodeFlags: flags,
+    nodeEnv: image.env,
     fastifyProxyArgs: [proxy],
   };
 }
@@ -82,4 +94,53 @@ export function containerNodeFlags(root: string): string[] {
   if (line === undefined) return [];
   const argv = JSON.parse(line) as string[];
   return argv.slice(1).filter((a) => a.startsWith('--'));
+}
+
+/** The runtime (last) stage of the Dockerfile, continuation lines joined. */
+function finalStage(root: string): string {
+  const text = readFileSync(join(root, 'Dockerfile'), 'utf8').replace(/\\\r?\n/g, ' ');
+  const stages = text.split(/^FROM\s/m);
+  return stages.length > 1 ? (stages.at(-1) ?? '') : '';
+}
+
+/** The variables the image's runtime stage sets with `ENV KEY=value …` (the `KEY value` form is not read). */
+export function containerEnv(root: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of finalStage(root).matchAll(/^ENV\s+(.*)$/gm)) {
+    for (const m of (line[1] ?? '').matchAll(/(\w+)=("([^"]*)"|\S*)/g)) env[m[1] ?? ''] = m[3] ?? m[2] ?? '';
+  }
+  return env;
+}
+
+/** The image's environment as the bench can apply it here, and a sentence for the report that says which. */
+export interface ImageEnvironment {
+  readonly env: Readonly<Record<string, string>>;
+  /** E.g. `env LD_PRELOAD=… MALLOC_CONF=… as in the Dockerfile` (NODE_ENV is reported on its own). */
+  readonly description: string;
+  /** Libraries the image preloads that this machine lacks (then left out of LD_PRELOAD). */
+  readonly missing: readonly string[];
+}
+
+/**
+ * The Dockerfile's ENV, for vestibule and the memory floor's processes (not the other targets): with the same
+ * allocator as the image, the memory readings are the image's. A preloaded library that is not installed here
+ * is left out, and the description says so: the run goes on with glibc's malloc instead of failing.
+ */
+export function imageEnvironment(root: string, exists: (path: string) => boolean = existsSync): ImageEnvironment {
+  const env = containerEnv(root);
+  const missing: string[] = [];
+  if (env.LD_PRELOAD !== undefined) {
+    const libs = env.LD_PRELOAD.split(/[\s:]+/).filter((l) => l !== '');
+    missing.push(...libs.filter((l) => !exists(l)));
+    const kept = libs.filter((l) => exists(l));
+    if (kept.length > 0) env.LD_PRELOAD = kept.join(':');
+    else delete env.LD_PRELOAD;
+  }
+  const shown = Object.entries(env).filter(([k]) => k !== 'NODE_ENV');
+  const listed = shown.map(([k, v]) => `${k}=${v}`).join(' ');
+  let description = shown.length > 0 ? `env ${listed} as in the Dockerfile` : 'no environment from the Dockerfile';
+  if (missing.length > 0) {
+    description += `, but without the Dockerfile's LD_PRELOAD of ${missing.join(', ')}: not on this machine${missing.some((l) => l.includes('jemalloc')) ? ' (Debian: apt-get install libjemalloc2)' : ''}, so glibc's malloc`;
+  }
+  return { env, description, missing };
 }

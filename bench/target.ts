@@ -54,6 +54,8 @@ export interface BenchIdentity {
 export interface VestibuleCommand {
   readonly command: string;
   readonly args: readonly string[];
+  /** Set on top of the bench's own environment: the image's ENV (bench/build.ts), before vestibule's settings. */
+  readonly env?: Readonly<Record<string, string>>;
   readonly description: string;
 }
 

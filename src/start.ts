@@ -9,6 +9,7 @@ import { discoverWithRetry } from './oidc/discover-with-retry.js';
 import type { IdentityProvider } from './oidc/provider.js';
 import type { AccessLog } from './observability/access-log.js';
 import { instrumentFetch } from './observability/fetch-metrics.js';
+import { startIdleCompaction } from './observability/idle-compaction.js';
 import { traceFetch } from './observability/fetch-spans.js';
 import { Metrics } from './observability/metrics.js';
 import { Tunnels } from './proxy/tunnel.js';
@@ -268,6 +269,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     await tracer.shutdown();
     throw err;
   }
+  const stopIdleCompaction = startIdleCompaction({ onCollect: (ms) => log.debug({ ms }, 'idle: heap compacted') });
 
   return {
     provider,
@@ -285,6 +287,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     },
     stop: async (timeoutMs) => {
       accepting = false;
+      stopIdleCompaction();
       const drained = Promise.all([publicServer.close(), token.close()]);
       const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
       if ((await Promise.race([drained.then(() => 'drained' as const), timer])) === 'timeout') {

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { floorSteps, measureMemoryFloor } from './memory-floor.js';
+import { readFileSync } from 'node:fs';
+import { floorSteps, measureMemoryFloor, startLoaded } from './memory-floor.js';
 
 const root = join(import.meta.dirname, '../..');
 
@@ -65,5 +66,20 @@ describe('memory floor', () => {
     bench.kill('SIGKILL');
     for (let i = 0; i < 100 && alive(); i++) await sleep(50);
     assert.equal(alive(), false, `floor process ${pid} outlived the bench`);
+  });
+
+  it("runs with the environment it is given (vestibule's allocator), on top of the bench's own", async () => {
+    const p = startLoaded(root, [], [], { VESTIBULE_FLOOR_PROBE: 'jemalloc-or-not' });
+    try {
+      await p.ready;
+      const environ = readFileSync(`/proc/${String(p.pid)}/environ`, 'utf8').split('\0');
+      assert.ok(environ.includes('VESTIBULE_FLOOR_PROBE=jemalloc-or-not'), 'the given variable');
+      assert.ok(
+        environ.some((e) => e.startsWith('PATH=')),
+        "the bench's own environment",
+      );
+    } finally {
+      p.stop();
+    }
   });
 });

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { imageEnvironment } from '../build.js';
 import { median } from '../stats.js';
 import { treeResident, type Resident } from '../proc-stats.js';
 
@@ -46,11 +47,18 @@ export interface Loaded {
   stop(): void;
 }
 
-export function startLoaded(root: string, flags: readonly string[], modules: readonly string[]): Loaded {
+/** `env` is set on top of the bench's own environment (vestibule's allocator, from the image's ENV). */
+export function startLoaded(
+  root: string,
+  flags: readonly string[],
+  modules: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Loaded {
   // Kept alive by its stdin, and gone with it: a bench stopped by a signal leaves no floor process behind.
   const script = `for (const m of ${JSON.stringify(modules)}) await import(m); process.stdin.on('end', () => process.exit(0)).resume(); process.stdout.write('ready\\n');`;
   const child = spawn(process.execPath, [...flags, '--input-type=module', '-e', script], {
     cwd: root,
+    env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -79,15 +87,18 @@ export function startLoaded(root: string, flags: readonly string[], modules: rea
  * Starts every step's processes at once (`runs` of each), waits until all have loaded, lets them rest
  * `settleMs` and reads their RSS. Run beside vestibule's own rest, so both are read after the same quiet time:
  * V8 gives the young generation back only some seconds after the allocations stop (its memory reducer).
+ * `env` is the environment vestibule got from the image (its allocator: jemalloc or glibc's malloc changes the
+ * floor too); when not given, the Dockerfile's, as bench/build.ts applies it to vestibule.
  */
 export async function measureMemoryFloor(
   root: string,
   flags: readonly string[],
-  o: { runs: number; settleMs: number },
+  o: { runs: number; settleMs: number; env?: Readonly<Record<string, string>> },
 ): Promise<FloorStep[]> {
+  const env = o.env ?? imageEnvironment(root).env;
   const steps = floorSteps(root).map((step) => ({
     label: step.label,
-    processes: Array.from({ length: o.runs }, () => startLoaded(root, flags, step.modules)),
+    processes: Array.from({ length: o.runs }, () => startLoaded(root, flags, step.modules, env)),
   }));
   const all = steps.flatMap((s) => s.processes);
   try {

@@ -35,6 +35,7 @@ export function vestibuleEnv(ctx: BenchContext, o: VestibuleStart): NodeJS.Proce
   for (const [k, v] of Object.entries(process.env)) if (!/^(AZURE_|VESTIBULE_)/.test(k)) env[k] = v;
   return {
     ...env,
+    ...ctx.vestibule.env,
     NODE_ENV: 'production',
     AZURE_APP_CLIENT_ID: ctx.identity.clientId,
     AZURE_APP_WELL_KNOWN_URL: ctx.mock.wellKnownUrl,

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { QuietAfterBusy, lastResortGc, startIdleCompaction } from './idle-compaction.js';
+
+describe('QuietAfterBusy', () => {
+  it('collects once, after the quiet time that follows a busy window', () => {
+    const d = new QuietAfterBusy(10_000, 0.05);
+    assert.equal(d.window(0.01, 2_000), false, 'quiet from the start: nothing to give back');
+    assert.equal(d.window(0.01, 2_000), false);
+    assert.equal(d.window(0.9, 2_000), false, 'busy');
+    const quiet = [1, 2, 3, 4, 5].map(() => d.window(0.01, 2_000));
+    assert.deepEqual(quiet, [false, false, false, false, true], 'after 10 s of quiet');
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6].map(() => d.window(0.0, 2_000)),
+      [false, false, false, false, false, false],
+      'once per busy spell',
+    );
+  });
+
+  it('starts the quiet time over when load comes back', () => {
+    const d = new QuietAfterBusy(6_000, 0.05);
+    d.window(0.5, 2_000);
+    d.window(0.01, 2_000);
+    d.window(0.01, 2_000);
+    assert.equal(d.window(0.2, 2_000), false, 'busy again before the quiet time was up');
+    assert.equal(d.window(0.01, 2_000), false);
+    assert.equal(d.window(0.01, 2_000), false);
+    assert.equal(d.window(0.01, 2_000), true);
+  });
+});
+
+describe('startIdleCompaction', () => {
+  it('collects from an unref’d timer once the loop, busy, has gone quiet', async () => {
+    let collected = 0;
+    const times: number[] = [];
+    const stop = startIdleCompaction({
+      checkMs: 20,
+      quietMs: 60,
+      busyUtilization: 0.3,
+      collect: () => collected++,
+      onCollect: (ms) => times.push(ms),
+    });
+    try {
+      await sleep(50);
+      assert.equal(collected, 0, 'never busy yet');
+      const until = performance.now() + 80;
+      while (performance.now() < until); // a busy spell: the loop blocked
+      await sleep(200);
+      assert.equal(collected, 1);
+      assert.equal(times.length, 1);
+    } finally {
+      stop();
+    }
+  });
+
+  it('does not keep the process alive', () => {
+    const active = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = active();
+    const stop = startIdleCompaction({ collect: () => undefined });
+    // An unref'd interval is not listed among the resources that keep the loop alive.
+    assert.equal(active(), before);
+    stop();
+  });
+});
+
+describe('lastResortGc', () => {
+  it('gives back garbage V8 was holding', () => {
+    const gc = lastResortGc();
+    const junk: { garbage: object[] | undefined } = {
+      garbage: Array.from({ length: 200_000 }, (_, i) => ({ s: `garbage ${i}` })),
+    };
+    const held = process.memoryUsage().heapUsed;
+    junk.garbage = undefined;
+    gc();
+    const after = process.memoryUsage().heapUsed;
+    assert.ok(after < held - 5 * 2 ** 20, `heap used ${held} → ${after}`);
+    assert.equal(typeof (globalThis as { gc?: unknown }).gc, 'undefined', 'the main context gets no gc()');
+  });
+});
