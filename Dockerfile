@@ -47,8 +47,8 @@ EXPOSE 7564 7565 7164
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:7565/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # V8's young generation capped at 2 × 8 MB, and the old generation allowed 1.5× its live size before a full
-# collection (V8 picks up to 4× on its own): the peak under load stays under 128 MB up to 256 connections instead
-# of ~200 MB, at no CPU cost the full benchmark can tell apart at steady load (docs/benchmarks.md, "The image's V8
-# flags"; measured on Node 20). Kept on Node 24, where the cap matters more: its V8 lets the young generation grow
-# to 2 × 64 MB by default (Node 20: 2 × 16 MB). The benchmark reads the flags from this line.
+# collection (V8 picks up to 4× on its own): the peak under load stayed under 128 MB up to 256 connections instead
+# of ~200 MB on Node 20, at no CPU cost the full benchmark can tell apart at steady load (docs/benchmarks.md, "The
+# image's V8 flags"). Kept on Node 24 (peaks ~150 MB there), where the cap matters more: its V8 lets the young
+# generation grow to 2 × 64 MB by default (Node 20: 2 × 16 MB). The benchmark reads the flags from this line.
 ENTRYPOINT ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "dist/src/main.js"]

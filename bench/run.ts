@@ -209,7 +209,7 @@ async function benchmark(o: BenchOptions, tmp: string, services: Service[]): Pro
   progress?.step(`memory floor of the stack, and vestibule at rest (${minRestSec} s or more)`, minRestSec);
   const restFrom = Date.now();
   const [floor] = await Promise.allSettled([
-    measureMemoryFloor(ROOT, node.nodeFlags, { runs: o.smoke ? 1 : 3, settleMs: minRestSec * 1000 }),
+    measureMemoryFloor(ROOT, node.nodeFlags, { runs: o.smoke ? 1 : 3, settleMs: minRestSec * 1000, env: node.nodeEnv }),
     sleep(minRestSec * 1000),
   ]);
   const idleAfter = residentOf(d);

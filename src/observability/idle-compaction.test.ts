@@ -30,6 +30,21 @@ describe('QuietAfterBusy', () => {
   });
 });
 
+describe('QuietAfterBusy with a least interval', () => {
+  it('pauses the loop at most once per interval when load comes in short bursts', () => {
+    const d = new QuietAfterBusy(4_000, 0.05, 20_000);
+    const burst = (): boolean[] => [0.5, 0.01, 0.01].map((u) => d.window(u, 2_000));
+    assert.deepEqual(burst(), [false, false, true], 'the first quiet spell collects');
+    assert.deepEqual(burst(), [false, false, false], '6 s later: too soon');
+    assert.deepEqual(burst(), [false, false, false], '12 s later: too soon');
+    // Still armed: it collects once 20 s have passed since the last collection, the loop still quiet.
+    assert.deepEqual(
+      [0.01, 0.01, 0.01, 0.01, 0.01].map((u) => d.window(u, 2_000)),
+      [false, false, false, true, false],
+    );
+  });
+});
+
 describe('startIdleCompaction', () => {
   it('collects from an unref’d timer once the loop, busy, has gone quiet', async () => {
     let collected = 0;

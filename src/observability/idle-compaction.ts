@@ -6,7 +6,7 @@
  *
  * It never runs on a request path: an unref'd timer samples the event loop's utilisation every `checkMs`, and
  * only after a window busier than `busyUtilization` followed by `quietMs` of windows below it does it collect,
- * once; the next collection waits for the next busy window. The collection blocks the loop for its duration
+ * once; the next collection waits for the next busy window, and for a minute to have passed. The collection blocks the loop for its duration
  * (tens of ms for a heap of ~50 MB), so it is made when nothing was asking for the loop.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
@@ -20,6 +20,8 @@ export interface IdleCompactionOptions {
   readonly checkMs?: number;
   /** The share of a window the loop must have been busy for the window to count as busy (0–1). */
   readonly busyUtilization?: number;
+  /** Least time between two collections (ms): a pause of tens of ms at most this often. */
+  readonly minIntervalMs?: number;
   /** The collection (tests pass their own). */
   readonly collect?: () => void;
   /** Called after each collection with how long it took (ms). */
@@ -30,16 +32,25 @@ export interface IdleCompactionOptions {
 export class QuietAfterBusy {
   #busySeen = false;
   #quietMs = 0;
+  /** Time since the last collection (none yet: as if long ago). */
+  #sinceCollectMs = Infinity;
   readonly #quietNeededMs: number;
   readonly #busyUtilization: number;
+  readonly #minIntervalMs: number;
 
-  constructor(quietNeededMs: number, busyUtilization: number) {
+  constructor(quietNeededMs: number, busyUtilization: number, minIntervalMs = 0) {
     this.#quietNeededMs = quietNeededMs;
     this.#busyUtilization = busyUtilization;
+    this.#minIntervalMs = minIntervalMs;
   }
 
-  /** True when this window completes `quietNeededMs` of quiet after a busy window: collect now. */
+  /**
+   * True when this window completes `quietNeededMs` of quiet after a busy window, and the last collection is at
+   * least `minIntervalMs` ago (traffic in short bursts would otherwise pause the loop after every burst): collect
+   * now. A quiet spell that comes too soon stays armed until the interval has passed.
+   */
   window(utilization: number, ms: number): boolean {
+    this.#sinceCollectMs += ms;
     if (utilization > this.#busyUtilization) {
       this.#busySeen = true;
       this.#quietMs = 0;
@@ -47,9 +58,10 @@ export class QuietAfterBusy {
     }
     if (!this.#busySeen) return false;
     this.#quietMs += ms;
-    if (this.#quietMs < this.#quietNeededMs) return false;
+    if (this.#quietMs < this.#quietNeededMs || this.#sinceCollectMs < this.#minIntervalMs) return false;
     this.#busySeen = false;
     this.#quietMs = 0;
+    this.#sinceCollectMs = 0;
     return true;
   }
 }
@@ -66,7 +78,7 @@ export function lastResortGc(): () => void {
 /** Starts watching; the returned function stops it. The timer never keeps the process alive. */
 export function startIdleCompaction(o: IdleCompactionOptions = {}): () => void {
   const checkMs = o.checkMs ?? 2_000;
-  const decide = new QuietAfterBusy(o.quietMs ?? 10_000, o.busyUtilization ?? 0.05);
+  const decide = new QuietAfterBusy(o.quietMs ?? 10_000, o.busyUtilization ?? 0.05, o.minIntervalMs ?? 60_000);
   const collect = o.collect ?? lastResortGc();
   let last: EventLoopUtilization = performance.eventLoopUtilization();
   const timer = setInterval(() => {

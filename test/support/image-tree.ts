@@ -96,6 +96,20 @@ function parseCopy(ins: Instruction): Copy {
   return { from: flags[0]?.slice('--from='.length), sources: paths, dest, line: ins.line };
 }
 
+/**
+ * The Debian packages a RUN installs when it does nothing else (`apt-get update && apt-get install … && rm -rf
+ * /var/lib/apt/lists/*`), else undefined.
+ */
+export function aptInstall(args: string): string[] | undefined {
+  const steps = args.split('&&').map((step) => step.trim().split(/\s+/));
+  const allowed = (w: string[]): boolean =>
+    (w[0] === 'apt-get' && (w[1] === 'update' || w[1] === 'install')) ||
+    (w[0] === 'rm' && w.at(-1) === '/var/lib/apt/lists/*');
+  if (!steps.every(allowed)) return undefined;
+  const install = steps.find((w) => w[0] === 'apt-get' && w[1] === 'install');
+  return install?.slice(2).filter((w) => !w.startsWith('-'));
+}
+
 /** The image a stage adds to (its WORKDIR, ENV, USER, COPY lines and command) as the runtime stage's spec. */
 function stageSpec(stages: readonly Stage[], stage: Stage): ImageSpec {
   let workdir = '/';
@@ -128,8 +142,23 @@ function stageSpec(stages: readonly Stage[], stage: Stage): ImageSpec {
       case 'COPY':
         copies.push(parseCopy(ins));
         break;
-      case 'RUN':
-        throw new Error(`Dockerfile line ${ins.line}: a RUN in the runtime stage is not replayed: ${ins.args}`);
+      case 'RUN': {
+        // Debian packages (the allocator): the host's own stand in, like the repository's node_modules; they must
+        // be installed here, or the tree would run on something other than the image (.ci/run installs them).
+        const packages = aptInstall(ins.args);
+        if (packages === undefined)
+          throw new Error(`Dockerfile line ${ins.line}: a RUN in the runtime stage is not replayed: ${ins.args}`);
+        const missing = packages.filter(
+          (p) =>
+            spawnSync('dpkg-query', ['-W', '-f', '${Status}', p], { encoding: 'utf8' }).stdout !==
+            'install ok installed',
+        );
+        if (missing.length > 0)
+          throw new Error(
+            `Dockerfile line ${ins.line} installs ${missing.join(', ')}: install it here too (apt-get install -y ${missing.join(' ')})`,
+          );
+        break;
+      }
       default:
       // EXPOSE, HEALTHCHECK, LABEL, ARG…: nothing on the filesystem.
     }
@@ -230,7 +259,10 @@ function buildStage(stages: readonly Stage[], index: number, dir: string, built:
         symlinkSync(join(repoRoot, 'node_modules'), at('node_modules'));
       } else if (words[0] === 'npm' && words[1] === 'run' && words.length === 3) {
         run('npm', words.slice(1), at('.'), ins.line);
-      } else throw new Error(`Dockerfile line ${ins.line}: RUN ${ins.args} is not replayed (add it here)`);
+      } else if (aptInstall(ins.args) === undefined) {
+        throw new Error(`Dockerfile line ${ins.line}: RUN ${ins.args} is not replayed (add it here)`);
+      }
+      // apt-get install: not replayed; the tree runs on the host's libraries (CI installs the same packages).
     }
   }
 }
