@@ -66,6 +66,23 @@ describe('containerEnv', () => {
   it('is empty without ENV', () => {
     assert.deepEqual(inRepo('FROM x\nENTRYPOINT ["node", "main.js"]\n', containerEnv), {});
   });
+
+  it('refuses a form it would misread, rather than run in another environment than the image', () => {
+    for (const line of [
+      'ENV LD_PRELOAD /x.so',
+      "ENV A='x y'",
+      'ENV A="say \\"hi\\""',
+      'ENV PATH=/app:$PATH',
+      'env A=1 B',
+    ]) {
+      assert.throws(() => inRepo(`FROM x\n${line}\n`, containerEnv), /cannot read/, line);
+    }
+    assert.deepEqual(
+      inRepo('from x AS a\nENV A=1\nfrom y\nenv B=2\n', containerEnv),
+      { B: '2' },
+      'keywords in any case',
+    );
+  });
 });
 
 describe('imageEnvironment', () => {

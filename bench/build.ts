@@ -99,15 +99,29 @@ export function containerNodeFlags(root: string): string[] {
 /** The runtime (last) stage of the Dockerfile, continuation lines joined. */
 function finalStage(root: string): string {
   const text = readFileSync(join(root, 'Dockerfile'), 'utf8').replace(/\\\r?\n/g, ' ');
-  const stages = text.split(/^FROM\s/m);
+  const stages = text.split(/^FROM\s/im);
   return stages.length > 1 ? (stages.at(-1) ?? '') : '';
 }
 
-/** The variables the image's runtime stage sets with `ENV KEY=value …` (the `KEY value` form is not read). */
+/**
+ * The variables the image's runtime stage sets with `ENV KEY=value …` (a value plain or in double quotes). Any
+ * other form (`ENV KEY value`, single quotes, escapes, `$VAR`) is refused rather than misread: the bench would
+ * otherwise run vestibule in an environment other than the image's without saying so.
+ */
 export function containerEnv(root: string): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const line of finalStage(root).matchAll(/^ENV\s+(.*)$/gm)) {
-    for (const m of (line[1] ?? '').matchAll(/(\w+)=("([^"]*)"|\S*)/g)) env[m[1] ?? ''] = m[3] ?? m[2] ?? '';
+  for (const line of finalStage(root).matchAll(/^ENV\s+(.*)$/gim)) {
+    const text = (line[1] ?? '').trim();
+    const pair = /\s*(\w+)=(?:"([^"\\$]*)"|([^\s"'\\$]*))(?=\s|$)/y;
+    let at = 0;
+    while (at < text.length) {
+      pair.lastIndex = at;
+      const m = pair.exec(text);
+      if (m === null)
+        throw new Error(`Dockerfile: the bench cannot read \`ENV ${text}\` (only KEY=value and KEY="value")`);
+      env[m[1] ?? ''] = m[2] ?? m[3] ?? '';
+      at = pair.lastIndex;
+    }
   }
   return env;
 }

@@ -269,7 +269,13 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     await tracer.shutdown();
     throw err;
   }
-  const stopIdleCompaction = startIdleCompaction({ onCollect: (ms) => log.debug({ ms }, 'idle: heap compacted') });
+  const mib = (bytes: number): number => Math.round(bytes / 104857.6) / 10;
+  const stopIdleCompaction = startIdleCompaction({
+    activity: () => metrics.answered,
+    onCollect: (ms, before, after) =>
+      log.info({ ms: Math.round(ms), heapMiB: { before: mib(before), after: mib(after) } }, 'idle: heap compacted'),
+    onUnavailable: (err) => log.warn({ failure: { message: err.message } }, 'idle heap compaction is off'),
+  });
 
   return {
     provider,

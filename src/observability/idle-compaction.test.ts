@@ -53,7 +53,7 @@ describe('startIdleCompaction', () => {
       checkMs: 20,
       quietMs: 60,
       busyUtilization: 0.3,
-      collect: () => collected++,
+      collector: () => () => collected++,
       onCollect: (ms) => times.push(ms),
     });
     try {
@@ -69,10 +69,65 @@ describe('startIdleCompaction', () => {
     }
   });
 
+  it('waits while requests are answered, however little of the loop they take', async () => {
+    let collected = 0;
+    let answered = 0;
+    const stop = startIdleCompaction({
+      checkMs: 20,
+      quietMs: 60,
+      busyUtilization: 0.3,
+      minIntervalMs: 0,
+      activity: () => answered,
+      collector: () => () => collected++,
+    });
+    try {
+      const ticker = setInterval(() => answered++, 10);
+      await sleep(200);
+      assert.equal(collected, 0, 'a request in every window: busy, never quiet');
+      clearInterval(ticker);
+      await sleep(200);
+      assert.equal(collected, 1, 'quiet once the requests stopped');
+    } finally {
+      stop();
+    }
+  });
+
+  it('leaves a heap above its cap to V8', async () => {
+    let collected = 0;
+    let answered = 0;
+    const stop = startIdleCompaction({
+      checkMs: 20,
+      quietMs: 40,
+      minIntervalMs: 0,
+      maxHeapBytes: 1,
+      activity: () => answered,
+      collector: () => () => collected++,
+    });
+    try {
+      answered++;
+      await sleep(200);
+      assert.equal(collected, 0);
+    } finally {
+      stop();
+    }
+  });
+
+  it('is off, and says why, where gc cannot be had', () => {
+    const told: string[] = [];
+    const stop = startIdleCompaction({
+      collector: () => {
+        throw new Error('no gc here');
+      },
+      onUnavailable: (err) => told.push(err.message),
+    });
+    assert.deepEqual(told, ['no gc here']);
+    stop();
+  });
+
   it('does not keep the process alive', () => {
     const active = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const before = active();
-    const stop = startIdleCompaction({ collect: () => undefined });
+    const stop = startIdleCompaction({ collector: () => () => undefined });
     // An unref'd interval is not listed among the resources that keep the loop alive.
     assert.equal(active(), before);
     stop();

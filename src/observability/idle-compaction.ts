@@ -4,13 +4,15 @@
  * rest 31 MB reserved for 19 MB live was seen). A forced "last resort" collection compacts the old space and
  * gives the free pages back, the collection V8 itself runs before it reports out of memory.
  *
- * It never runs on a request path: an unref'd timer samples the event loop's utilisation every `checkMs`, and
- * only after a window busier than `busyUtilization` followed by `quietMs` of windows below it does it collect,
- * once; the next collection waits for the next busy window, and for a minute to have passed. The collection blocks the loop for its duration
- * (tens of ms for a heap of ~50 MB), so it is made when nothing was asking for the loop.
+ * It blocks the loop while it runs (two compacting mark-compacts: tens of ms for vestibule's ~20–30 MB heap at
+ * rest, ~140 ms for a 100 MB heap), so it waits for a process with nothing to do: an unref'd timer samples every
+ * `checkMs`, and only after a busy window followed by `quietMs` in which not one request was answered and the
+ * loop was almost idle (probes and scrapes do not count) does it collect, once; the next collection waits for
+ * the next busy spell, and for `minIntervalMs`. A heap larger than `maxHeapBytes` is left to V8 (the pause would
+ * grow with it). Where `gc` cannot be had (a Node that refuses the flag), it does nothing.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 export interface IdleCompactionOptions {
@@ -22,10 +24,19 @@ export interface IdleCompactionOptions {
   readonly busyUtilization?: number;
   /** Least time between two collections (ms): a pause of tens of ms at most this often. */
   readonly minIntervalMs?: number;
-  /** The collection (tests pass their own). */
-  readonly collect?: () => void;
-  /** Called after each collection with how long it took (ms). */
-  readonly onCollect?: (ms: number) => void;
+  /**
+   * A count that moves whenever a request is answered (vestibule's {@link Metrics.answered}); a window in which it
+   * moved is busy, whatever the loop's utilisation.
+   */
+  readonly activity?: () => number;
+  /** No collection while V8's heap holds more than this (bytes). */
+  readonly maxHeapBytes?: number;
+  /** Told when `gc` cannot be had: the compaction is off. */
+  readonly onUnavailable?: (err: Error) => void;
+  /** Makes the collection (tests pass their own); {@link lastResortGc} by default. */
+  readonly collector?: () => () => void;
+  /** Called after each collection with how long it took (ms) and the heap's used bytes before and after. */
+  readonly onCollect?: (ms: number, heapBefore: number, heapAfter: number) => void;
 }
 
 /** The decisions, apart from timers and V8: fed one window's utilisation at a time. */
@@ -69,29 +80,47 @@ export class QuietAfterBusy {
 /** V8's memory-reducing full collection (`gc` from a context made with --expose-gc; the main one is unchanged). */
 export function lastResortGc(): () => void {
   setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as (options: object) => void;
+  const gc: unknown = runInNewContext('typeof gc === "function" ? gc : undefined');
+  if (typeof gc !== 'function') throw new Error('this Node does not expose gc to a new context');
+  const run = gc as (options: object) => void;
   return () => {
-    gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+    run({ type: 'major', execution: 'sync', flavor: 'last-resort' });
   };
 }
 
 /** Starts watching; the returned function stops it. The timer never keeps the process alive. */
 export function startIdleCompaction(o: IdleCompactionOptions = {}): () => void {
   const checkMs = o.checkMs ?? 2_000;
-  const decide = new QuietAfterBusy(o.quietMs ?? 10_000, o.busyUtilization ?? 0.05, o.minIntervalMs ?? 60_000);
-  const collect = o.collect ?? lastResortGc();
+  const decide = new QuietAfterBusy(o.quietMs ?? 10_000, o.busyUtilization ?? 0.01, o.minIntervalMs ?? 60_000);
+  const maxHeap = o.maxHeapBytes ?? 96 * 1024 * 1024;
+  let collect: () => void;
+  try {
+    collect = (o.collector ?? lastResortGc)();
+  } catch (err) {
+    // A memory optimisation must never stop the service from starting.
+    o.onUnavailable?.(err as Error);
+    return () => undefined;
+  }
+  const activity = o.activity ?? (() => 0);
   let last: EventLoopUtilization = performance.eventLoopUtilization();
+  let seen = activity();
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();
     const window = performance.eventLoopUtilization(now, last);
     last = now;
-    if (!decide.window(window.utilization, window.idle + window.active)) return;
+    const count = activity();
+    // A window with a request answered is busy, however little of the loop it took.
+    const utilization = count === seen ? window.utilization : 1;
+    seen = count;
+    if (!decide.window(utilization, window.idle + window.active)) return;
+    const before = getHeapStatistics().used_heap_size;
+    if (before > maxHeap) return;
     const started = performance.now();
     collect();
     const ms = performance.now() - started;
     // The collection's own time is not load: the next window starts after it.
     last = performance.eventLoopUtilization();
-    o.onCollect?.(ms);
+    o.onCollect?.(ms, before, getHeapStatistics().used_heap_size);
   }, checkMs);
   timer.unref();
   return () => {

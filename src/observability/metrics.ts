@@ -25,6 +25,9 @@ export const WONDERWALL_LOGOUT_OPERATIONS = ['self_initiated', 'front_channel', 
 export class Metrics {
   readonly registry = new Registry();
 
+  /** Requests answered on the public and forward-auth listeners since start: a cheap activity signal. */
+  answered = 0;
+
   readonly requests = new Counter({
     name: 'vestibule_http_requests_total',
     help: 'Requests answered, by route class and status code.',

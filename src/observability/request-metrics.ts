@@ -45,6 +45,7 @@ export function recordRequest(
   const route = request.routeOptions.config.routeClass ?? 'other';
   const seconds = reply.elapsedTime / 1000;
   const status = String(reply.statusCode);
+  metrics.answered++;
   metrics.requests.inc({ route, status });
   metrics.requestDuration.observe({ route }, seconds);
   if (hostLabel === undefined || !WONDERWALL_ROUTES.has(route)) return;

@@ -102,12 +102,20 @@ function parseCopy(ins: Instruction): Copy {
  */
 export function aptInstall(args: string): string[] | undefined {
   const steps = args.split('&&').map((step) => step.trim().split(/\s+/));
-  const allowed = (w: string[]): boolean =>
-    (w[0] === 'apt-get' && (w[1] === 'update' || w[1] === 'install')) ||
-    (w[0] === 'rm' && w.at(-1) === '/var/lib/apt/lists/*');
-  if (!steps.every(allowed)) return undefined;
-  const install = steps.find((w) => w[0] === 'apt-get' && w[1] === 'install');
-  return install?.slice(2).filter((w) => !w.startsWith('-'));
+  const packages: string[] = [];
+  for (const w of steps) {
+    if (w.length === 2 && w[0] === 'apt-get' && w[1] === 'update') continue;
+    if (w.length === 3 && w.join(' ') === 'rm -rf /var/lib/apt/lists/*') continue;
+    if (w[0] !== 'apt-get' || w[1] !== 'install') return undefined;
+    for (const word of w.slice(2)) {
+      if (word.startsWith('-')) {
+        // Options that change nothing installed; any other (a release, a config) would not be replayed.
+        if (!['-y', '-qq', '--no-install-recommends'].includes(word)) return undefined;
+      } else if (/^[a-z0-9][a-z0-9+.-]+$/.test(word)) packages.push(word);
+      else return undefined; // a pinned version, a variable, a shell operator: not plain package names
+    }
+  }
+  return packages.length > 0 ? packages : undefined;
 }
 
 /** The image a stage adds to (its WORKDIR, ENV, USER, COPY lines and command) as the runtime stage's spec. */
