@@ -13,23 +13,34 @@ import { startService, waitForHttp, type Service } from './processes.js';
 import { startBenchRedis } from './redis.js';
 import type { BenchContext, BenchIdentity } from './target.js';
 
-async function makeIdentity(): Promise<{ identity: BenchIdentity; publicJwk: JWK }> {
-  const { privateJwk, publicJwk } = await generateClientJwk();
+interface Identities {
+  readonly identity: BenchIdentity;
+  readonly publicJwk: JWK;
+  readonly apachePublicJwk: JWK;
+}
+
+async function makeIdentity(): Promise<Identities> {
+  const [{ privateJwk, publicJwk }, apache] = await Promise.all([generateClientJwk(), generateClientJwk()]);
   return {
     identity: {
       clientId: randomUUID(),
       privateJwk,
       encryptionKey: randomBytes(32),
       apacheClientId: randomUUID(),
-      apacheClientSecret: randomBytes(24).toString('base64url'),
+      apachePrivateJwk: apache.privateJwk,
       apiTarget: 'bench:team:api',
     },
     publicJwk,
+    apachePublicJwk: apache.publicJwk,
   };
 }
 
-/** The app registrations: every vestibule instance of the run shares one client with one redirect URI each. */
-function mockClients(ports: BenchPorts, identity: BenchIdentity, publicJwk: JWK): MockClient[] {
+/**
+ * The app registrations: every vestibule instance of the run shares one client with one redirect URI each;
+ * mod_auth_openidc has its own. Both register only a public key (no secret), so every token request of either
+ * must carry a client assertion.
+ */
+function mockClients(ports: BenchPorts, { identity, publicJwk, apachePublicJwk }: Identities): MockClient[] {
   const ingresses = [
     ports.vestibule,
     ports.vestibuleMany,
@@ -48,7 +59,7 @@ function mockClients(ports: BenchPorts, identity: BenchIdentity, publicJwk: JWK)
     {
       clientId: identity.apacheClientId,
       name: 'bench:team:apache',
-      clientSecret: identity.apacheClientSecret,
+      publicJwks: { keys: [apachePublicJwk] },
       redirectUris: [`http://127.0.0.1:${ports.apache}/oauth2/callback`],
     },
     { clientId: randomUUID(), name: identity.apiTarget },
@@ -70,7 +81,8 @@ export async function setUp(i: SetupInput): Promise<BenchContext> {
     return s;
   };
   const ports = await allocatePorts();
-  const { identity, publicJwk } = await makeIdentity();
+  const identities = await makeIdentity();
+  const { identity } = identities;
   const upstream = track(
     startService({
       name: 'upstream',
@@ -83,7 +95,7 @@ export async function setUp(i: SetupInput): Promise<BenchContext> {
   const upstreamUrl = `http://127.0.0.1:${ports.upstream}`;
   const [redis, mock] = await Promise.all([
     startBenchRedis(ports.redis, i.tmp, track),
-    startMock({ port: ports.mock, clients: mockClients(ports, identity, publicJwk), root: i.root, tmp: i.tmp, track }),
+    startMock({ port: ports.mock, clients: mockClients(ports, identities), root: i.root, tmp: i.tmp, track }),
     waitForHttp(upstream, `${upstreamUrl}/`, 30_000, 200),
   ]);
   return {

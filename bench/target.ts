@@ -39,13 +39,17 @@ export function isSkipped(t: TargetStart): t is SkippedTarget {
   return 'reason' in t;
 }
 
-/** The identities registered in the mock: vestibule's app (private_key_jwt) and mod_auth_openidc's (secret). */
+/**
+ * The identities registered in the mock: vestibule's app and mod_auth_openidc's, each with its own RSA key, both
+ * authenticating to the token endpoint with `private_key_jwt` (RS256 client assertions, as NAIS registers apps).
+ */
 export interface BenchIdentity {
   readonly clientId: string;
   readonly privateJwk: JWK;
   readonly encryptionKey: Buffer;
   readonly apacheClientId: string;
-  readonly apacheClientSecret: string;
+  /** mod_auth_openidc's signing key (private JWK with its `kid`); the mock holds the public half. */
+  readonly apachePrivateJwk: JWK;
   /** The `cluster:namespace:app` of the API the token API benchmark asks tokens for. */
   readonly apiTarget: string;
 }

@@ -1,12 +1,15 @@
 /**
  * Target (f): Apache httpd with mod_auth_openidc (Debian's libapache2-mod-auth-openidc), the C peer platform teams
  * would otherwise run. Same mock Entra ID, sessions in the same Redis, the access token forwarded as
- * `Authorization: Bearer` like vestibule does; logged in once through its own redirect flow. Apache runs in the
- * foreground with a generated config under a temp ServerRoot.
+ * `Authorization: Bearer` like vestibule does; logged in once through its own redirect flow. Like vestibule it
+ * authenticates to the token endpoint with `private_key_jwt` (an RS256 client assertion per token request, signed
+ * with its own RSA key), so a login costs both the same signature. Apache runs in the foreground with a generated
+ * config under a temp ServerRoot.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import type { JWK } from 'jose';
 import { NAVIGATION, TestClient, type Response } from '../../test/support/http-client.js';
 import { showSignInPage, submitSignIn } from '../../test/support/mock-login.js';
 import { startService, waitForPort, which } from '../processes.js';
@@ -32,11 +35,20 @@ export interface ApacheConfigInput {
   readonly redisPort: number;
   readonly wellKnownUrl: string;
   readonly clientId: string;
-  readonly clientSecret: string;
+  /** The `kid` of the client's key as registered in the mock (sent in the assertion's header). */
+  readonly keyId: string;
+  /** PEM file of the client's RSA private key, for `private_key_jwt`. */
+  readonly privateKeyFile: string;
+  /** PEM file of its public key: mod_auth_openidc 2.4.12 crashes signing the assertion without OIDCPublicKeyFiles. */
+  readonly publicKeyFile: string;
   readonly passphrase: string;
 }
 
-/** httpd.conf: event MPM sized for 256 connections, keep-alive unlimited (as nginx and Node), OIDC on `/`. */
+/**
+ * httpd.conf: event MPM sized for 256 connections, keep-alive unlimited (as nginx and Node), OIDC on `/`.
+ * OIDCPrivateKeyFiles comes before OIDCProviderTokenEndpointAuth: mod_auth_openidc 2.4.12 accepts `private_key_jwt`
+ * only once a private key is configured ("invalid value 'private_key_jwt'" otherwise).
+ */
 export function apacheConfig(c: ApacheConfigInput): string {
   const modules = NEEDED.map(([name, file]) => `LoadModule ${name} ${MODULES}/${file}`).join('\n');
   return `ServerRoot "${c.dir}"
@@ -64,8 +76,9 @@ KeepAliveTimeout 120
 
 OIDCProviderMetadataURL ${c.wellKnownUrl}
 OIDCClientID ${c.clientId}
-OIDCClientSecret ${c.clientSecret}
-OIDCProviderTokenEndpointAuth client_secret_post
+OIDCPrivateKeyFiles ${c.keyId}#${c.privateKeyFile}
+OIDCPublicKeyFiles ${c.keyId}#${c.publicKeyFile}
+OIDCProviderTokenEndpointAuth private_key_jwt
 OIDCRedirectURI http://127.0.0.1:${c.port}/oauth2/callback
 OIDCCryptoPassphrase ${c.passphrase}
 OIDCScope "openid offline_access api://${c.clientId}/.default"
@@ -111,6 +124,23 @@ export async function apacheLogin(base: string, client: TestClient, username: st
   return client.get(await submitSignIn(client, authorize, username), NAVIGATION);
 }
 
+/**
+ * Writes the client's key pair as PEM where Apache reads it (mod_auth_openidc loads OIDCPrivateKeyFiles and
+ * OIDCPublicKeyFiles while the config is parsed, by the root parent) and returns the files and the key's `kid`.
+ */
+export function writeClientKey(
+  dir: string,
+  privateJwk: JWK,
+): { keyId: string; privateKeyFile: string; publicKeyFile: string } {
+  if (typeof privateJwk.kid !== 'string') throw new Error("mod_auth_openidc's client key has no kid");
+  const key = createPrivateKey({ key: privateJwk, format: 'jwk' });
+  const privateKeyFile = join(dir, 'client-key.pem');
+  const publicKeyFile = join(dir, 'client-key.pub.pem');
+  writeFileSync(privateKeyFile, key.export({ type: 'pkcs1', format: 'pem' }), { mode: 0o600 });
+  writeFileSync(publicKeyFile, createPublicKey(key).export({ type: 'spki', format: 'pem' }));
+  return { keyId: privateJwk.kid, privateKeyFile, publicKeyFile };
+}
+
 async function loginApache(base: string): Promise<string> {
   const client = new TestClient();
   const callback = await apacheLogin(base, client, 'kari.nordmann@nav.example');
@@ -140,7 +170,7 @@ export async function modAuthOpenidc(ctx: BenchContext): Promise<TargetStart> {
       redisPort: ctx.redis.port,
       wellKnownUrl: ctx.mock.wellKnownUrl,
       clientId: ctx.identity.apacheClientId,
-      clientSecret: ctx.identity.apacheClientSecret,
+      ...writeClientKey(dir, ctx.identity.apachePrivateJwk),
       passphrase: randomBytes(32).toString('base64url'),
     }),
   );
