@@ -82,6 +82,11 @@ describe('containerEnv', () => {
       { B: '2' },
       'keywords in any case',
     );
+    assert.deepEqual(
+      inRepo('FROM x\nENV A=1\n  FROM y\n  ENV my.key-1=2\n', containerEnv),
+      { 'my.key-1': '2' },
+      'indented, and keys with dots and dashes',
+    );
   });
 });
 

@@ -99,7 +99,7 @@ export function containerNodeFlags(root: string): string[] {
 /** The runtime (last) stage of the Dockerfile, continuation lines joined. */
 function finalStage(root: string): string {
   const text = readFileSync(join(root, 'Dockerfile'), 'utf8').replace(/\\\r?\n/g, ' ');
-  const stages = text.split(/^FROM\s/im);
+  const stages = text.split(/^\s*FROM\s/im);
   return stages.length > 1 ? (stages.at(-1) ?? '') : '';
 }
 
@@ -110,9 +110,9 @@ function finalStage(root: string): string {
  */
 export function containerEnv(root: string): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const line of finalStage(root).matchAll(/^ENV\s+(.*)$/gim)) {
+  for (const line of finalStage(root).matchAll(/^\s*ENV\s+(.*)$/gim)) {
     const text = (line[1] ?? '').trim();
-    const pair = /\s*(\w+)=(?:"([^"\\$]*)"|([^\s"'\\$]*))(?=\s|$)/y;
+    const pair = /\s*([\w.-]+)=(?:"([^"\\$]*)"|([^\s"'\\$]*))(?=\s|$)/y;
     let at = 0;
     while (at < text.length) {
       pair.lastIndex = at;

@@ -67,6 +67,11 @@ export interface Vestibule {
   /** Cuts open websocket tunnels (they outlive a listener's close until the shutdown grace period ends). */
   readonly cutTunnels: () => void;
   /**
+   * What the idle compaction watches: moves with every request that arrives or is answered, NaN while a
+   * websocket is open.
+   */
+  readonly activity: () => number;
+  /**
    * Readiness turns 503 at once, the listeners stop accepting, in-flight requests and websockets get
    * `timeoutMs` to finish (then they are cut), the store connection closes, and the last spans are exported.
    */
@@ -270,8 +275,10 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     throw err;
   }
   const mib = (bytes: number): number => Math.round(bytes / 104857.6) / 10;
+  // Moves with every request that arrives or is answered; an open websocket keeps every window busy.
+  const activity = (): number => (tunnels.size > 0 ? Number.NaN : metrics.arrived + metrics.answered);
   const stopIdleCompaction = startIdleCompaction({
-    activity: () => metrics.answered,
+    activity,
     onCollect: (ms, before, after) =>
       log.info({ ms: Math.round(ms), heapMiB: { before: mib(before), after: mib(after) } }, 'idle: heap compacted'),
     onUnavailable: (err) => log.warn({ failure: { message: err.message } }, 'idle heap compaction is off'),
@@ -288,6 +295,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
     forwardAuth,
     probe,
     tokenProbe,
+    activity,
     cutTunnels: () => {
       tunnels.destroyAll();
     },

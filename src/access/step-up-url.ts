@@ -1,4 +1,4 @@
-import { loginUrl, withQueryParam } from '../request/login-url.js';
+import { loginUrlWith } from '../request/login-url.js';
 
 /**
  * The login URL that asks Entra for more than the session has: `/oauth2/login` with the `claims` request
@@ -12,7 +12,7 @@ import { loginUrl, withQueryParam } from '../request/login-url.js';
  * @see https://learn.microsoft.com/entra/identity-platform/developer-guide-conditional-access-authentication-context
  */
 export function stepUpLoginUrl(claimsJson: string, redirect: string, routePrefix = ''): string {
-  return withQueryParam(loginUrl(redirect, routePrefix), 'claims', claimsJson);
+  return loginUrlWith(redirect, routePrefix, 'claims', claimsJson);
 }
 
 /**

@@ -6,10 +6,12 @@
  *
  * It blocks the loop while it runs (two compacting mark-compacts: tens of ms for vestibule's ~20–30 MB heap at
  * rest, ~140 ms for a 100 MB heap), so it waits for a process with nothing to do: an unref'd timer samples every
- * `checkMs`, and only after a busy window followed by `quietMs` in which not one request was answered and the
- * loop was almost idle (probes and scrapes do not count) does it collect, once; the next collection waits for
- * the next busy spell, and for `minIntervalMs`. A heap larger than `maxHeapBytes` is left to V8 (the pause would
- * grow with it). Where `gc` cannot be had (a Node that refuses the flag), it does nothing.
+ * `checkMs`, and only after a busy window followed by `quietMs` in which not one request arrived or was
+ * answered, no websocket was open and the loop was almost idle (probes and scrapes do not count) does it collect,
+ * once (a request that arrived earlier and is still running, a long upload or a slow upstream, is not seen);
+ * the next collection waits for the next busy spell, and for `minIntervalMs`. A heap larger than `maxHeapBytes`
+ * is left to V8 (the pause would grow with it). Where `gc` cannot be had (a Node that refuses the flag), it does
+ * nothing.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
@@ -25,8 +27,9 @@ export interface IdleCompactionOptions {
   /** Least time between two collections (ms): a pause of tens of ms at most this often. */
   readonly minIntervalMs?: number;
   /**
-   * A count that moves whenever a request is answered (vestibule's {@link Metrics.answered}); a window in which it
-   * moved is busy, whatever the loop's utilisation.
+   * A count that moves whenever a request arrives or is answered (vestibule's `Metrics.arrived + answered`; NaN
+   * while something long-lived, a websocket, is open); a window in which it moved is busy, whatever the loop's
+   * utilisation.
    */
   readonly activity?: () => number;
   /** No collection while V8's heap holds more than this (bytes). */
@@ -110,6 +113,7 @@ export function startIdleCompaction(o: IdleCompactionOptions = {}): () => void {
     last = now;
     const count = activity();
     // A window with a request answered is busy, however little of the loop it took.
+    // NaN never equals itself: an open websocket makes every window busy.
     const utilization = count === seen ? window.utilization : 1;
     seen = count;
     if (!decide.window(utilization, window.idle + window.active)) return;

@@ -25,7 +25,11 @@ export const WONDERWALL_LOGOUT_OPERATIONS = ['self_initiated', 'front_channel', 
 export class Metrics {
   readonly registry = new Registry();
 
-  /** Requests answered on the public and forward-auth listeners since start: a cheap activity signal. */
+  /**
+   * Requests that arrived, and that were answered, on the listeners that log requests (public, forward-auth,
+   * token API) since start: cheap activity signals as plain numbers (the idle compaction reads them).
+   */
+  arrived = 0;
   answered = 0;
 
   readonly requests = new Counter({

@@ -25,7 +25,16 @@ export interface RequestHooks {
 export function registerRequestHooks(app: FastifyInstance, o: RequestHooks): void {
   app.decorateRequest('traceparent', '');
   app.decorateRequest('span', null);
-  const extra = o.onRequest;
+  const metrics = o.metrics;
+  const user = o.onRequest;
+  // Arrivals counted as they come in: a request still in flight is activity too (idle compaction).
+  const extra =
+    metrics === undefined
+      ? user
+      : (request: FastifyRequest): void => {
+          metrics.arrived++;
+          user?.(request);
+        };
   const tracer = o.tracer?.enabled === true ? o.tracer : undefined;
   if (tracer) {
     // The rest of the request (hooks, handler, their async continuations) runs with its server span active.
@@ -43,7 +52,6 @@ export function registerRequestHooks(app: FastifyInstance, o: RequestHooks): voi
       done();
     });
   }
-  const metrics = o.metrics;
   const access = o.access;
   const hosts = o.wonderwallHosts;
   app.addHook('onResponse', (request, reply, done) => {

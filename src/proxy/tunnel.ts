@@ -41,6 +41,11 @@ export class Tunnels {
     this.#timeoutMs = timeoutMs;
   }
 
+  /** Tunnels open now (each a pair of sockets piped together). */
+  get size(): number {
+    return this.#open.size;
+  }
+
   open(t: TunnelRequest, events: TunnelEvents): void {
     const u = this.#upstream;
     const send = u.protocol === 'https:' ? httpsRequest : httpRequest;

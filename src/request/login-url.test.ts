@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loginUrl, MAX_LOGIN_REDIRECT_LENGTH, withQueryParam } from './login-url.js';
+import { loginUrl, loginUrlWith, MAX_LOGIN_REDIRECT_LENGTH, MAX_LOGIN_URL, withQueryParam } from './login-url.js';
 
 describe('loginUrl', () => {
   it('carries the way back as one encoded query value, under the route prefix', () => {
@@ -33,5 +33,16 @@ describe('withQueryParam', () => {
       withQueryParam('/oauth2/login?redirect=%2F', 'claims', 'x&y'),
       '/oauth2/login?redirect=%2F&claims=x%26y',
     );
+  });
+});
+
+describe('loginUrlWith', () => {
+  it('keeps the way back when the whole URL fits, and drops it (never the parameter) when it would not', () => {
+    assert.equal(loginUrlWith('/r', '', 'claims', '{}'), '/oauth2/login?redirect=%2Fr&claims=%7B%7D');
+    const claims = JSON.stringify({ access_token: { acrs: { essential: true, values: Array(200).fill('c1') } } });
+    const redirect = `/${'a'.repeat(1000)}`;
+    const url = loginUrlWith(redirect, '/app', 'claims', claims);
+    assert.ok(url.length <= MAX_LOGIN_URL, String(url.length));
+    assert.equal(url, `/app/oauth2/login?claims=${encodeURIComponent(claims)}`);
   });
 });

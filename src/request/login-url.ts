@@ -12,6 +12,9 @@ export const MAX_LOGIN_REDIRECT_LENGTH = 1024;
  */
 const MAX_ENCODED_REDIRECT = 2048;
 
+/** The longest login URL put into a `Location` (the rest of an answer's headers fit in the 4 KB beside it). */
+export const MAX_LOGIN_URL = 3072;
+
 /**
  * The login URL: `/oauth2/login` on the ingress with the page to return to, encoded as one query value (a path
  * with its own `&` or `#` stays one parameter). A target the login route would not keep (too long), or whose
@@ -26,6 +29,15 @@ export function loginUrl(redirect: string | undefined, routePrefix = ''): string
   if (redirect === undefined || redirect.length > MAX_LOGIN_REDIRECT_LENGTH) return base;
   const encoded = encodeURIComponent(redirect);
   return encoded.length > MAX_ENCODED_REDIRECT ? base : `${base}?redirect=${encoded}`;
+}
+
+/**
+ * The login URL with one more parameter (a step-up's `claims`); when both together would pass
+ * {@link MAX_LOGIN_URL}, the way back is left out first, as the parameter is what the login is for.
+ */
+export function loginUrlWith(redirect: string | undefined, routePrefix: string, name: string, value: string): string {
+  const full = withQueryParam(loginUrl(redirect, routePrefix), name, value);
+  return full.length <= MAX_LOGIN_URL ? full : withQueryParam(loginUrl(undefined, routePrefix), name, value);
 }
 
 /** `url` with one more query parameter, `name=value` encoded. */

@@ -154,9 +154,10 @@ export function forwardAuthRoute(
       // Not logged in, on the ingress's listener: where the browser should log in, back to the guarded request
       // (encoded: nginx has no urlencode of its own, and `$request_uri` in a query splits at its `&`). The ingress
       // may send the browser there (nginx: auth_request_set $login $upstream_http_location).
-      const guarded = audience === 'ingress' ? guardedUri(request.headers['x-original-uri']) : undefined;
-      if (guarded !== undefined && ingress !== undefined && needsLogin(verdict)) {
-        const location = loginUrl(guarded, ingress.routePrefix);
+      // Without a usable X-Original-URI the login URL has no way back (the browser lands on the ingress root),
+      // but is still given: on this listener a 401 without one means that a login cannot help.
+      if (audience === 'ingress' && ingress !== undefined && needsLogin(verdict)) {
+        const location = loginUrl(guardedUri(request.headers['x-original-uri']), ingress.routePrefix);
         return sendError(reply, 'SESSION_UNAUTHENTICATED', { headers: { location }, fields: { login_url: location } });
       }
       return answer(request, reply, verdict, audience, d.setHeaders === true ? idToken : null);

@@ -112,9 +112,19 @@ describe('proxy core: what passes, byte for byte, and what does not', () => {
       ws.on('error', reject);
     });
     assert.equal(await metric(), 1);
+    assert.ok(Number.isNaN(h.activity()), 'an open websocket keeps the idle compaction away');
     const closed = new Promise<void>((resolve) => ws.on('close', () => resolve()));
     h.cutTunnels();
     await closed;
     assert.equal(await metric(), 0);
+    assert.ok(Number.isFinite(h.activity()));
+  });
+
+  it('every request that arrives, and every one answered, moves what the idle compaction watches', async () => {
+    const before = h.activity();
+    const res = await new TestClient().get(`${h.ingress}/anything`, { cookie });
+    assert.equal(res.status, 200);
+    // One arrival and one answer.
+    assert.equal(h.activity(), before + 2);
   });
 });

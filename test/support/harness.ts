@@ -66,6 +66,8 @@ export interface Harness {
   readonly metrics: Metrics;
   /** Cuts open websocket tunnels (what main.ts does when the shutdown grace period ends). */
   cutTunnels(): void;
+  /** What the idle compaction watches (see Vestibule.activity). */
+  activity(): number;
   /** e.g. http://127.0.0.1:PORT/app (no trailing slash). */
   readonly ingress: string;
   readonly origin: string;
@@ -175,6 +177,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     tokenApi: vestibule.token,
     metrics,
     cutTunnels: vestibule.cutTunnels,
+    activity: vestibule.activity,
     ingress,
     origin,
     logLines: () =>
