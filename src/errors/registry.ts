@@ -178,7 +178,7 @@ export const ErrorCodes = {
       'The link that started this login asks the identity provider for something vestibule does not pass on. Open the front page and try again from there.',
     cache: 'private',
     where:
-      'login: the `claims` parameter is not a claims request vestibule passes on (a JSON object asking only for `acrs`, `nbf`, `xms_cc`, `polids` or `capolids` in `access_token`/`id_token`, at most 2 KB; see docs/step-up.md)',
+      'login: the `claims` parameter is not a claims request vestibule passes on (a JSON object asking only for `acrs`, `nbf`, `polids` or `capolids` in `access_token`/`id_token`, at most 2 KB; never `xms_cc`, which only VESTIBULE_CLIENT_CAPABILITIES declares; see docs/step-up.md)',
   },
   STEP_UP_UNSATISFIED: {
     status: 403,

@@ -1,7 +1,8 @@
 /**
  * The OIDC `claims` request parameter (OpenID Connect Core §5.5) as vestibule sends it to Entra: the step-up a
  * login asks for (`acrs`, an authentication context of Conditional Access), a Continuous Access Evaluation
- * challenge (`nbf`), and the client capabilities vestibule declares (`xms_cc`, e.g. `cp1`).
+ * challenge (`nbf`), and the client capabilities vestibule itself declares (`xms_cc`, e.g. `cp1`: added from
+ * VESTIBULE_CLIENT_CAPABILITIES, never accepted from a request).
  *
  * A claims request reaches `/oauth2/login` from a link anyone can craft, and from an app's
  * `WWW-Authenticate` challenge. Either way it may only ask Entra for a stronger or fresher sign-in: only the
