@@ -149,6 +149,16 @@ describe('authorization in a real browser (headless Chromium)', { timeout: 90_00
     const { h, page } = await setUp(t, { VESTIBULE_REQUIRE_TOKEN_PATHS: '/api/**' });
     const before = appSaw.length;
     assert.match(await crossOriginCall(h, page), /^failed: /);
+    // The browser's failure could have any cause: the same preflight sent directly shows it was vestibule's 401.
+    const preflight = await fetch(`${h.ingress}/api/data`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: otherSite.url,
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+      },
+    });
+    assert.equal(preflight.status, 401);
     assert.equal(appSaw.slice(before).filter((s) => s.path === '/api/data').length, 0);
   });
 });

@@ -65,7 +65,13 @@ describe('forward-auth with protected-path rules', () => {
     assert.equal((JSON.parse(res.body) as { login_url: string }).login_url, res.headers.get('location'));
   });
 
-  it('without a session: 401 as before, whatever the path', async () => {
-    assert.equal((await ask('', '/cases/7')).status, 401);
+  it('without a session: 401 with the login URL back to the guarded path, whatever the path', async () => {
+    for (const path of ['/cases/7', '/home']) {
+      const res = await ask('', path);
+      assert.equal(res.status, 401, path);
+      const location = new URL(res.headers.get('location') ?? 'http://none/', h.ingress);
+      assert.equal(location.pathname, '/oauth2/login', path);
+      assert.equal(location.searchParams.get('redirect'), path);
+    }
   });
 });
