@@ -156,7 +156,9 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
       ? new GroupsResolver({
           graphUrl: config.graphUrl,
           wanted: wantedGroups,
-          appToken: () => provider.clientCredentials(GRAPH_SCOPE),
+          // Entra throttles the client id as a whole: the Graph app token waits out (and starts) the same back-off
+          // as refreshes and logins.
+          appToken: () => clientBackoff.guard(() => provider.clientCredentials(GRAPH_SCOPE)),
           fetch: globalThis.fetch,
           now,
           bearerTtlMs: config.groupsCacheTtlMs,

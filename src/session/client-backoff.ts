@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { retryAfterMs } from '../oidc/provider.js';
 import type { SessionStore } from './store.js';
 
 /** Shortest back-off after the IdP throttled us, whatever its Retry-After said (0, negative, garbage). */
@@ -95,6 +96,25 @@ export class ClientBackoff {
         { err: { message: (err as Error).message } },
         'could not share the identity provider back-off; other replicas may still call it',
       );
+    }
+  }
+
+  /**
+   * Any other call to the token endpoint for this client (an app token for Graph): refused at once while a
+   * back-off holds, without asking the IdP, and starting one when the IdP throttles it (an answer with
+   * Retry-After), as refreshes and logins do. Rejects with the call's own error, or with one saying until when.
+   */
+  async guard<T>(call: () => Promise<T>): Promise<T> {
+    const until = await this.until();
+    if (until !== undefined) {
+      throw new Error(`the identity provider is throttling this client until ${new Date(until).toISOString()}`);
+    }
+    try {
+      return await call();
+    } catch (err) {
+      const asked = retryAfterMs(err);
+      if (asked !== undefined) await this.hold(this.#d.now() + clampBackoff(asked, 0));
+      throw err;
     }
   }
 
