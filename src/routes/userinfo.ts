@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { decodeJwt, type JWTPayload } from 'jose';
-import { groupsFact } from '../access/require-token.js';
-import { stringArray } from '../access/token-facts.js';
+import { groupsFact, sessionTokenOf } from '../access/require-token.js';
+import { rolesOf } from '../access/token-facts.js';
 import { cookieValues } from '../cookies/cookie-header.js';
 import { sessionCookieName } from '../cookies/our-cookies.js';
 import { noStore, sendError } from '../errors/answers.js';
@@ -40,12 +40,8 @@ export function userinfoRoute(app: FastifyInstance, prefix: string, d: RouteDeps
       // An opaque access token (a custom VESTIBULE_SCOPES resource): only the ID token's claims are known.
     }
     const record = active.session.record;
-    const session = {
-      accessToken: active.accessToken,
-      sessionId: `${record.createdAt} ${record.claims.sid ?? ''}`,
-      endsAt: record.endsAt,
-    };
-    const groups = await groupsFact(claims, session, d.groups);
+    // The same key as the proxy's decision: one cached Graph answer per session, whoever asked first.
+    const groups = await groupsFact(claims, sessionTokenOf(active), d.groups);
     const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
     const info: UserInfo = {
       oid: str(claims.oid) ?? record.claims.oid,
@@ -53,7 +49,7 @@ export function userinfoRoute(app: FastifyInstance, prefix: string, d: RouteDeps
       preferred_username: str(claims.preferred_username) ?? record.claims.preferredUsername,
       NAVident: str(claims.NAVident),
       ...(groups.kind === 'known' ? { groups: groups.ids } : { groups_overage: true }),
-      roles: stringArray(claims.roles),
+      roles: rolesOf(claims),
     };
     return noStore(reply).send(info);
   });
