@@ -161,7 +161,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
           appToken: () => clientBackoff.guard(() => provider.clientCredentials(GRAPH_SCOPE)),
           fetch: globalThis.fetch,
           now,
-          bearerTtlMs: config.groupsCacheTtlMs,
+          ttlMs: config.groupsCacheTtlMs,
           onLookup: (outcome) => metrics.graphLookups.inc({ outcome }),
         })
       : undefined;

@@ -34,7 +34,7 @@ function resolver(d: Partial<GroupsResolverDeps> & Pick<GroupsResolverDeps, 'fet
       return Promise.resolve({ accessToken: `app-token-${tokens}`, expiresIn: 3600 });
     },
     now: () => t.now,
-    bearerTtlMs: 60_000,
+    ttlMs: 60_000,
     onLookup: (o) => outcomes.push(o),
     ...d,
   });
@@ -66,18 +66,24 @@ describe('GroupsResolver', () => {
     assert.deepEqual(outcomes, ['ok']);
   });
 
-  it("keeps a session's answer until the session ends, and tells sessions apart", async () => {
+  it("keeps a session's answer for the TTL, never past the session's end, and tells sessions apart", async () => {
     const g = graph([G[0] ?? '']);
     const { r, t } = resolver({ fetch: g.fetch });
-    await r.groupsOf(session(1_500_000));
-    t.now = 1_499_999;
-    await r.groupsOf(session(1_500_000));
+    await r.groupsOf(session(1_030_000));
+    t.now = 1_029_999;
+    await r.groupsOf(session(1_030_000));
     assert.equal(g.calls.length, 2, 'one lookup (two chunks)');
-    await r.groupsOf(session(1_500_000, 's2'));
+    await r.groupsOf(session(1_030_000, 's2'));
     assert.equal(g.calls.length, 4, 'another session of the same user asks again');
-    t.now = 1_500_000;
-    await r.groupsOf(session(1_600_000));
+    t.now = 1_030_000;
+    await r.groupsOf(session(9_000_000));
     assert.equal(g.calls.length, 6, 'asked again once the session would have ended');
+    t.now = 1_030_000 + 59_999;
+    await r.groupsOf(session(9_000_000));
+    assert.equal(g.calls.length, 6);
+    t.now = 1_030_000 + 60_000;
+    await r.groupsOf(session(9_000_000));
+    assert.equal(g.calls.length, 8, 'a long session asks again once the TTL ended: a removed member stops passing');
   });
 
   it("keeps a bearer caller's answer for the TTL, never past the token's expiry", async () => {

@@ -22,8 +22,8 @@ export interface GroupsResolverDeps {
   readonly appToken: () => Promise<{ readonly accessToken: string; readonly expiresIn: number }>;
   readonly fetch: typeof fetch;
   readonly now: () => number;
-  /** How long a bearer caller's answer is kept (VESTIBULE_GROUPS_CACHE_TTL). */
-  readonly bearerTtlMs: number;
+  /** How long an answer is kept, never past the session's end or the token's expiry (VESTIBULE_GROUPS_CACHE_TTL). */
+  readonly ttlMs: number;
   /** Counts each Graph lookup (not cache hits) by outcome. */
   readonly onLookup: (outcome: GraphLookupOutcome) => void;
   readonly maxEntries?: number;
@@ -82,8 +82,9 @@ export class GroupsResolver {
     if (pending !== undefined) return pending;
     const lookup = this.#lookup(s.oid).then((fact) => {
       if (fact.kind === 'known') {
-        const until =
-          s.scope.kind === 'session' ? s.scope.endsAt : Math.min(now + this.#d.bearerTtlMs, s.scope.expiresAt);
+        // A membership Graph no longer confirms stops counting within the TTL, for sessions as for bearer callers
+        // (a session's own token is re-read at each refresh; the looked-up answer must not outlive that by hours).
+        const until = Math.min(now + this.#d.ttlMs, s.scope.kind === 'session' ? s.scope.endsAt : s.scope.expiresAt);
         this.#remember(key, { ids: fact.ids, until });
       }
       return fact;

@@ -1157,7 +1157,7 @@ export const settings = {
     env: 'VESTIBULE_GROUPS_CACHE_TTL',
     group: 'Identity provider',
     description:
-      "How long groups looked up in Microsoft Graph (overage) are kept for a bearer caller (never past its token's expiry); a browser session keeps its answer for the session's life.",
+      "How long groups looked up in Microsoft Graph (overage) are kept, for a bearer caller (never past its token's expiry) and a browser session (never past its end) alike: a user removed from a group stops passing groups= rules within it.",
     default: '5m',
     example: '2m',
     parse: duration(1_000, 3_600_000),
