@@ -443,7 +443,8 @@ export function loadConfig(env: Env): Config {
   const skipAuthPreflight = read(settings.skipAuthPreflight) ?? false;
   const allowedTenantsRaw = read(settings.allowedTenants);
   const multiTenant = wellKnownUrl !== undefined && isMultiTenantUrl(wellKnownUrl);
-  if (multiTenant && allowedTenantsRaw === undefined) {
+  // Only when the setting is absent: a value that did not parse has its own problem already.
+  if (multiTenant && !given(settings.allowedTenants)) {
     complain(
       settings.allowedTenants,
       `must list the tenants to accept: ${settings.wellKnownUrl.env} names the multi-tenant (organizations/common) endpoint`,

@@ -147,6 +147,9 @@ describe('the other authorization settings', () => {
     assert.equal(problemsOf(multi)[0]?.variable, 'VESTIBULE_ALLOWED_TENANTS');
     assert.equal(problemsOf({ ...multi, VESTIBULE_ALLOWED_TENANTS: ' , ' })[0]?.variable, 'VESTIBULE_ALLOWED_TENANTS');
     assert.match(problemsOf({ ...multi, VESTIBULE_ALLOWED_TENANTS: 'contoso' })[0]?.problem ?? '', /not a tenant id/);
+    // A value that did not parse is one problem, not also "must list the tenants".
+    assert.equal(problemsOf({ ...multi, VESTIBULE_ALLOWED_TENANTS: 'contoso' }).length, 1);
+    assert.equal(problemsOf({ ...multi, VESTIBULE_ALLOWED_TENANTS: ' , ' }).length, 1);
     const tid = '77678B69-1DAF-47B6-9072-771D270AC800';
     assert.deepEqual(loadConfig({ ...multi, VESTIBULE_ALLOWED_TENANTS: tid }).allowedTenants, [tid.toLowerCase()]);
   });
