@@ -88,6 +88,8 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
   const log = o.logger;
   const metrics = o.metrics ?? new Metrics();
   const tracer = config.otel.tracing ? await startTracer(config, log) : NOOP_TRACER;
+  // Every call to Entra and to Graph: timed in the IdP metrics, and a client span while tracing is on.
+  const outboundFetch = traceFetch(tracer, instrumentFetch(metrics));
   const rawStore = await createStore(config.store, { logger: log });
   let provider: IdentityProvider;
   try {
@@ -100,7 +102,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
         allowInsecure: config.allowInsecureIdp,
         allowedTenants: config.allowedTenants,
         leewaySec: config.tokenLeewayMs / 1000,
-        fetch: traceFetch(tracer, instrumentFetch(metrics)),
+        fetch: outboundFetch,
       },
       log,
       o.discoveryRetryMs ?? 60_000,
@@ -159,7 +161,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
           // Entra throttles the client id as a whole: the Graph app token waits out (and starts) the same back-off
           // as refreshes and logins.
           appToken: () => clientBackoff.guard(() => provider.clientCredentials(GRAPH_SCOPE)),
-          fetch: globalThis.fetch,
+          fetch: outboundFetch,
           now,
           ttlMs: config.groupsCacheTtlMs,
           onLookup: (outcome) => metrics.graphLookups.inc({ outcome }),

@@ -51,7 +51,7 @@ interface Entry {
 /**
  * The groups of a user whose token left them out (groups overage), from Microsoft Graph's `checkMemberGroups`
  * (asked only about the groups the rules name), with an app token. Answers are kept in a bounded in-process
- * map (oldest out first) for the session's life or the bearer TTL; concurrent lookups for one key share one
+ * map (oldest out first) for the TTL, never past the session's end or the token's expiry; concurrent lookups for one key share one
  * call. A failure (Graph down, slow, or an error answer) is never kept and is `unavailable`: the decision
  * then fails closed (503). A 429 (or a 503 with Retry-After) holds every lookup off until Retry-After: Graph
  * throttles the app, not the user, and each call while throttled prolongs it.
@@ -143,6 +143,8 @@ export class GroupsResolver {
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ groupIds }),
       signal,
+      // The app token goes to Graph only: a redirect is an error answer, not followed.
+      redirect: 'manual',
     });
     if (!res.ok) {
       this.#holdOff(res);
