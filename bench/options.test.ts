@@ -29,5 +29,6 @@ describe('bench options', () => {
     assert.equal(o.chart, '/tmp/c.svg');
     assert.equal(parseOptions(['--profile']).profileTarget, 'd');
     assert.throws(() => parseOptions(['--profile-target', 'e']), /d or g/);
+    assert.throws(() => parseOptions(['--targets', 'b,d', '--profile-target', 'g']), /needs g among --targets/);
   });
 });

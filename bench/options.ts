@@ -104,6 +104,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   if (unknown.length > 0) throw new Error(`unknown targets: ${unknown.join(', ')} (expected ${TARGET_IDS.join(',')})`);
   const profileTarget = values['profile-target'] ?? 'd';
   if (profileTarget !== 'd' && profileTarget !== 'g') throw new Error('--profile-target must be d or g');
+  if (profileTarget === 'g' && !targets.includes('g')) throw new Error('--profile-target g needs g among --targets');
   const nodeFlags = values['node-flags']?.split(/\s+/).filter((f) => f !== '');
   const notFlag = nodeFlags?.find((f) => !f.startsWith('--'));
   if (notFlag !== undefined) throw new Error(`--node-flags takes node flags (each starting with --), not ${notFlag}`);

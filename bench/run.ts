@@ -185,6 +185,8 @@ async function benchmark(o: BenchOptions, tmp: string, services: Service[]): Pro
   const started = await startTargets(ctx, o, tool);
   const targets = started.filter((t): t is Target => !isSkipped(t));
   for (const t of started.filter(isSkipped)) log(`${t.label} skipped: ${t.reason}`);
+  // The estimate planned every asked-for target; one skipped (no Apache, no wrk) runs no matrix.
+  progress?.replan(plannedMatrixSec(targets.length, o) - plannedMatrixSec(started.length, o));
   const d = targets.find((t) => t.id === 'd');
   const residentOf = (t: Target | undefined): Resident | undefined =>
     t?.pid === undefined ? undefined : treeResident(processTree(t.pid));

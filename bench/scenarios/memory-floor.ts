@@ -60,7 +60,7 @@ export function startLoaded(
   // Kept alive by its stdin, and gone with it: a bench stopped by a signal leaves no floor process behind. 10 s
   // after loading it makes the one compacting collection vestibule makes 10 s after its load
   // (src/observability/idle-compaction.ts), so the floor holds no start-up garbage vestibule has given back.
-  const compact = `setTimeout(async () => { (await import('node:v8')).setFlagsFromString('--expose-gc'); (await import('node:vm')).runInNewContext('gc')({ type: 'major', execution: 'sync', flavor: 'last-resort' }); }, ${COMPACT_AFTER_MS});`;
+  const compact = `setTimeout(async () => { (await import('node:v8')).setFlagsFromString('--expose-gc'); const gc = (await import('node:vm')).runInNewContext('typeof gc === "function" ? gc : undefined'); gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' }); }, ${COMPACT_AFTER_MS});`;
   const script = `for (const m of ${JSON.stringify(modules)}) await import(m); ${compact} process.stdin.on('end', () => process.exit(0)).resume(); process.stdout.write('ready\\n');`;
   const child = spawn(process.execPath, [...flags, '--input-type=module', '-e', script], {
     cwd: root,

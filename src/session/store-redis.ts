@@ -66,12 +66,13 @@ export interface ReplicaAck {
   stop?(): void;
 }
 
-function getFailed(err: unknown): never {
-  throw getError(err);
+/** The one error of a failed store command: the store counts as unavailable. */
+function storeError(op: string, err: unknown): VestibuleError {
+  return new VestibuleError('STORE_UNAVAILABLE', `redis ${op} failed`, { cause: err });
 }
 
-function getError(err: unknown): VestibuleError {
-  return new VestibuleError('STORE_UNAVAILABLE', 'redis get failed', { cause: err });
+function getFailed(err: unknown): never {
+  throw storeError('get', err);
 }
 
 /** Connection options that make a store outage fail fast instead of hanging requests. */
@@ -123,7 +124,7 @@ export class RedisStore implements SessionStore {
     try {
       return await f();
     } catch (err) {
-      throw new VestibuleError('STORE_UNAVAILABLE', `redis ${op} failed`, { cause: err });
+      throw storeError(op, err);
     }
   }
 
@@ -139,7 +140,7 @@ export class RedisStore implements SessionStore {
     const replies = await this.#do(op, () => pipe.exec());
     const [write, wait] = replies ?? [];
     if (!write) throw new VestibuleError('STORE_UNAVAILABLE', `redis ${op} failed: no reply`);
-    if (write[0]) throw new VestibuleError('STORE_UNAVAILABLE', `redis ${op} failed`, { cause: write[0] });
+    if (write[0]) throw storeError(op, write[0]);
     if (wait) {
       // The write happened; without the replicas' confirmation it is not known to survive a failover.
       // A lost connection leaves the outcome unknown: fail. A refused WAIT (a proxy that lacks it) is a shortfall.
@@ -173,7 +174,7 @@ export class RedisStore implements SessionStore {
     try {
       return this.#r.getBuffer(key).catch(getFailed);
     } catch (err) {
-      return Promise.reject(getError(err));
+      return Promise.reject(storeError('get', err));
     }
   }
 
