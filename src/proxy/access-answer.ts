@@ -41,10 +41,14 @@ export async function answerVerdict(
       await sendError(reply, 'PROXY_GROUPS_UNAVAILABLE', { as: shapeFor(request), ingress });
       return;
     case 'step_up':
-      await sendToStepUp(request, reply, verdict, ingress);
+      await sendToLoginUrl(request, reply, verdict.via, ingress, 'PROXY_STEP_UP_REQUIRED', (target) =>
+        stepUpLoginUrl(verdict.claims, target, ingress.routePrefix),
+      );
       return;
     case 'login':
-      await sendToLogin(request, reply, verdict.via, ingress);
+      await sendToLoginUrl(request, reply, verdict.via, ingress, 'PROXY_LOGIN_REQUIRED', (target) =>
+        loginUrl(target, ingress.routePrefix),
+      );
       return;
   }
 }
@@ -72,47 +76,26 @@ function shapeFor(request: FastifyRequest): 'page' | 'json' {
 }
 
 /**
- * A session without a required authentication context logs in again with the `claims` request: a navigation
- * is redirected there (back to this URL afterwards); fetch/XHR gets 401 with the `login_url`, returning to the
- * page that made the call, as {@link sendToLogin} does.
+ * Sends the browser to a login URL (`urlFor` the page to come back to): a navigation is redirected there, back
+ * to this URL afterwards; fetch/XHR, which cannot follow a redirect to the identity provider, gets 401 with the
+ * `login_url`, back to the page that made the call (its Referer) rather than to the API URL. Never cached. A
+ * plain login and a step-up (the login asks for an authentication context the session lacks) differ only in
+ * the URL and the error code.
  */
-async function sendToStepUp(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  verdict: Extract<AccessVerdict, { kind: 'step_up' }>,
-  ingress: Ingress,
-): Promise<void> {
-  if (verdict.via === 'redirect') {
-    await reply
-      .header('cache-control', 'no-store')
-      .redirect(stepUpLoginUrl(verdict.claims, request.url, ingress.routePrefix), 302);
-    return;
-  }
-  const target = refererPath(request.headers.referer, ingress.origin) ?? ingress.path;
-  const location = stepUpLoginUrl(verdict.claims, target, ingress.routePrefix);
-  await sendError(reply, 'PROXY_STEP_UP_REQUIRED', {
-    as: wantsJson(request.headers) ? 'json' : 'text',
-    empty: request.method === 'HEAD',
-    headers: { location },
-    fields: { login_url: location },
-  });
-}
-
-async function sendToLogin(
+async function sendToLoginUrl(
   request: FastifyRequest,
   reply: FastifyReply,
   via: 'redirect' | 'challenge',
   ingress: Ingress,
+  code: 'PROXY_LOGIN_REQUIRED' | 'PROXY_STEP_UP_REQUIRED',
+  urlFor: (target: string) => string,
 ): Promise<void> {
   if (via === 'redirect') {
-    await reply.redirect(loginUrl(request.url, ingress.routePrefix), 302);
+    await reply.header('cache-control', 'no-store').redirect(urlFor(request.url), 302);
     return;
   }
-  // fetch/XHR cannot follow a redirect to the identity provider: 401 with where the page should send the user,
-  // back to the page that made the call (its Referer) rather than to the API URL.
-  const target = refererPath(request.headers.referer, ingress.origin) ?? ingress.path;
-  const location = loginUrl(target, ingress.routePrefix);
-  await sendError(reply, 'PROXY_LOGIN_REQUIRED', {
+  const location = urlFor(refererPath(request.headers.referer, ingress.origin) ?? ingress.path);
+  await sendError(reply, code, {
     as: wantsJson(request.headers) ? 'json' : 'text',
     empty: request.method === 'HEAD',
     headers: { location },

@@ -129,6 +129,8 @@ describe('proxy with auto-login', () => {
     const res = await new TestClient().get(`${h.ingress}/reports?year=2026`, NAVIGATION);
     assert.equal(res.status, 302);
     assert.equal(res.location, `${h.origin}/oauth2/login?redirect=${encodeURIComponent('/reports?year=2026')}`);
+    // A cache must not keep sending later, logged-in visitors of this URL to the login (as for a step-up).
+    assert.equal(res.headers.get('cache-control'), 'no-store');
   });
 
   it('fetch/XHR gets 401 JSON with login_url and a Location header, never a redirect', async () => {
