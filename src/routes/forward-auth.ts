@@ -49,29 +49,24 @@ async function forwardAuthDecision(
   d: ForwardAuthDeps,
   request: FastifyRequest,
   audience: ForwardAuthAudience,
-): Promise<{ verdict: AccessVerdict; idToken: string | null; ingress: Ingress | undefined; original?: string }> {
+  /** The guarded request's URI (X-Original-URI, on the ingress's listener only), when it is a path. */
+  uri: string | undefined,
+): Promise<{ verdict: AccessVerdict; idToken: string | null; ingress: Ingress }> {
   let session: AccessFacts['session'];
   let idToken: string | null = null;
   let token: AccessFacts['token'] = NOT_PROTECTED;
-  let ingress: Ingress | undefined;
-  let raw: string | undefined;
-  const original = audience === 'ingress' ? originalPath(request.headers['x-original-uri']) : undefined;
+  // The subrequest carries the browser's Host; its path is ours, so on the ingress's own listener the guarded
+  // request's path comes from X-Original-URI (set by the controller; the listener is never the browser's).
+  // The matched ingress names the cookie (__Host-/__Secure- on https), also for two ingresses on one host.
+  const ingress =
+    uri === undefined ? ingressOf(request, d.ingresses) : matchIngress(d.ingresses, request.headers.host, pathOf(uri));
   try {
-    // The subrequest carries the browser's Host; its path is ours, so on the ingress's own listener the guarded
-    // request's path comes from X-Original-URI (set by the controller; the listener is never the browser's).
-    // The matched ingress names the cookie (__Host-/__Secure- on https), also for two ingresses on one host.
-    ingress =
-      original === undefined
-        ? ingressOf(request, d.ingresses)
-        : matchIngress(d.ingresses, request.headers.host, original);
-    const name = sessionCookieName(ingress);
-    const active = await d.manager.authenticate(cookieValues(request.headers.cookie, name));
+    const active = await d.manager.authenticate(cookieValues(request.headers.cookie, sessionCookieName(ingress)));
     session = active ? { kind: 'active', accessToken: active.accessToken } : { kind: 'none' };
     idToken = active?.session.record.idToken ?? null;
-    if (active && original !== undefined && d.requireToken !== undefined) {
+    if (active && uri !== undefined && d.requireToken !== undefined) {
       // Only the session's token: the subrequest's own Authorization is the browser's, never judged here.
-      raw = request.headers['x-original-uri'] as string;
-      token = await d.requireToken(raw, undefined, sessionTokenOf(active));
+      token = await d.requireToken(uri, undefined, sessionTokenOf(active));
     }
   } catch (err) {
     if (!isVestibuleError(err) || err.code !== 'STORE_UNAVAILABLE') throw err;
@@ -81,7 +76,7 @@ async function forwardAuthDecision(
   // With rules, a guarded path the ingress did not name cannot be judged: refused rather than passed unjudged,
   // so an ingress that sends another header (Traefik's X-Forwarded-Uri) fails loudly instead of open.
   const targetProblem =
-    audience === 'ingress' && d.requireToken !== undefined && original === undefined
+    audience === 'ingress' && d.requireToken !== undefined && uri === undefined
       ? 'X-Original-URI must carry the guarded request path (e.g. nginx: proxy_set_header X-Original-URI $request_uri) when VESTIBULE_REQUIRE_TOKEN_PATHS is set'
       : undefined;
   // The guarded request's method, Origin and upgrade are the ingress's to judge: forward-auth decides on the
@@ -99,13 +94,7 @@ async function forwardAuthDecision(
     loginExempt: false,
     navigation: false,
   });
-  return { verdict, idToken, ingress, ...(raw === undefined ? {} : { original: raw }) };
-}
-
-/** The path of an X-Original-URI header (nginx's `$request_uri`), or undefined when absent or not a path. */
-function originalPath(header: string | string[] | undefined): string | undefined {
-  if (typeof header !== 'string' || header.charCodeAt(0) !== 0x2f) return undefined;
-  return pathOf(header);
+  return { verdict, idToken, ingress };
 }
 
 /** The guarded request's URI from X-Original-URI when it is a path (the login route checks it stays on the site). */
@@ -115,11 +104,7 @@ function guardedUri(header: string | string[] | undefined): string | undefined {
 
 /** The verdicts {@link answer} turns into SESSION_UNAUTHENTICATED: no session, or one without a usable token. */
 function needsLogin(verdict: AccessVerdict): boolean {
-  return (
-    verdict.kind === 'login' ||
-    (verdict.kind === 'forward' && verdict.accessToken === undefined) ||
-    verdict.kind === 'step_up'
-  );
+  return verdict.kind === 'login' || (verdict.kind === 'forward' && verdict.accessToken === undefined);
 }
 
 /**
@@ -144,21 +129,28 @@ export function forwardAuthRoute(
       if (audience === 'ingress' && browserScriptRequest(request.headers)) {
         return sendError(reply, 'FORWARD_AUTH_BROWSER_REQUEST');
       }
-      const { verdict, idToken, ingress, original } = await forwardAuthDecision(d, request, audience);
-      if (verdict.kind === 'step_up' && ingress !== undefined && original !== undefined) {
+      const uri = audience === 'ingress' ? guardedUri(request.headers['x-original-uri']) : undefined;
+      const { verdict, idToken, ingress } = await forwardAuthDecision(d, request, audience, uri);
+      if (audience === 'ingress') {
         // The ingress sends a 401 to its login URL, which would not ask for the authentication context: the
-        // step-up login URL travels as Location and login_url, for an ingress configured to follow it.
-        const location = stepUpLoginUrl(verdict.claims, original, ingress.routePrefix);
-        return sendError(reply, 'PROXY_STEP_UP_REQUIRED', { headers: { location }, fields: { login_url: location } });
-      }
-      // Not logged in, on the ingress's listener: where the browser should log in, back to the guarded request
-      // (encoded: nginx has no urlencode of its own, and `$request_uri` in a query splits at its `&`). The ingress
-      // may send the browser there (nginx: auth_request_set $login $upstream_http_location).
-      // Without a usable X-Original-URI the login URL has no way back (the browser lands on the ingress root),
-      // but is still given: on this listener a 401 without one means that a login cannot help.
-      if (audience === 'ingress' && ingress !== undefined && needsLogin(verdict)) {
-        const location = loginUrl(guardedUri(request.headers['x-original-uri']), ingress.routePrefix);
-        return sendError(reply, 'SESSION_UNAUTHENTICATED', { headers: { location }, fields: { login_url: location } });
+        // step-up login URL travels as Location and login_url, for an ingress configured to follow it. (A step-up
+        // comes only from a rule, judged only on an X-Original-URI path.)
+        if (verdict.kind === 'step_up') {
+          const location = stepUpLoginUrl(verdict.claims, uri ?? ingress.path, ingress.routePrefix);
+          return sendError(reply, 'PROXY_STEP_UP_REQUIRED', { headers: { location }, fields: { login_url: location } });
+        }
+        // Not logged in: where the browser should log in, back to the guarded request (encoded: nginx has no
+        // urlencode of its own, and `$request_uri` in a query splits at its `&`); the ingress may send the browser
+        // there (nginx: auth_request_set $login $upstream_http_location). Without a usable X-Original-URI the
+        // login URL has no way back (the ingress root), but is still given: on this listener a 401 without one
+        // means that a login cannot help.
+        if (needsLogin(verdict)) {
+          const location = loginUrl(uri, ingress.routePrefix);
+          return sendError(reply, 'SESSION_UNAUTHENTICATED', {
+            headers: { location },
+            fields: { login_url: location },
+          });
+        }
       }
       return answer(request, reply, verdict, audience, d.setHeaders === true ? idToken : null);
     },
@@ -206,7 +198,7 @@ function answer(
       );
       return sendError(reply, 'PROXY_GROUPS_UNAVAILABLE');
     case 'step_up':
-      // Without the guarded request's path there is no step-up URL to give: log in again.
+      // Not reached (rules are judged on the ingress's listener only, answered above): log in again.
       return sendError(reply, 'SESSION_UNAUTHENTICATED');
   }
 }
