@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { parseIngress, type Ingress } from './ingress.js';
 import { isLoopbackName } from './loopback.js';
 import type { OtelSettings } from '../tracing/tracer.js';
+import { isGuid } from './guid.js';
 import {
   allSettings,
   ignoredVariables,
   isComposite,
   peerPrefixes,
   settings,
-  isGuid,
   type Address,
   type PreAuthorizedApp,
   type Setting,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isGuid } from './guid.js';
 import type { JWK } from 'jose';
 import { compilePathGlobs } from '../paths/path-match.js';
 import { parseDuration } from './duration.js';
@@ -144,9 +145,6 @@ export interface TokenRule {
   readonly acrs: readonly string[];
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** A GUID (object id, client id, tenant id) in its usual 8-4-4-4-12 hex spelling. */
-export const isGuid = (v: string): boolean => GUID.test(v);
 const RULE_OPTION = /^(roles|scopes|groups|callers|acrs)=([^|\s]+(?:\|[^|\s]+)*)$/;
 const RULE_OPTIONS = 'roles=a|b, scopes=c|d, groups=<object id>|<object id>, callers=<name or client id>|… or acrs=c1';
 

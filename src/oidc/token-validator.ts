@@ -1,4 +1,5 @@
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { isGuid } from '../config/guid.js';
 import { VestibuleError } from '../errors/registry.js';
 import type { JwksCache } from './jwks.js';
 
@@ -64,7 +65,7 @@ export class TokenValidator {
   #expected(unverified: JWTPayload): { issuer: string; tenant: string | undefined } {
     if (!this.#multiTenant) return { issuer: this.#o.issuer, tenant: this.#tenantId };
     const tid = typeof unverified.tid === 'string' ? unverified.tid : undefined;
-    if (tid === undefined || !GUID.test(tid)) throw invalid('no tenant id ("tid") to resolve the issuer with', 'other');
+    if (tid === undefined || !isGuid(tid)) throw invalid('no tenant id ("tid") to resolve the issuer with', 'other');
     if (!(this.#o.allowedTenants ?? []).includes(tid.toLowerCase())) {
       throw invalid('tenant ("tid") is not among the allowed tenants', 'other');
     }
@@ -228,7 +229,6 @@ function problemOf(err: unknown): TokenProblem {
 
 /** Entra's placeholder in the issuer of the multi-tenant (organizations, common) metadata. */
 export const TENANT_TEMPLATE = '{tenantid}';
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The tenant GUID in an Entra issuer `https://login.microsoftonline.com/<tid>/v2.0`. */
 export function tenantOf(issuer: string): string | undefined {

@@ -4,6 +4,7 @@ import { MAX_CLAIMS_REQUEST_LENGTH, parseClaimsRequest } from '../login/claims-r
 import { claimsFingerprint } from '../login/step-up-memory.js';
 import { loginResponseKind } from '../request/navigation.js';
 import { answerVerdict } from './access-answer.js';
+import { latin1 } from './raw-header.js';
 
 /**
  * Where a claims challenge of the app is answered: the proxied request's reply and ingress. Given to the
@@ -89,9 +90,4 @@ export async function answerClaimsChallenge(target: ClaimsChallengeTarget, claim
   );
   // The same answer as a rule's step-up: one place writes it.
   await answerVerdict(request, reply, { kind: 'step_up', via, claims: claimsJson }, ingress);
-}
-
-/** undici hands raw headers as Buffers. */
-function latin1(x: Buffer | string | undefined): string {
-  return x === undefined ? '' : typeof x === 'string' ? x : x.toString('latin1');
 }

@@ -6,6 +6,7 @@ import { announcesBody } from './body-stall.js';
 import { answerClaimsChallenge, readClaimsChallenge, type ClaimsChallengeTarget } from './claims-challenge.js';
 import { connectionListed, isHopByHop } from './hop-by-hop.js';
 import { privateAnswer } from './private-answer.js';
+import { latin1 } from './raw-header.js';
 
 export interface ForwarderOptions {
   /** The app's origin (http or https). */
@@ -203,9 +204,4 @@ export function responseHeaders(raw: readonly (Buffer | string)[], setCookies?: 
   if (!setCookies || setCookies.length === 0) return out;
   for (const c of setCookies) out.push('set-cookie', c);
   return privateAnswer(out);
-}
-
-/** undici hands raw headers as Buffers, node:http as strings. */
-function latin1(x: Buffer | string | undefined): string {
-  return x === undefined ? '' : typeof x === 'string' ? x : x.toString('latin1');
 }

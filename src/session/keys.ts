@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isGuid } from '../config/guid.js';
 
 /**
  * Store key names under one namespace per app (`vestibule:<client id>`), so several apps can share a
@@ -22,15 +23,13 @@ export interface StoreKeys {
   spentState(state: string): string;
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * The one spelling of an Entra object id (`oid`): a GUID in lower case, or undefined when `oid` is not a GUID.
  * Indexing at login and every lookup go through this, so an operator who types the id in upper case (as some
  * portals show it) still finds the sessions Entra's lower-case claim indexed.
  */
 export function normaliseOid(oid: string): string | undefined {
-  return GUID.test(oid) ? oid.toLowerCase() : undefined;
+  return isGuid(oid) ? oid.toLowerCase() : undefined;
 }
 
 export function storeKeys(namespace: string): StoreKeys {
