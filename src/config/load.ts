@@ -599,7 +599,7 @@ function resolveRuleCallers(
 }
 
 /** Whether a discovery URL is Entra's multi-tenant endpoint (`/organizations/` or `/common/`). */
-export function isMultiTenantUrl(url: string): boolean {
+function isMultiTenantUrl(url: string): boolean {
   try {
     const first = new URL(url).pathname.split('/')[1]?.toLowerCase();
     return first === 'organizations' || first === 'common';

@@ -451,7 +451,7 @@ const wellKnownFromIssuer: CompositeAlias = {
 };
 
 /** Where Azure Workload Identity's webhook points a pod when AZURE_AUTHORITY_HOST is unset (the public cloud). */
-export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com/';
+const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com/';
 
 /** Workload identity: the tenant's discovery URL from AZURE_TENANT_ID and AZURE_AUTHORITY_HOST, as MSAL builds it. */
 const wellKnownFromTenant: CompositeAlias = {

@@ -7,7 +7,7 @@ import { readFederatedToken } from './federated-token.js';
 const ASSERTION_LIFETIME_SEC = 30;
 
 /** RFC 7523 §2.2: a JWT as the client's credential. */
-export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 /**
  * The client authentication used for every token-endpoint call (login, refresh, client credentials,

@@ -214,7 +214,7 @@ async function decide(
       if (active) {
         session = { kind: 'active', accessToken: active.accessToken };
         idToken = active.session.record.idToken;
-        // Built only when a protected path will be judged: the groups cache's key is not needed otherwise.
+        // Built only when rules are configured (a few fields; the groups cache's key inside is needed on overage).
         sessionToken = d.requireToken && sessionTokenOf(active);
       }
       // A plain header (not reply.setCookie, which only onSend applies), so the forwarder can pass it on too.

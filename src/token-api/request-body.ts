@@ -65,7 +65,7 @@ export class RequestBody {
  * JSON text with object members in code-unit order at every depth, so two spellings of the same
  * `authorization_details` share one cache entry instead of costing a second call to the identity provider.
  */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
     const members = Object.keys(value)
