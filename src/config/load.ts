@@ -182,7 +182,11 @@ export function loadConfig(env: Env): Config {
       own !== undefined ? { raw: own, from: s.env, example: s.example, composite: false } : null;
     if (result === null) {
       const found: Found[] = [];
+      // The Azure Workload Identity webhook's variables (AZURE_CLIENT_ID, AZURE_TENANT_ID, …) are read only beside
+      // its token file: without it they are the app's own (its Azure SDK's), never a second opinion to refuse.
+      const webhook = present('AZURE_FEDERATED_TOKEN_FILE') !== undefined;
       for (const a of s.aliases ?? []) {
+        if (a.from === 'Workload identity' && !webhook) continue;
         if (isComposite(a)) {
           const r = a.compose(present);
           if (r === undefined) continue;

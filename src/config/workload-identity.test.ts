@@ -85,7 +85,18 @@ describe('workload identity settings', () => {
     assert.deepEqual(loadConfig({ ...aks, AZURE_APP_CLIENT_ID: CLIENT }).warnings, []);
     // Without the token file AZURE_CLIENT_ID is the app's affair (its own identity), not vestibule's.
     const { AZURE_FEDERATED_TOKEN_FILE: _f, ...noFile } = aks;
-    assert.deepEqual(loadConfig({ ...noFile, AZURE_APP_CLIENT_ID: 'x', AZURE_APP_CLIENT_SECRET: 's' }).warnings, []);
+    const wellKnown = `https://login.microsoftonline.com/${TENANT}/v2.0/.well-known/openid-configuration`;
+    const own = { ...noFile, AZURE_APP_WELL_KNOWN_URL: wellKnown, AZURE_APP_CLIENT_SECRET: 's' };
+    assert.deepEqual(loadConfig({ ...own, AZURE_APP_CLIENT_ID: 'x' }).warnings, []);
+    // …nor a second opinion on vestibule's client id: a Wonderwall spelling that differs is no refusal to start.
+    const { AZURE_APP_CLIENT_ID: _c, ...wonderwall } = {
+      ...own,
+      AZURE_APP_CLIENT_ID: '',
+      WONDERWALL_OPENID_CLIENT_ID: 'x',
+    };
+    const fromWonderwall = loadConfig(wonderwall);
+    assert.equal(fromWonderwall.clientId, 'x');
+    assert.deepEqual(fromWonderwall.warnings, []);
   });
 
   it("vestibule's own variables win over the webhook's", () => {
