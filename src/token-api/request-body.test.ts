@@ -81,6 +81,15 @@ describe('authorization_details', () => {
     assert.equal(a.optionalAuthorizationDetails('authorization_details'), expected);
     assert.equal(b.optionalAuthorizationDetails('authorization_details'), expected);
   });
+
+  it('refuses a hostile nesting depth with 400, not a stack overflow', () => {
+    const deep = `[{"x":${'['.repeat(5000)}${']'.repeat(5000)}}]`;
+    const body = parseFormBody(`authorization_details=${encodeURIComponent(deep)}`);
+    assert.match(
+      description(() => body.optionalAuthorizationDetails('authorization_details')),
+      /nested deeper than 32 levels/,
+    );
+  });
 });
 
 describe('form bodies', () => {

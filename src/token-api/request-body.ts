@@ -61,16 +61,21 @@ export class RequestBody {
   }
 }
 
+/** Deepest `authorization_details` nesting read: a hostile body of thousands of nested arrays is a 400, not a 500. */
+const MAX_JSON_DEPTH = 32;
+
 /**
  * JSON text with object members in code-unit order at every depth, so two spellings of the same
  * `authorization_details` share one cache entry instead of costing a second call to the identity provider.
  */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+function canonicalJson(value: unknown, depth = 0): string {
+  if (depth > MAX_JSON_DEPTH)
+    throw invalidRequest(`authorization_details is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, depth + 1)).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
     const members = Object.keys(value)
       .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k], depth + 1)}`);
     return `{${members.join(',')}}`;
   }
   return JSON.stringify(value);
