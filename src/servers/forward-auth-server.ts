@@ -1,4 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { NO_SCHEMA_COMPILERS } from '../request/no-schemas.js';
 import { sendError } from '../errors/answers.js';
 import { vestibuleErrorHandler } from '../errors/error-handler.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -29,6 +30,7 @@ export function buildForwardAuthServer(d: {
   readonly tracer?: Tracer | undefined;
 }): FastifyInstance {
   const app = Fastify({
+    ...NO_SCHEMA_COMPILERS,
     loggerInstance: d.log,
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestId,

@@ -1,4 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { NO_SCHEMA_COMPILERS } from '../request/no-schemas.js';
 import { probeRoutes, type ReadinessDeps } from '../routes/probes.js';
 
 /**
@@ -7,6 +8,7 @@ import { probeRoutes, type ReadinessDeps } from '../routes/probes.js';
  */
 export function buildProbeServer(logger: FastifyBaseLogger, deps: ReadinessDeps): FastifyInstance {
   const probe = Fastify({
+    ...NO_SCHEMA_COMPILERS,
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
   });

@@ -1,5 +1,6 @@
 import fastifyCookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { NO_SCHEMA_COMPILERS } from '../request/no-schemas.js';
 import { sendError } from '../errors/answers.js';
 import { vestibuleErrorHandler } from '../errors/error-handler.js';
 import type { AccessLog } from '../observability/access-log.js';
@@ -38,6 +39,7 @@ export interface PublicServerDeps {
  */
 export async function buildPublicServer(d: PublicServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
+    ...NO_SCHEMA_COMPILERS,
     loggerInstance: d.log,
     // Fastify's own per-request lines are off: registerRequestHooks writes one safe line per request instead.
     logController: new LogController({ disableRequestLogging: true }),

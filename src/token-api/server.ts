@@ -6,6 +6,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
+import { NO_SCHEMA_COMPILERS } from '../request/no-schemas.js';
 import type { IdentityProvider } from '../oidc/provider.js';
 import type { Metrics } from '../observability/metrics.js';
 import { registerRequestHooks } from '../observability/request-hooks.js';
@@ -61,6 +62,7 @@ export async function buildTokenApi(deps: TokenApiDeps): Promise<FastifyInstance
     return c;
   };
   const app = Fastify({
+    ...NO_SCHEMA_COMPILERS,
     loggerInstance: deps.logger.child({ listener: 'token' }),
     // One line per request comes from registerRequestHooks; Fastify's own pair of lines is turned off.
     logController: new LogController({ disableRequestLogging: true }),
