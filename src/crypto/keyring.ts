@@ -1,7 +1,8 @@
 import { createHash, hkdfSync } from 'node:crypto';
 
 /** What a derived key is for; each purpose gets its own key so one can never be used as another. */
-export type KeyPurpose = 'session-record' | 'session-ticket' | 'login-cookie' | 'logout-cookie' | 'log-hash';
+export type KeyPurpose =
+  'session-record' | 'session-ticket' | 'login-cookie' | 'logout-cookie' | 'log-hash' | 'step-up-memory';
 
 interface RootKey {
   /** 4-byte fingerprint stored in front of every sealed value, so the right key is found after a rotation. */

@@ -67,6 +67,8 @@ export type CompleteLoginResult =
       readonly outcome: 'success';
       /** The new session's cookie value. */
       readonly cookieValue: string;
+      /** The store id of the new session's ticket: a step-up memory is bound to it (login/step-up-memory.ts). */
+      readonly ticketId: string;
       /** Where the login asked to land (still to be resolved against the ingress). */
       readonly redirect: string;
       readonly claims: SessionClaims;
@@ -190,11 +192,12 @@ export async function completeLogin(req: CallbackRequest, d: CompleteLoginDeps):
   const previous = await d.manager.find(previousValues).catch(() => null);
   if (previous) await d.sessions.destroy(previous).catch(() => undefined);
   const record = newRecord(tokens, claims, d.now(), d.sessionMaxLifetimeMs, d.policy);
-  const { cookieValue } = await d.sessions.create(record);
+  const { cookieValue, session } = await d.sessions.create(record);
   return {
     ok: true,
     outcome: 'success',
     cookieValue,
+    ticketId: session.ticket.id,
     redirect,
     claims: record.claims,
     amr: amrOf(claims.amr),

@@ -58,7 +58,10 @@ export function callbackRoute(app: FastifyInstance, prefix: string, d: RouteDeps
     }
     reply.setCookie(sessionCookieName(ingress), result.cookieValue, cookieOptions(ingress, 'session'));
     // A step-up login: if the app still asks for the same claims, the next login answers 403 instead of looping.
-    if (result.stepUp !== undefined) rememberStepUp(reply, ingress, result.stepUp, d.now());
+    // The memory is MAC'd and bound to the session just created: planted or moved, it is no memory.
+    if (result.stepUp !== undefined) {
+      rememberStepUp(reply, ingress, d.keyring, result.stepUp, result.ticketId, d.now());
+    }
     request.log.info({ sidHash: sidHash(d.keyring, result.claims.sid), oid: result.claims.oid }, 'login completed');
     return noStore(reply).redirect(resolveRedirectTarget(result.redirect, ingress.path), 302);
   });

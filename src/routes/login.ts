@@ -51,7 +51,10 @@ export function loginRoute(app: FastifyInstance, prefix: string, d: RouteDeps): 
         }
         claimsAsked = parsed.claims;
         stepUp = claimsFingerprint(parsed.json);
-        if (steppedUpRecently(request.headers.cookie, ingress, stepUp, d.now())) {
+        // The memory counts only beside the session the step-up login created (its ticket, no store read).
+        const cookie = request.headers.cookie;
+        const ticket = d.manager.ticket(cookieValues(cookie, sessionCookieName(ingress)));
+        if (steppedUpRecently(cookie, ingress, d.keyring, ticket?.id, stepUp, d.now())) {
           request.log.warn(
             { claimsFingerprint: stepUp },
             'login: the same claims were asked for right after a login that asked for them; answering 403, not looping',

@@ -52,6 +52,15 @@ export class SessionManager {
   }
 
   /**
+   * The ticket of the cookie values, chosen as {@link find} chooses it, without reading the store: null when none
+   * is valid, or when several are. What a value bound to the browser's session (the step-up memory) is checked
+   * against.
+   */
+  ticket(cookieValues: readonly string[]): Ticket | null {
+    return this.#chosenTicket(cookieValues);
+  }
+
+  /**
    * The session and a usable access token for a request: refreshed first when due (single-flight across the
    * deployment), the inactivity deadline pushed out when half of it has passed. Null when there is no active
    * session or no valid token (e.g. the refresh token was revoked).

@@ -117,6 +117,66 @@ describe('step-up: claims challenges and the claims request', { timeout: 60_000 
     assert.ok(other.href.startsWith(h.mock.url));
   });
 
+  it('the step-up memory counts only for the session whose step-up login made it: forged, moved or tampered values are no memory', async () => {
+    // A genuine memory: a logged-in browser completes a step-up login the app is not satisfied by.
+    const { browser: own } = await loggedIn(h);
+    const { callback } = await login(h, own, { query: new URL(stepUpLogin('/always/x')).search.slice(1) });
+    assert.equal(callback.status, 302, callback.body);
+    const genuine = own.cookie('vestibule.stepup') ?? '';
+    const [print = '', at = ''] = genuine.split('.');
+    assert.match(print, /^[A-Za-z0-9_-]{22}$/);
+    const origin = new URL(h.ingress).origin;
+    const plant = (b: TestClient, value: string): void =>
+      b.setCookie(origin, 'vestibule.stepup', value, '/oauth2/login');
+    // What /oauth2/login answers each browser asking for the same claims again: 302 (on to Entra) or 403.
+    const status = async (b: TestClient, headers: Record<string, string> = {}): Promise<number> =>
+      (await b.get(stepUpLogin('/always/x'), { ...NAVIGATION, ...headers })).status;
+    const seen: Record<string, number> = {};
+
+    // Positive control: the browser that stepped up, with its own session, is answered 403.
+    seen.genuine = await status(own);
+
+    // Forged by anyone who knows the (public) claims request: the fingerprint and a fresh time, with no or a bad MAC.
+    const { browser: victim } = await loggedIn(h);
+    const fresh = String(Math.floor(clock.now() / 1000));
+    const forgeries = {
+      noMac: `${print}.${fresh}`,
+      emptyMac: `${print}.${fresh}.`,
+      badMac: `${print}.${fresh}.${'A'.repeat(22)}`,
+    };
+    for (const [what, forged] of Object.entries(forgeries)) {
+      plant(victim, forged);
+      seen[what] = await status(victim);
+    }
+    // Made for another session: the genuine value moved into a browser with a session of its own, or with none.
+    plant(victim, genuine);
+    seen.otherSession = await status(victim);
+    const anonymous = new TestClient();
+    plant(anonymous, genuine);
+    seen.noSession = await status(anonymous);
+    // Tampered: the genuine value with another (still fresh) time, back in the browser it was made for.
+    const tampered = genuine.split('.');
+    tampered[1] = String(Number(at) - 1);
+    plant(own, tampered.join('.'));
+    seen.tamperedTime = await status(own);
+    // A planted value beside the genuine one does not hide it.
+    const session = `vestibule.session=${own.cookie('vestibule.session') ?? ''}`;
+    seen.plantedBeside = await status(own, {
+      cookie: `${session}; vestibule.stepup=${forgeries.badMac}; vestibule.stepup=${genuine}`,
+    });
+
+    assert.deepEqual(seen, {
+      genuine: 403,
+      noMac: 302,
+      emptyMac: 302,
+      badMac: 302,
+      otherSession: 302,
+      noSession: 302,
+      tamperedTime: 302,
+      plantedBeside: 403,
+    });
+  });
+
   it('every other 401 of the app passes on as it was sent', async () => {
     const { browser } = await loggedIn(h);
     const invalid = await browser.get(`${h.ingress}/invalid-token`, NAVIGATION);
