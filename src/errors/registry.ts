@@ -189,7 +189,7 @@ export const ErrorCodes = {
       "You just signed in again with the additional verification the application asked for, but it still asks for it, so signing in once more would not help. Tell the application's team (and quote the correlation ID below).",
     cache: 'private',
     where:
-      'login: the same claims request (step-up) as a login this browser completed in the last 5 minutes; the fresh token did not satisfy the app, so no second round (docs/step-up.md)',
+      'login: the same claims request (step-up) as the login that created the session of this browser, completed in the last 5 minutes (its memory cookie is MAC-bound to that session); the fresh token did not satisfy the app, so no second round (docs/step-up.md)',
   },
 
   // GET /oauth2/callback (pages; "Try again" starts a new login)
