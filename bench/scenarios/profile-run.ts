@@ -22,6 +22,9 @@ export interface ProfileResult {
   readonly file: string | undefined;
 }
 
+/** The profiled vestibule's drain limit on SIGTERM (VESTIBULE_SHUTDOWN_TIMEOUT), seconds. */
+const SHUTDOWN_SEC = 5;
+
 export async function profileVestibule(
   ctx: BenchContext,
   o: {
@@ -41,6 +44,10 @@ export async function profileVestibule(
     ports: ctx.ports.vestibuleProfile,
     db: g ? 1 : 3,
     nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir],
+    // node writes the profile only when the process exits by itself: vestibule's own drain limit is kept well
+    // inside the grace below, so a drain that waits (it did, now and then, after (g)'s load) still ends in a
+    // clean exit, not in SIGKILL and no profile.
+    env: { VESTIBULE_SHUTDOWN_TIMEOUT: `${SHUTDOWN_SEC}s` },
   });
   let rps: number;
   try {
@@ -51,10 +58,14 @@ export async function profileVestibule(
     await measure(target, o.connections, 2, o.tool, ctx.tmp);
     rps = (await measure(target, o.connections, o.durationSec, o.tool, ctx.tmp)).load.rps;
   } finally {
-    await v.service.stop(15_000);
+    await v.service.stop((SHUTDOWN_SEC + 10) * 1000);
   }
   const name = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  if (name === undefined) throw new Error(`vestibule wrote no .cpuprofile; its log ends:\n${v.service.logTail(15)}`);
+  if (name === undefined) {
+    // The report keeps an error's first line: the log's last line goes on it.
+    const tail = v.service.logTail(15);
+    throw new Error(`vestibule wrote no .cpuprofile; its log ends: ${tail.split('\n').at(-1) ?? ''}\n${tail}`);
+  }
   const file = join(dir, name);
   if (o.out !== undefined) copyFileSync(file, o.out);
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
