@@ -226,6 +226,55 @@ describe('loadConfig()', () => {
   });
 });
 
+describe('OTEL_EXPORTER_OTLP_HEADERS over gRPC', () => {
+  const grpc = { ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
+  // Each has one entry gRPC cannot send as metadata; "top-s3cret" must never be printed.
+  const unsendable = [
+    'x-ok=1,x-api-key=top-s3cret%0A', // a newline once decoded
+    'x-ok=1,x-api-key=top-s3cret%C3%A9', // non-ASCII once decoded
+    'x-ok=1,x-api-key=top-s3cret\u00e9', // non-ASCII as given
+    'x-ok=1,Bearer top-s3cret=x', // a space in the key (an HTTP-style header)
+    'x-ok=1,x-token-bin=top-s3cret', // -bin keys carry binary values, not text
+  ];
+
+  it('an entry gRPC cannot send is a config problem naming the variable and the entry, never the value', () => {
+    for (const headers of unsendable) {
+      const ps = problems({ ...grpc, OTEL_EXPORTER_OTLP_HEADERS: headers });
+      const p = ps.find((x) => x.variable === 'OTEL_EXPORTER_OTLP_HEADERS');
+      assert.ok(p, `${headers}: reported ${JSON.stringify(ps)}`);
+      assert.match(p.problem, /entry 2 of 2 cannot be sent as gRPC metadata/, headers);
+      assert.equal(p.example, 'x-api-key=make-one-at-the-collector');
+      const message = new ConfigError(ps).message;
+      assert.ok(!message.includes('top-s3cret'), `the value is not echoed: ${message}`);
+      assert.match(message, /OTEL_EXPORTER_OTLP_HEADERS entry 2 of 2 .*Example: OTEL_EXPORTER_OTLP_HEADERS=/);
+    }
+  });
+
+  it('the protocol and tracing decide: http/protobuf, the default protocol and tracing off take any header', () => {
+    for (const headers of unsendable) {
+      const http = loadConfig({
+        ...grpc,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_EXPORTER_OTLP_HEADERS: headers,
+      });
+      assert.equal(http.otel.tracing, true);
+      const { OTEL_EXPORTER_OTLP_PROTOCOL: _p, ...defaultProtocol } = grpc;
+      loadConfig({ ...defaultProtocol, OTEL_EXPORTER_OTLP_HEADERS: headers });
+      const off = loadConfig({ ...grpc, OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_HEADERS: headers });
+      assert.equal(off.otel.tracing, false);
+    }
+  });
+
+  it('valid metadata passes over gRPC (%-encoded values, keys in any case)', () => {
+    const c = loadConfig({
+      ...grpc,
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=top%20s3cret%3D%3D,X-Tenant.Id_1=team-a,empty=',
+    });
+    assert.equal(c.otel.protocol, 'grpc');
+    assert.deepEqual(c.otel.headers, { 'x-api-key': 'top%20s3cret%3D%3D', 'X-Tenant.Id_1': 'team-a', empty: '' });
+  });
+});
+
 describe('parseDuration()', () => {
   it('a malformed OTEL_EXPORTER_OTLP_HEADERS entry is named by position, never echoed (it holds an API key)', () => {
     for (const headers of ['Authorization: Bearer sk-otlp-1234567890', 'x-ok=1,=sk-otlp-1234567890']) {

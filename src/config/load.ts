@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { parseIngress, type Ingress } from './ingress.js';
 import { isLoopbackName } from './loopback.js';
 import type { OtelSettings } from '../tracing/tracer.js';
+import { grpcMetadataProblem } from '../tracing/otlp-headers.js';
 import { isGuid } from './guid.js';
 import {
   allSettings,
@@ -470,18 +471,25 @@ export function loadConfig(env: Env): Config {
   const otelEndpoint = read(settings.otelEndpoint);
   const otelTracesEndpoint = read(settings.otelTracesEndpoint);
   const otelExporter = read(settings.otelTracesExporter);
+  const otelTracing =
+    otelExporter === 'otlp' ||
+    (otelExporter === undefined && (otelEndpoint !== undefined || otelTracesEndpoint !== undefined));
+  const otelHeaders = read(settings.otelHeaders) ?? {};
+  const otelProtocol = read(settings.otelProtocol);
+  // The gRPC exporter sends the headers as metadata, which allows fewer characters than HTTP: refused here, not
+  // when tracing starts. Only with tracing on, the one time they are sent (tracing/otlp-headers.ts has the rule).
+  const unsendable = otelTracing && otelProtocol === 'grpc' ? grpcMetadataProblem(otelHeaders) : undefined;
+  if (unsendable !== undefined) complain(settings.otelHeaders, unsendable);
   const otel = {
-    tracing:
-      otelExporter === 'otlp' ||
-      (otelExporter === undefined && (otelEndpoint !== undefined || otelTracesEndpoint !== undefined)),
+    tracing: otelTracing,
     serviceName: read(settings.otelServiceName),
     endpoint: otelEndpoint,
     tracesEndpoint: otelTracesEndpoint,
-    headers: read(settings.otelHeaders) ?? {},
+    headers: otelHeaders,
     sampler: read(settings.otelTracesSampler) ?? 'parentbased_always_on',
     samplerArg: read(settings.otelTracesSamplerArg) ?? 1,
     batchDelayMs: read(settings.otelBatchDelay) ?? 5000,
-    protocol: read(settings.otelProtocol),
+    protocol: otelProtocol,
     insecure: read(settings.otelInsecure),
     resourceAttributes: read(settings.otelResourceAttributes) ?? {},
     podName: read(settings.podName),

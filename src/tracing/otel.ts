@@ -31,6 +31,7 @@ import {
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { OtelSettings, Span, SpanKind as OurKind, SpanOptions, Tracer } from './tracer.js';
 import { failureOf, NOOP_SPAN } from './tracer.js';
+import { grpcMetadataProblem, percentDecoded } from './otlp-headers.js';
 
 export interface OtelStart {
   readonly version?: string | undefined;
@@ -58,36 +59,25 @@ export function samplerOf(name: string, ratio: number): Sampler {
   return name.startsWith('parentbased_') ? new ParentBasedSampler({ root: base }) : base;
 }
 
-/** %-decoded values (OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_HEADERS); a malformed escape is kept as is. */
-function decoded(pairs: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(pairs)) {
-    try {
-      out[k] = decodeURIComponent(v);
-    } catch {
-      out[k] = v;
-    }
-  }
-  return out;
-}
-
 async function exporterOf(s: OtelSettings): Promise<SpanExporter> {
   const { protocol, url } = exportTarget(s);
   if (protocol === 'grpc') {
+    // loadConfig refuses these headers already (config/load.ts); checked again for settings built without it.
+    const problem = grpcMetadataProblem(s.headers);
+    if (problem !== undefined) throw new Error(`OTEL_EXPORTER_OTLP_HEADERS ${problem}`);
     const [{ OTLPTraceExporter }, grpc] = await Promise.all([
       import('@opentelemetry/exporter-trace-otlp-grpc'),
       import('@grpc/grpc-js'),
     ]);
     const metadata = new grpc.Metadata();
-    const headers = Object.entries(decoded(s.headers));
-    for (const [i, [k, v]] of headers.entries()) {
+    for (const [k, v] of Object.entries(percentDecoded(s.headers))) {
       try {
         metadata.set(k, v);
       } catch {
-        // grpc-js' own message quotes the value (usually a credential), and start-up errors are logged. Named by
-        // position, as config/settings.ts names a malformed entry: a key can hold a secret too ("Bearer a=b").
+        // Only if grpc-js became stricter than grpcMetadataProblem: its own message quotes the value (usually a
+        // credential), and start-up errors are logged.
         throw new Error(
-          `OTEL_EXPORTER_OTLP_HEADERS: entry ${i + 1} of ${headers.length} cannot be sent as gRPC metadata (keys: 0-9 a-z _ . -; values, once decoded: printable ASCII; not shown: it may hold a secret)`,
+          'OTEL_EXPORTER_OTLP_HEADERS: an entry cannot be sent as gRPC metadata (not shown: it may hold a secret)',
         );
       }
     }
@@ -99,7 +89,7 @@ async function exporterOf(s: OtelSettings): Promise<SpanExporter> {
     return new OTLPTraceExporter({ url, metadata, ...(credentials ? { credentials } : {}) });
   }
   const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
-  return new OTLPTraceExporter({ url, headers: decoded(s.headers) });
+  return new OTLPTraceExporter({ url, headers: percentDecoded(s.headers) });
 }
 
 /** Longest wait for the last export when vestibule stops. */
@@ -144,7 +134,7 @@ class SdkSpan implements Span {
 /** A tracer with its own provider, batch exporter and async context. */
 export async function startOtelTracer(s: OtelSettings, o: OtelStart): Promise<Tracer> {
   const attributes: Record<string, string> = {
-    ...decoded(s.resourceAttributes),
+    ...percentDecoded(s.resourceAttributes),
     ...(s.podName !== undefined ? { 'k8s.pod.name': s.podName } : {}),
   };
   attributes[ATTR_SERVICE_NAME] = s.serviceName ?? attributes[ATTR_SERVICE_NAME] ?? 'vestibule';
