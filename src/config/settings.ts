@@ -331,6 +331,16 @@ export const keyValues = (raw: string): Parsed<Record<string, string>> => {
   return ok(out);
 };
 
+/**
+ * A file path read at run time: absolute, so that what is read does not depend on the working directory (the
+ * image's, a shell's) vestibule happens to be started in.
+ */
+export const absolutePath = (raw: string): Parsed<string> => {
+  const path = raw.trim();
+  if (path === '') return bad('must not be empty');
+  return path.startsWith('/') ? ok(path) : bad('must be an absolute path (starting with /)');
+};
+
 /** Go's strconv.ParseBool, which Wonderwall's flags use: 1, t, T, TRUE, true, True and their false forms. */
 const goBool = (raw: string): boolean | undefined => {
   const v = raw.trim();
@@ -567,9 +577,9 @@ export const settings = {
     env: 'AZURE_FEDERATED_TOKEN_FILE',
     group: 'Identity provider',
     description:
-      'Workload identity (AKS and other Kubernetes with Entra federation; injected by the Azure Workload Identity webhook): the projected service-account token, sent as the client assertion to a federated identity credential of the app registration. Read on every token request (the kubelet rotates it); no secret or key is needed. Must exist and be readable at start-up; its content is never logged. Cannot be combined with AZURE_APP_JWK or AZURE_APP_CLIENT_SECRET.',
+      'Workload identity (AKS and other Kubernetes with Entra federation; injected by the Azure Workload Identity webhook): the projected service-account token, sent as the client assertion to a federated identity credential of the app registration. Read on every token request (the kubelet rotates it); no secret or key is needed. An absolute path, which must exist and be readable at start-up; its content is never logged. Cannot be combined with AZURE_APP_JWK or AZURE_APP_CLIENT_SECRET.',
     example: '/var/run/secrets/azure/tokens/azure-identity-token',
-    parse: text,
+    parse: absolutePath,
   } satisfies Setting<string>,
   issuer: {
     env: 'AZURE_OPENID_CONFIG_ISSUER',

@@ -131,6 +131,22 @@ describe('workload identity settings', () => {
     assert.match(both, /cannot be combined with AZURE_APP_JWK or AZURE_APP_CLIENT_SECRET/);
   });
 
+  it('a relative token file path stops start-up, naming the variable with an absolute example', () => {
+    for (const relative of ['azure-identity-token', 'tokens/azure-identity-token', './token', '../secrets/token']) {
+      const text = problemText({ ...aks, AZURE_FEDERATED_TOKEN_FILE: relative });
+      assert.match(
+        text,
+        /AZURE_FEDERATED_TOKEN_FILE must be an absolute path[^\n]*\. Example: AZURE_FEDERATED_TOKEN_FILE=\/var\/run\/secrets\/azure\/tokens\/azure-identity-token/,
+        relative,
+      );
+    }
+    // Positive control: an absolute path passes, even one that does not exist yet (start-up reads it later).
+    assert.deepEqual(loadConfig({ ...aks, AZURE_FEDERATED_TOKEN_FILE: '/tmp/not-there/token' }).clientAuth, {
+      method: 'federated_token_file',
+      tokenFile: '/tmp/not-there/token',
+    });
+  });
+
   it('without any credential the problem names all three', () => {
     const { AZURE_FEDERATED_TOKEN_FILE: _f, ...none } = aks;
     assert.match(
