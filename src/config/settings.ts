@@ -1076,7 +1076,8 @@ export const settings = {
   otelHeaders: {
     env: 'OTEL_EXPORTER_OTLP_HEADERS',
     group: 'Operations',
-    description: 'Headers sent with every trace export, key=value pairs, values %-encoded (e.g. a collector API key).',
+    description:
+      'Headers sent with every trace export, key=value pairs, values %-encoded (e.g. a collector API key). With OTEL_EXPORTER_OTLP_PROTOCOL=grpc they are sent as metadata: keys of letters, digits, _ . - (not ending in -bin), values of printable ASCII once decoded; another entry stops start-up (named by position, never shown).',
     example: 'x-api-key=make-one-at-the-collector',
     secret: true,
     parse: keyValues,
