@@ -250,19 +250,40 @@ describe('OTEL_EXPORTER_OTLP_HEADERS over gRPC', () => {
     }
   });
 
-  it('the protocol and tracing decide: http/protobuf, the default protocol and tracing off take any header', () => {
-    for (const headers of unsendable) {
-      const http = loadConfig({
-        ...grpc,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-        OTEL_EXPORTER_OTLP_HEADERS: headers,
-      });
-      assert.equal(http.otel.tracing, true);
-      const { OTEL_EXPORTER_OTLP_PROTOCOL: _p, ...defaultProtocol } = grpc;
-      loadConfig({ ...defaultProtocol, OTEL_EXPORTER_OTLP_HEADERS: headers });
+  it('over HTTP (http/protobuf, the default) only entries HTTP cannot send are refused; tracing off takes any', () => {
+    const { OTEL_EXPORTER_OTLP_PROTOCOL: _p, ...http } = grpc;
+    // gRPC refuses these, HTTP sends them.
+    for (const headers of ['x-ok=1,x-token-bin=top-s3cret', 'x-ok=1,x-api-key=top-s3cret%C3%A9']) {
+      assert.equal(loadConfig({ ...http, OTEL_EXPORTER_OTLP_HEADERS: headers }).otel.tracing, true, headers);
+      assert.equal(
+        loadConfig({ ...http, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_HEADERS: headers }).otel
+          .tracing,
+        true,
+      );
+    }
+    // A header line, as a base64 credential ends: key "Authorization: Basic …", value "=". And a newline.
+    for (const headers of ['x-ok=1,Authorization: Basic dG9wLXMzY3JldA==', 'x-ok=1,x-api-key=top-s3cret%0A']) {
+      const ps = problems({ ...http, OTEL_EXPORTER_OTLP_HEADERS: headers });
+      const p = ps.find((x) => x.variable === 'OTEL_EXPORTER_OTLP_HEADERS');
+      assert.ok(p, `${headers}: reported ${JSON.stringify(ps)}`);
+      assert.match(p.problem, /entry 2 of 2 cannot be sent as an HTTP header/);
+      const message = new ConfigError(ps).message;
+      assert.ok(!/top-s3cret|dG9wLXMzY3JldA/.test(message), `the value is not echoed: ${message}`);
+    }
+    for (const headers of [...unsendable, 'x-ok=1,x-api-key=top-s3cret%0A']) {
       const off = loadConfig({ ...grpc, OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_HEADERS: headers });
       assert.equal(off.otel.tracing, false);
     }
+  });
+
+  it('OTEL_EXPORTER_OTLP_TRACES_HEADERS, which the exporter reads itself, is checked by the same rules', () => {
+    const ps = problems({ ...grpc, OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-api-key=top-s3cret%0A' });
+    const p = ps.find((x) => x.variable === 'OTEL_EXPORTER_OTLP_TRACES_HEADERS');
+    assert.ok(p, `reported ${JSON.stringify(ps)}`);
+    assert.match(p.problem, /entry 1 of 1 cannot be sent as gRPC metadata/);
+    assert.ok(!new ConfigError(ps).message.includes('top-s3cret'));
+    // Positive control: a sendable one loads.
+    loadConfig({ ...grpc, OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-api-key=top-s3cret' });
   });
 
   it('valid metadata passes over gRPC (%-encoded values, keys in any case)', () => {

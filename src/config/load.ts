@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { parseIngress, type Ingress } from './ingress.js';
 import { isLoopbackName } from './loopback.js';
 import type { OtelSettings } from '../tracing/tracer.js';
-import { grpcMetadataProblem } from '../tracing/otlp-headers.js';
+import { otlpHeadersProblem } from '../tracing/otlp-headers.js';
 import { isGuid } from './guid.js';
 import {
   allSettings,
@@ -475,11 +475,21 @@ export function loadConfig(env: Env): Config {
     otelExporter === 'otlp' ||
     (otelExporter === undefined && (otelEndpoint !== undefined || otelTracesEndpoint !== undefined));
   const otelHeaders = read(settings.otelHeaders) ?? {};
+  const otelTracesHeaders = read(settings.otelTracesHeaders) ?? {};
   const otelProtocol = read(settings.otelProtocol);
-  // The gRPC exporter sends the headers as metadata, which allows fewer characters than HTTP: refused here, not
-  // when tracing starts. Only with tracing on, the one time they are sent (tracing/otlp-headers.ts has the rule).
-  const unsendable = otelTracing && otelProtocol === 'grpc' ? grpcMetadataProblem(otelHeaders) : undefined;
-  if (unsendable !== undefined) complain(settings.otelHeaders, unsendable);
+  // A header the exporter cannot send fails every export, and the failure quotes it (a credential): refused here,
+  // not when tracing starts, and only with tracing on, the one time they are sent (tracing/otlp-headers.ts has the
+  // rules). The exporter reads the traces-only variable itself, so it is checked too.
+  if (otelTracing) {
+    const protocol = otelProtocol === 'grpc' ? 'grpc' : 'http';
+    for (const [setting, headers] of [
+      [settings.otelHeaders, otelHeaders],
+      [settings.otelTracesHeaders, otelTracesHeaders],
+    ] as const) {
+      const unsendable = otlpHeadersProblem(headers, protocol);
+      if (unsendable !== undefined) complain(setting, unsendable);
+    }
+  }
   const otel = {
     tracing: otelTracing,
     serviceName: read(settings.otelServiceName),

@@ -1077,7 +1077,16 @@ export const settings = {
     env: 'OTEL_EXPORTER_OTLP_HEADERS',
     group: 'Operations',
     description:
-      'Headers sent with every trace export, key=value pairs, values %-encoded (e.g. a collector API key). With OTEL_EXPORTER_OTLP_PROTOCOL=grpc they are sent as metadata: keys of letters, digits, _ . - (not ending in -bin), values of printable ASCII once decoded; another entry stops start-up (named by position, never shown).',
+      'Headers sent with every trace export, key=value pairs, values %-encoded (e.g. a collector API key). Sent as HTTP headers (keys: RFC 9110 tokens; values once decoded: no line breaks or control characters), or with OTEL_EXPORTER_OTLP_PROTOCOL=grpc as metadata (keys of letters, digits, _ . - not ending in -bin; values of printable ASCII once decoded); with tracing on, an entry that cannot be sent stops start-up (named by position, never shown).',
+    example: 'x-api-key=make-one-at-the-collector',
+    secret: true,
+    parse: keyValues,
+  } satisfies Setting<Record<string, string>>,
+  otelTracesHeaders: {
+    env: 'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
+    group: 'Operations',
+    description:
+      'Headers for trace exports only, in the form of OTEL_EXPORTER_OTLP_HEADERS; the OpenTelemetry exporter reads it itself and sends it over that one. Checked by the same rules: an entry that cannot be sent stops start-up (named by position, never shown).',
     example: 'x-api-key=make-one-at-the-collector',
     secret: true,
     parse: keyValues,

@@ -31,7 +31,7 @@ import {
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { OtelSettings, Span, SpanKind as OurKind, SpanOptions, Tracer } from './tracer.js';
 import { failureOf, NOOP_SPAN } from './tracer.js';
-import { grpcMetadataProblem, percentDecoded } from './otlp-headers.js';
+import { otlpHeadersProblem, percentDecoded } from './otlp-headers.js';
 
 export interface OtelStart {
   readonly version?: string | undefined;
@@ -63,7 +63,7 @@ async function exporterOf(s: OtelSettings): Promise<SpanExporter> {
   const { protocol, url } = exportTarget(s);
   if (protocol === 'grpc') {
     // loadConfig refuses these headers already (config/load.ts); checked again for settings built without it.
-    const problem = grpcMetadataProblem(s.headers);
+    const problem = otlpHeadersProblem(s.headers, 'grpc');
     if (problem !== undefined) throw new Error(`OTEL_EXPORTER_OTLP_HEADERS ${problem}`);
     const [{ OTLPTraceExporter }, grpc] = await Promise.all([
       import('@opentelemetry/exporter-trace-otlp-grpc'),
@@ -74,7 +74,7 @@ async function exporterOf(s: OtelSettings): Promise<SpanExporter> {
       try {
         metadata.set(k, v);
       } catch {
-        // Only if grpc-js became stricter than grpcMetadataProblem: its own message quotes the value (usually a
+        // Only if grpc-js became stricter than otlpHeadersProblem: its own message quotes the value (usually a
         // credential), and start-up errors are logged.
         throw new Error(
           'OTEL_EXPORTER_OTLP_HEADERS: an entry cannot be sent as gRPC metadata (not shown: it may hold a secret)',
@@ -86,10 +86,35 @@ async function exporterOf(s: OtelSettings): Promise<SpanExporter> {
     // says. Forcing plaintext onto an https:// endpoint would send the headers (an API key) in clear.
     const credentials =
       s.insecure === true && !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? grpc.credentials.createInsecure() : undefined;
-    return new OTLPTraceExporter({ url, metadata, ...(credentials ? { credentials } : {}) });
+    return constructed(() => new OTLPTraceExporter({ url, metadata, ...(credentials ? { credentials } : {}) }));
   }
+  const problem = otlpHeadersProblem(s.headers, 'http');
+  if (problem !== undefined) throw new Error(`OTEL_EXPORTER_OTLP_HEADERS ${problem}`);
   const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
-  return new OTLPTraceExporter({ url, headers: percentDecoded(s.headers) });
+  return constructed(() => new OTLPTraceExporter({ url, headers: percentDecoded(s.headers) }));
+}
+
+/**
+ * The exporter, made without its error's message: the constructor also reads OTEL_EXPORTER_OTLP_*_HEADERS from the
+ * environment itself, and grpc-js' refusal quotes the entry (`Metadata string value "<secret>" …`).
+ */
+function constructed(make: () => SpanExporter): SpanExporter {
+  try {
+    return make();
+  } catch (err) {
+    throw new Error(
+      `the OTLP trace exporter refused its settings (${(err as Error).name}; message not shown: it may quote a header)`,
+    );
+  }
+}
+
+/**
+ * An export failure's message without what it quotes: Node's header errors put the header's name in brackets,
+ * grpc-js puts keys and values in quotes, and either may be a credential.
+ */
+export function scrubbedExportError(err: Error): string {
+  const message = err.message.replace(/\[[^\]]*\]/g, '[…]').replace(/"[^"]*"/g, '"…"');
+  return `${err.name}: ${message.slice(0, 200)}`;
 }
 
 /** Longest wait for the last export when vestibule stops. */
@@ -143,7 +168,7 @@ export async function startOtelTracer(s: OtelSettings, o: OtelStart): Promise<Tr
   const reporting: SpanExporter = {
     export: (spans, done) => {
       exporter.export(spans, (result) => {
-        if (result.error) o.warn(`trace export failed: ${result.error.name}: ${result.error.message.slice(0, 200)}`);
+        if (result.error) o.warn(`trace export failed: ${scrubbedExportError(result.error)}`);
         done(result);
       });
     },

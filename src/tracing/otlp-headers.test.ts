@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { Metadata } from '@grpc/grpc-js';
-import { grpcMetadataProblem, percentDecoded } from './otlp-headers.js';
+import { otlpHeadersProblem, percentDecoded } from './otlp-headers.js';
+import { scrubbedExportError } from './otel.js';
+
+const grpcMetadataProblem = (h: Record<string, string>): string | undefined => otlpHeadersProblem(h, 'grpc');
 
 /** Whether grpc-js itself takes the entry (its message is not looked at: it quotes the value). */
 function grpcTakes(key: string, value: string): boolean {
@@ -45,5 +49,73 @@ describe('grpcMetadataProblem()', () => {
     // grpc-js takes a ":" in a key, an HTTP/2 pseudo-header no collector reads: refused.
     assert.ok(grpcTakes(':authority', 'x'));
     assert.notEqual(grpcMetadataProblem({ ':authority': 'x' }), undefined);
+  });
+});
+
+/** Whether Node's HTTP client takes the header (what the http/protobuf exporter sends through). */
+function httpTakes(key: string, value: string): boolean {
+  try {
+    validateHeaderName(key);
+    validateHeaderValue(key, value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("otlpHeadersProblem(…, 'http')", () => {
+  const cases: [key: string, value: string][] = [
+    ['x-api-key', 'top-s3cret'],
+    ['X-Api-Key', 'top%20s3cret%3D'],
+    ['x-token-bin', 'top-s3cret'],
+    ['x-api-key', 'top-s3cret%C3%A9'], // Latin-1 once decoded: Node sends it
+    ['x-api-key', 'top-s3cret%E2%82%AC'], // beyond Latin-1
+    ['x-api-key', 'top-s3cret%0A'],
+    ['x-api-key', 'top-s3cret%0D'],
+    ['x-api-key', 'top-s3cret%00'],
+    ['x-api-key', 'tab%09ok'],
+    ['Authorization: Basic dXNlcjpwYXNz', '='],
+    ['Bearer top-s3cret', 'x'],
+    ['x(y)', 'x'],
+    ['', 'x'],
+  ];
+
+  it('accepts exactly what node:http sends', () => {
+    for (const [key, value] of cases) {
+      const decoded = percentDecoded({ [key]: value })[key] ?? '';
+      assert.equal(
+        otlpHeadersProblem({ [key]: value }, 'http') === undefined,
+        httpTakes(key, decoded),
+        `${key}=${value}`,
+      );
+    }
+  });
+
+  it('names the bad entry by position, never its key or value', () => {
+    const problem = otlpHeadersProblem({ ok: '1', 'Authorization: Basic dXNlcjpwYXNz': '=' }, 'http');
+    assert.ok(problem !== undefined);
+    assert.match(problem, /^entry 2 of 2 cannot be sent as an HTTP header/);
+    assert.doesNotMatch(problem, /dXNlcjpwYXNz|Authorization/);
+  });
+});
+
+describe('scrubbedExportError()', () => {
+  it('drops what the errors of node:http and grpc-js quote', () => {
+    const caught = (f: () => void): Error => {
+      try {
+        f();
+      } catch (err) {
+        return err as Error;
+      }
+      throw new Error('did not throw');
+    };
+    const errors = [
+      caught(() => validateHeaderName('Bearer top-s3cret')),
+      caught(() => validateHeaderValue('x-api-key', 'top-s3cret\n')),
+      caught(() => new Metadata().set('x-api-key', 'top-s3cret\n')),
+    ];
+    // Positive control: each message quotes the secret before it is scrubbed.
+    for (const err of errors) assert.match(err.message, /top-s3cret|x-api-key/);
+    for (const err of errors) assert.doesNotMatch(scrubbedExportError(err), /top-s3cret|x-api-key/, err.message);
   });
 });
