@@ -102,6 +102,8 @@ function constructed(make: () => SpanExporter): SpanExporter {
   try {
     return make();
   } catch (err) {
+    // No `cause`: it is the message that quotes the header, and a logged error prints its cause.
+    // eslint-disable-next-line preserve-caught-error
     throw new Error(
       `the OTLP trace exporter refused its settings (${(err as Error).name}; message not shown: it may quote a header)`,
     );
