@@ -288,6 +288,12 @@ async function main(): Promise<number> {
       `\nCPU profile of vestibule (${p.target ?? 'd'}) at ${p.connections} connections, ${Math.round(p.rps)} req/s under the ` +
         `profiler${kept}\n\n${formatProfile(p.summary)}\n`,
     );
+    if (p.drainTimedOut === true) {
+      process.stdout.write(
+        '\nnote: the profiled vestibule drained until its shutdown timeout after SIGTERM, with the load stopped; ' +
+          'its idle share includes that wait\n',
+      );
+    }
   }
   const docWrite = o.write && report.mode === 'full';
   const chartFile = o.chart ?? (docWrite ? join(ROOT, CHART_IN_DOCS) : undefined);

@@ -20,6 +20,11 @@ export interface ProfileResult {
   readonly summary: ProfileSummary;
   /** Where the .cpuprofile was kept (`--profile-out`), or undefined when it went with the temp dir. */
   readonly file: string | undefined;
+  /**
+   * True when vestibule's drain after SIGTERM ran into its limit ({@link SHUTDOWN_SEC}): something held a
+   * listener open with the load stopped, and the profile's idle share includes the wait.
+   */
+  readonly drainTimedOut?: boolean;
 }
 
 /** The profiled vestibule's drain limit on SIGTERM (VESTIBULE_SHUTDOWN_TIMEOUT), seconds. */
@@ -75,5 +80,6 @@ export async function profileVestibule(
     connections: o.connections,
     summary: summarizeProfile(profile, 15),
     file: o.out,
+    drainTimedOut: v.service.logTail(50).includes('shutdown timeout reached'),
   };
 }
