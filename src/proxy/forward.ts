@@ -47,6 +47,9 @@ export interface ForwardEvents {
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
+/** Why a forwarded request is aborted when its client has closed the connection (no answer goes anywhere). */
+const CLIENT_GONE = new Error('client closed the connection');
+
 /**
  * Streams requests to the app over a keep-alive pool and the answers straight back: no buffering, no
  * re-parsing of the query, hop-by-hop headers dropped both ways. Built on undici's dispatch API, the
@@ -100,14 +103,19 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
     this.#setCookies = setCookies;
     this.#events = events;
     this.#challenge = challenge;
-    // The browser went away: stop the app's side too rather than reading a body nobody will get.
+    // The browser went away: stop the app's side too rather than reading a body nobody will get. Before undici
+    // has handed over its abort (the request still waits in the pool for a connection) it is stopped on arrival.
     res.once('close', () => {
-      if (!this.#done) this.#abort?.(new Error('client closed the connection'));
+      if (this.#done) return;
+      this.#done = true;
+      this.#abort?.(CLIENT_GONE);
     });
   }
 
   onConnect(abort: (err?: Error) => void): void {
     this.#abort = abort;
+    // Gone already: sent anyway, its answer would be paused for nobody and hold the connection to the app for good.
+    if (this.#done && !this.#started) abort(CLIENT_GONE);
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
@@ -118,7 +126,11 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
     this.#started = true;
     this.#events.onResponse(statusCode);
     const res = this.#res;
-    if (res.destroyed) return false;
+    if (res.destroyed) {
+      this.#done = true;
+      this.#abort?.(CLIENT_GONE);
+      return false;
+    }
     const headers = responseHeaders(rawHeaders, this.#setCookies);
     try {
       res.writeHead(statusCode, headers);
