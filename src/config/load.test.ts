@@ -284,6 +284,26 @@ describe('OTEL_EXPORTER_OTLP_HEADERS over gRPC', () => {
     assert.ok(!new ConfigError(ps).message.includes('top-s3cret'));
     // Positive control: a sendable one loads.
     loadConfig({ ...grpc, OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-api-key=top-s3cret' });
+    // The exporter cuts an entry at ';' and decodes keys too: what it would send is checked, not only vestibule's view.
+    const { OTEL_EXPORTER_OTLP_PROTOCOL: _p, ...http } = grpc;
+    for (const [variable, headers] of [
+      ['OTEL_EXPORTER_OTLP_TRACES_HEADERS', 'x-api-key=top-s3cret%0A;%'],
+      ['OTEL_EXPORTER_OTLP_HEADERS', 'x-ok=1,k%5Dtop-s3cret=1'],
+    ] as const) {
+      const found = problems({ ...http, [variable]: headers });
+      assert.ok(
+        found.some((x) => x.variable === variable),
+        `${variable}=${headers}: reported ${JSON.stringify(found)}`,
+      );
+      assert.ok(!new ConfigError(found).message.includes('top-s3cret'));
+    }
+  });
+
+  it('with tracing off OTEL_EXPORTER_OTLP_TRACES_HEADERS is not read at all (the exporter never is)', () => {
+    const off = loadConfig({ ...base, OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'not a pair' });
+    assert.equal(off.otel.tracing, false);
+    // Positive control: with tracing on, the same value is a problem.
+    assert.ok(problems({ ...grpc, OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'not a pair' }).length > 0);
   });
 
   it('valid metadata passes over gRPC (%-encoded values, keys in any case)', () => {

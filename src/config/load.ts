@@ -475,18 +475,19 @@ export function loadConfig(env: Env): Config {
     otelExporter === 'otlp' ||
     (otelExporter === undefined && (otelEndpoint !== undefined || otelTracesEndpoint !== undefined));
   const otelHeaders = read(settings.otelHeaders) ?? {};
-  const otelTracesHeaders = read(settings.otelTracesHeaders) ?? {};
   const otelProtocol = read(settings.otelProtocol);
   // A header the exporter cannot send fails every export, and the failure quotes it (a credential): refused here,
   // not when tracing starts, and only with tracing on, the one time they are sent (tracing/otlp-headers.ts has the
   // rules). The exporter reads the traces-only variable itself, so it is checked too.
   if (otelTracing) {
     const protocol = otelProtocol === 'grpc' ? 'grpc' : 'http';
+    // Read only now: with tracing off the exporter never reads it, and vestibule ignored it before it knew it.
+    const otelTracesHeaders = read(settings.otelTracesHeaders) ?? {};
     for (const [setting, headers] of [
       [settings.otelHeaders, otelHeaders],
       [settings.otelTracesHeaders, otelTracesHeaders],
     ] as const) {
-      const unsendable = otlpHeadersProblem(headers, protocol);
+      const unsendable = otlpHeadersProblem(headers, protocol, present(setting.env));
       if (unsendable !== undefined) complain(setting, unsendable);
     }
   }

@@ -112,11 +112,13 @@ function constructed(make: () => SpanExporter): SpanExporter {
 
 /**
  * An export failure's message without what it quotes: Node's header errors put the header's name in brackets,
- * grpc-js puts keys and values in quotes, and either may be a credential.
+ * grpc-js puts keys and values in quotes, and either may be a credential. A quote cannot be paired safely (the
+ * quoted text may hold one), so the message is kept only up to its first quote or bracket.
  */
 export function scrubbedExportError(err: Error): string {
-  const message = err.message.replace(/\[[^\]]*\]/g, '[…]').replace(/"[^"]*"/g, '"…"');
-  return `${err.name}: ${message.slice(0, 200)}`;
+  const message = err.message.slice(0, 200);
+  const quoted = message.search(/["'[`]/);
+  return `${err.name}: ${quoted < 0 ? message : `${message.slice(0, quoted)}…`}`;
 }
 
 /** Longest wait for the last export when vestibule stops. */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { Metadata } from '@grpc/grpc-js';
-import { otlpHeadersProblem, percentDecoded } from './otlp-headers.js';
+import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
+import { asTheExporterReadsThem, otlpHeadersProblem, percentDecoded } from './otlp-headers.js';
 import { scrubbedExportError } from './otel.js';
 
 const grpcMetadataProblem = (h: Record<string, string>): string | undefined => otlpHeadersProblem(h, 'grpc');
@@ -117,5 +118,47 @@ describe('scrubbedExportError()', () => {
     // Positive control: each message quotes the secret before it is scrubbed.
     for (const err of errors) assert.match(err.message, /top-s3cret|x-api-key/);
     for (const err of errors) assert.doesNotMatch(scrubbedExportError(err), /top-s3cret|x-api-key/, err.message);
+  });
+});
+
+describe('asTheExporterReadsThem()', () => {
+  it('reads the variable as the exporter does (@opentelemetry/core parseKeyPairsIntoRecord)', () => {
+    for (const raw of [
+      'x-api-key=top-s3cret',
+      ' a = 1 , b=2 ',
+      'k%5Dtop-s3cret=1,Bearer%20top-s3cret=1',
+      'x-api-key=top%0A;%,y=2',
+      'x=1;meta=data,y=%E0%A4%A,z=,=v,w',
+      'dup=1,dup=2',
+    ]) {
+      assert.deepEqual(Object.fromEntries(asTheExporterReadsThem(raw)), parseKeyPairsIntoRecord(raw), raw);
+    }
+  });
+
+  it('a key the exporter decodes into one HTTP cannot send is a problem, though vestibule reads it as a token', () => {
+    for (const raw of ['x-ok=1,k%5Dtop-s3cret=1', 'x-ok=1,Bearer%20top-s3cret=1']) {
+      const parsed = Object.fromEntries(raw.split(',').map((e) => e.split('=') as [string, string]));
+      assert.equal(otlpHeadersProblem(parsed, 'http'), undefined, `${raw}: sendable as vestibule reads it`);
+      const problem = otlpHeadersProblem(parsed, 'http', raw);
+      assert.ok(problem !== undefined, raw);
+      assert.doesNotMatch(problem, /top-s3cret/);
+    }
+  });
+});
+
+describe('scrubbedExportError(): hostile messages', () => {
+  it('keeps the message only up to its first quote or bracket (an odd quote cannot be paired safely)', () => {
+    const odd = new Error('Metadata string value "a"top-s3cret\n" contains illegal characters');
+    assert.doesNotMatch(scrubbedExportError(odd), /top-s3cret/);
+    const bracket = new Error('Header name must be a valid HTTP token ["k]top-s3cret"]');
+    assert.equal(scrubbedExportError(bracket), 'Error: Header name must be a valid HTTP token …');
+    // A collector's plain status text is kept.
+    assert.equal(scrubbedExportError(new Error('Bad Request')), 'Error: Bad Request');
+  });
+
+  it("a collector's status text of 64 K brackets is cut, not scanned (the scrub stays linear)", () => {
+    const out = scrubbedExportError(new Error('['.repeat(65_536)));
+    assert.ok(out.length <= 210, `${out.length} characters`);
+    assert.equal(out, 'Error: …');
   });
 });

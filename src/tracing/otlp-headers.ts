@@ -53,17 +53,50 @@ const RULES = {
 } as const;
 
 /**
- * Why `headers` (as parsed, values still %-encoded) cannot be sent over `protocol`, or undefined when they can.
- * The problem names the entry by position and never quotes it: the value is usually a credential, and a key can
- * hold one too (`Bearer a=b`). Follows config/settings.ts' wording, without the variable's name.
+ * The entries as the OpenTelemetry exporter reads the variable itself (`parseKeyPairsIntoRecord` of
+ * @opentelemetry/core, which it applies to the environment beside what vestibule hands it): each comma-separated
+ * entry cut at `;`, key and value trimmed and both %-decoded, an entry that does not decode or has an empty key or
+ * value left out. Written out here so the config need not load the SDK.
+ */
+export function asTheExporterReadsThem(raw: string): [key: string, value: string][] {
+  const out: [string, string][] = [];
+  for (const entry of raw.split(',')) {
+    const pair = entry.split(';', 1)[0] ?? '';
+    const eq = pair.indexOf('=');
+    if (eq <= 0) continue;
+    const key = pair.slice(0, eq).trim();
+    const value = pair.slice(eq + 1).trim();
+    if (key === '' || value === '') continue;
+    try {
+      out.push([decodeURIComponent(key), decodeURIComponent(value)]);
+    } catch {
+      // left out by the exporter too
+    }
+  }
+  return out;
+}
+
+function problemOf(entries: readonly (readonly [string, string])[], protocol: 'grpc' | 'http'): string | undefined {
+  const rule = RULES[protocol];
+  const bad = entries.findIndex(([k, v]) => !rule.sendable(k, v));
+  if (bad < 0) return undefined;
+  return `entry ${bad + 1} of ${entries.length} ${rule.wording}; not shown: it may hold a secret)`;
+}
+
+/**
+ * Why `headers` (as vestibule parsed them, values still %-encoded) cannot be sent over `protocol`, or undefined
+ * when they can; with `raw` (the variable as given), the entries as the exporter reads them itself must be
+ * sendable too (it decodes keys as well, and cuts at `;`). The problem names the entry by position and never
+ * quotes it: the value is usually a credential, and a key can hold one too (`Bearer a=b`). Follows
+ * config/settings.ts' wording, without the variable's name.
  */
 export function otlpHeadersProblem(
   headers: Readonly<Record<string, string>>,
   protocol: 'grpc' | 'http',
+  raw?: string,
 ): string | undefined {
-  const rule = RULES[protocol];
-  const entries = Object.entries(percentDecoded(headers));
-  const bad = entries.findIndex(([k, v]) => !rule.sendable(k, v));
-  if (bad < 0) return undefined;
-  return `entry ${bad + 1} of ${entries.length} ${rule.wording}; not shown: it may hold a secret)`;
+  return (
+    problemOf(Object.entries(percentDecoded(headers)), protocol) ??
+    (raw === undefined ? undefined : problemOf(asTheExporterReadsThem(raw), protocol))
+  );
 }
