@@ -38,6 +38,7 @@ describe('Forwarder: a client that leaves before its request reaches the app', (
   let forwarder: Forwarder;
   let frontUrl: string;
   const arrived: string[] = [];
+  const forwarded: string[] = [];
 
   before(async () => {
     app = createServer((req, res) => {
@@ -48,6 +49,7 @@ describe('Forwarder: a client that leaves before its request reaches the app', (
     // One connection to the app: a second request waits in the pool, before undici hands it its abort.
     forwarder = new Forwarder({ upstream: await listen(app), timeoutMs: 5000, connections: 1 });
     front = createServer((req, res) => {
+      forwarded.push(req.url ?? '');
       forwarder.forward(
         { method: req.method ?? 'GET', url: req.url ?? '/', headers: {}, raw: req, res },
         {
@@ -75,7 +77,9 @@ describe('Forwarder: a client that leaves before its request reaches the app', (
     // Queued behind /slow, then given up by its client before the pool could send it.
     const queued = get(`${frontUrl}/queued`, { agent: false });
     queued.on('error', () => undefined);
-    await sleep(50);
+    // Given up only once it is in the forwarder (a slow machine must not turn this into a test of nothing).
+    for (let i = 0; i < 100 && !forwarded.includes('/queued'); i++) await sleep(10);
+    assert.ok(forwarded.includes('/queued'), 'the queued request reached the forwarder');
     queued.destroy();
     assert.deepEqual(await slow, { status: 200, body: 'slow' });
     // Before the fix the queued request was sent when the connection freed up, its answer paused for a client
@@ -84,5 +88,6 @@ describe('Forwarder: a client that leaves before its request reaches the app', (
     const closed = await Promise.race([forwarder.close().then(() => 'closed'), sleep(2000).then(() => 'hung')]);
     assert.equal(closed, 'closed', 'the pool closes: no request is left paused in it');
     assert.ok(arrived.includes('/slow') && arrived.includes('/after'), `the app saw ${arrived.join(', ')}`);
+    assert.ok(!arrived.includes('/queued'), 'a request whose client left is not sent to the app');
   });
 });
