@@ -11,10 +11,7 @@ import { latin1 } from './raw-header.js';
 export interface ForwarderOptions {
   /** The app's origin (http or https). */
   readonly upstream: string;
-  /**
-   * Longest wait for the app's response headers, longest silence between two body chunks, and longest a client
-   * may leave the answer unread (its socket full) before its connection is closed.
-   */
+  /** Longest wait for the app's response headers, and longest silence between two body chunks. */
   readonly timeoutMs: number;
   /** Keep-alive connections to the app at most. */
   readonly connections: number;
@@ -61,10 +58,8 @@ const CLIENT_GONE = new Error('client closed the connection');
  */
 export class Forwarder {
   readonly #pool: PoolCore;
-  readonly #stallMs: number;
 
   constructor(o: ForwarderOptions) {
-    this.#stallMs = o.timeoutMs;
     this.#pool = new Pool(o.upstream, {
       connections: o.connections,
       pipelining: 1,
@@ -79,7 +74,7 @@ export class Forwarder {
     const { raw, res } = r;
     this.#pool.dispatch(
       { method: r.method, path: r.url, headers: r.headers, body: announcesBody(raw.headers) ? raw : null },
-      new ResponseWriter(res, r.setCookies, events, r.claimsChallenge, this.#stallMs),
+      new ResponseWriter(res, r.setCookies, events, r.claimsChallenge),
     );
   }
 
@@ -97,26 +92,20 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
   readonly #setCookies: readonly string[] | undefined;
   readonly #events: ForwardEvents;
   readonly #challenge: ClaimsChallengeTarget | undefined;
-  readonly #stallMs: number;
-  /** Runs while the client's socket is full: a client that stops reading must not hold an app connection. */
-  #stall: NodeJS.Timeout | undefined;
 
   constructor(
     res: ServerResponse,
     setCookies: readonly string[] | undefined,
     events: ForwardEvents,
     challenge: ClaimsChallengeTarget | undefined,
-    stallMs: number,
   ) {
     this.#res = res;
     this.#setCookies = setCookies;
     this.#events = events;
     this.#challenge = challenge;
-    this.#stallMs = stallMs;
     // The browser went away: stop the app's side too rather than reading a body nobody will get. Before undici
     // has handed over its abort (the request still waits in the pool for a connection) it is stopped on arrival.
     res.once('close', () => {
-      clearTimeout(this.#stall);
       if (this.#done) return;
       this.#done = true;
       this.#abort?.(CLIENT_GONE);
@@ -153,11 +142,7 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
       this.#abort?.(new Error('invalid upstream response header'));
       return false;
     }
-    res.on('drain', () => {
-      clearTimeout(this.#stall);
-      this.#stall = undefined;
-      resume();
-    });
+    res.on('drain', resume);
     return true;
   }
 
@@ -183,27 +168,15 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.#res.write(chunk)) return true;
-    // Paused until the client reads: undici does not time a paused body, so the client's silence is bounded here,
-    // as the app's is by the body timeout (a slow reader would otherwise keep an app connection for good).
-    this.#stall ??= setTimeout(this.#stalled, this.#stallMs);
-    return false;
+    return this.#res.write(chunk);
   }
-
-  readonly #stalled = (): void => {
-    // 'close' follows: it aborts the app's side.
-    this.#res.destroy(new Error('the client left the answer unread'));
-  };
 
   onComplete(): void {
     this.#done = true;
-    // The app's connection is free again: what the client has not read yet is Node's to deliver.
-    clearTimeout(this.#stall);
     this.#res.end();
   }
 
   onError(err: Error): void {
-    clearTimeout(this.#stall);
     if (this.#done) return;
     this.#done = true;
     if (!this.#started) {
