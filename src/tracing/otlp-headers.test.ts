@@ -8,15 +8,18 @@ import { scrubbedExportError } from './otel.js';
 
 const grpcMetadataProblem = (h: Record<string, string>): string | undefined => otlpHeadersProblem(h, 'grpc');
 
-/** Whether grpc-js itself takes the entry (its message is not looked at: it quotes the value). */
-function grpcTakes(key: string, value: string): boolean {
+/** Whether `send` goes through (its error's message is not looked at: it quotes the value). */
+function accepted(send: () => void): boolean {
   try {
-    new Metadata().set(key, value);
+    send();
     return true;
   } catch {
     return false;
   }
 }
+
+/** Whether grpc-js itself takes the entry. */
+const grpcTakes = (key: string, value: string): boolean => accepted(() => new Metadata().set(key, value));
 
 describe('grpcMetadataProblem()', () => {
   const cases: [key: string, value: string][] = [
@@ -54,15 +57,11 @@ describe('grpcMetadataProblem()', () => {
 });
 
 /** Whether Node's HTTP client takes the header (what the http/protobuf exporter sends through). */
-function httpTakes(key: string, value: string): boolean {
-  try {
+const httpTakes = (key: string, value: string): boolean =>
+  accepted(() => {
     validateHeaderName(key);
     validateHeaderValue(key, value);
-    return true;
-  } catch {
-    return false;
-  }
-}
+  });
 
 describe("otlpHeadersProblem(…, 'http')", () => {
   const cases: [key: string, value: string][] = [
