@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, it } from 'node:test';
-import { fetchSite, ownSite, type FetchSite } from './fetch-metadata.js';
+import { fetchSite, otherSite, ownSite, siteSent, type FetchSite } from './fetch-metadata.js';
 
 describe('fetchSite', () => {
   const table: [string, IncomingHttpHeaders, FetchSite][] = [
@@ -41,6 +41,20 @@ describe('ownSite', () => {
     assert.deepEqual(
       all.filter((s) => ownSite(s)),
       ['same-origin', 'none'],
+    );
+  });
+});
+
+describe('siteSent and otherSite', () => {
+  const all: FetchSite[] = ['same-origin', 'none', 'same-site', 'cross-site', 'unknown', 'empty', 'absent'];
+  it('an empty header is not sent; another site is any value sent but our own', () => {
+    assert.deepEqual(
+      all.filter((s) => !siteSent(s)),
+      ['empty', 'absent'],
+    );
+    assert.deepEqual(
+      all.filter((s) => otherSite(s)),
+      ['same-site', 'cross-site', 'unknown'],
     );
   });
 });

@@ -39,6 +39,16 @@ export function ownSite(site: FetchSite): boolean {
   return site === 'same-origin' || site === 'none';
 }
 
+/** The header came with a value (even one no browser sends): an empty one says as little as none at all. */
+export function siteSent(site: FetchSite): boolean {
+  return site !== 'absent' && site !== 'empty';
+}
+
+/** The header says another site made the request: a value was sent, and it is not our own site's. */
+export function otherSite(site: FetchSite): boolean {
+  return siteSent(site) && !ownSite(site);
+}
+
 /** True when the request carries an `Origin` header (any value, `null` included). */
 export function hasOrigin(headers: IncomingHttpHeaders): boolean {
   return headers.origin !== undefined;

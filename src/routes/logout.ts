@@ -10,7 +10,7 @@ import { ingressOf, single } from '../request/request-facts.js';
 import { noStore, sendError } from '../errors/answers.js';
 import { sidHash } from '../login/sid-hash.js';
 import { rejectNonNavigation } from './interactive.js';
-import { fetchSite, ownSite } from '../request/fetch-metadata.js';
+import { fetchSite, otherSite, siteSent } from '../request/fetch-metadata.js';
 
 /**
  * Whether `/oauth2/logout/local` may end the session (logout CSRF): another site's link, image, redirect or
@@ -22,11 +22,10 @@ import { fetchSite, ownSite } from '../request/fetch-metadata.js';
 function localLogoutAllowed(request: FastifyRequest, ingress: Ingress): boolean {
   const site = fetchSite(request.headers);
   // An empty header says as little as none at all: a GET with it is refused, a POST judged on its Origin.
-  const sent = site !== 'absent' && site !== 'empty';
-  if (sent && !ownSite(site)) return false;
+  if (otherSite(site)) return false;
   const origin = request.headers.origin;
   if (origin !== undefined && origin !== ingress.origin) return false;
-  return request.method === 'POST' || sent;
+  return request.method === 'POST' || siteSent(site);
 }
 
 /**
@@ -35,8 +34,7 @@ function localLogoutAllowed(request: FastifyRequest, ingress: Ingress): boolean 
  * logout goes ahead, as it always could by typing the URL.
  */
 function fromAnotherSite(request: FastifyRequest): boolean {
-  const site = fetchSite(request.headers);
-  return site !== 'absent' && site !== 'empty' && !ownSite(site);
+  return otherSite(fetchSite(request.headers));
 }
 
 /**

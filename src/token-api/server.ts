@@ -13,7 +13,7 @@ import { registerRequestHooks } from '../observability/request-hooks.js';
 import type { Tracer } from '../tracing/tracer.js';
 import { requestId } from '../observability/request-log.js';
 import { sendError } from '../errors/answers.js';
-import { fetchSite, hasOrigin, ownSite } from '../request/fetch-metadata.js';
+import { fetchSite, hasOrigin, otherSite } from '../request/fetch-metadata.js';
 import { errorResponse, invalidRequest, type ErrorResponse } from './api-error.js';
 import type { PreAuthorizedApp } from '../config/settings.js';
 import { registerIntrospectRoute } from './introspect-route.js';
@@ -137,9 +137,8 @@ export function loopbackHost(host: string | undefined, port: number | undefined)
  */
 function fromBrowserPage(headers: FastifyRequest['headers']): boolean {
   if (hasOrigin(headers)) return true;
-  const site = fetchSite(headers);
   // An empty header is read as not sent: only a value, and one other than our own site's, marks a page.
-  return site !== 'absent' && site !== 'empty' && !ownSite(site);
+  return otherSite(fetchSite(headers));
 }
 
 /** Fastify's own 4xx errors (no parser for the media type, body too large …) in Texas' `invalid_request` shape. */
