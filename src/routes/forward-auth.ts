@@ -102,11 +102,6 @@ function guardedUri(header: string | string[] | undefined): string | undefined {
   return typeof header === 'string' && header.charCodeAt(0) === 0x2f ? header : undefined;
 }
 
-/** The verdicts {@link answer} turns into SESSION_UNAUTHENTICATED: no session, or one without a usable token. */
-function needsLogin(verdict: AccessVerdict): boolean {
-  return verdict.kind === 'login' || (verdict.kind === 'forward' && verdict.accessToken === undefined);
-}
-
 /**
  * `/oauth2/session/forwardauth`. For the `ingress` audience the 204 carries `Authorization: Bearer <token>` and
  * `X-Vestibule-Cookie` (the request's Cookie header without vestibule's cookies, for the ingress to send to
@@ -131,43 +126,53 @@ export function forwardAuthRoute(
       }
       const uri = audience === 'ingress' ? guardedUri(request.headers['x-original-uri']) : undefined;
       const { verdict, idToken, ingress } = await forwardAuthDecision(d, request, audience, uri);
-      if (audience === 'ingress') {
-        // The ingress sends a 401 to its login URL, which would not ask for the authentication context: the
-        // step-up login URL travels as Location and login_url, for an ingress configured to follow it. (A step-up
-        // comes only from a rule, judged only on an X-Original-URI path.)
-        if (verdict.kind === 'step_up') {
-          const location = stepUpLoginUrl(verdict.claims, uri ?? ingress.path, ingress.routePrefix);
-          return sendError(reply, 'PROXY_STEP_UP_REQUIRED', { headers: { location }, fields: { login_url: location } });
-        }
-        // Not logged in: where the browser should log in, back to the guarded request (encoded: nginx has no
-        // urlencode of its own, and `$request_uri` in a query splits at its `&`); the ingress may send the browser
-        // there (nginx: auth_request_set $login $upstream_http_location). Without a usable X-Original-URI the
-        // login URL has no way back (the ingress root), but is still given: on this listener a 401 without one
-        // means that a login cannot help.
-        if (needsLogin(verdict)) {
-          const location = loginUrl(uri, ingress.routePrefix);
-          return sendError(reply, 'SESSION_UNAUTHENTICATED', {
-            headers: { location },
-            fields: { login_url: location },
-          });
-        }
-      }
-      return answer(request, reply, verdict, audience, d.setHeaders === true ? idToken : null);
+      return answer(request, reply, verdict, {
+        audience,
+        idToken: d.setHeaders === true ? idToken : null,
+        login: audience === 'ingress' ? { uri, ingress } : undefined,
+      });
     },
   });
 }
 
-function answer(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  verdict: AccessVerdict,
-  audience: ForwardAuthAudience,
+/** How {@link answer} answers, beside the verdict. */
+interface AnswerContext {
+  readonly audience: ForwardAuthAudience;
   /** The ID token for X-Wonderwall-Forward-Auth-Token, or null when it is not to be sent. */
-  idToken: string | null,
-): FastifyReply {
+  readonly idToken: string | null;
+  /**
+   * On the ingress's listener: the guarded request's URI and ingress, for the login URL a 401 carries. Elsewhere
+   * undefined: the caller is not a browser's ingress, and a 401 is all it needs.
+   */
+  readonly login: { readonly uri: string | undefined; readonly ingress: Ingress } | undefined;
+}
+
+/**
+ * A 401 a login can fix. On the ingress's listener it carries where the browser should log in, back to the
+ * guarded request (encoded: nginx has no urlencode of its own, and `$request_uri` in a query splits at its `&`):
+ * the ingress may send the browser there (nginx: auth_request_set $login $upstream_http_location). A step-up's URL
+ * asks for the authentication context, which the ingress's own login URL would not. Without a usable
+ * X-Original-URI the login URL has no way back (the ingress root), but is still given: on this listener a 401
+ * without one means that a login cannot help.
+ */
+function sendToLogin(reply: FastifyReply, login: AnswerContext['login'], stepUpClaims?: string): FastifyReply {
+  if (login === undefined) return sendError(reply, 'SESSION_UNAUTHENTICATED');
+  const { uri, ingress } = login;
+  const location =
+    stepUpClaims === undefined
+      ? loginUrl(uri, ingress.routePrefix)
+      : stepUpLoginUrl(stepUpClaims, uri ?? ingress.path, ingress.routePrefix);
+  return sendError(reply, stepUpClaims === undefined ? 'SESSION_UNAUTHENTICATED' : 'PROXY_STEP_UP_REQUIRED', {
+    headers: { location },
+    fields: { login_url: location },
+  });
+}
+
+function answer(request: FastifyRequest, reply: FastifyReply, verdict: AccessVerdict, c: AnswerContext): FastifyReply {
+  const { audience, idToken } = c;
   switch (verdict.kind) {
     case 'forward': {
-      if (verdict.accessToken === undefined) return sendError(reply, 'SESSION_UNAUTHENTICATED');
+      if (verdict.accessToken === undefined) return sendToLogin(reply, c.login);
       noStore(reply).code(204);
       if (audience === 'ingress') {
         reply.header('authorization', `Bearer ${verdict.accessToken}`);
@@ -178,7 +183,7 @@ function answer(
       return reply.send();
     }
     case 'login':
-      return sendError(reply, 'SESSION_UNAUTHENTICATED');
+      return sendToLogin(reply, c.login);
     case 'store_unavailable':
       return sendError(reply, 'STORE_UNAVAILABLE');
     case 'bad_request':
@@ -198,7 +203,7 @@ function answer(
       );
       return sendError(reply, 'PROXY_GROUPS_UNAVAILABLE');
     case 'step_up':
-      // Not reached (rules are judged on the ingress's listener only, answered above): log in again.
-      return sendError(reply, 'SESSION_UNAUTHENTICATED');
+      // Rules, and so step-ups, are judged on the ingress's listener only; elsewhere this is a plain 401.
+      return sendToLogin(reply, c.login, verdict.claims);
   }
 }
