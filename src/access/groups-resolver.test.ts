@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { GroupsResolver, type GroupsResolverDeps, type GroupsSubject } from './groups-resolver.js';
 
@@ -111,6 +114,39 @@ describe('GroupsResolver', () => {
     assert.equal(g.calls.length, 2);
     await r.groupsOf(session(2_000_000, 'other'));
     assert.equal(tokens(), 1);
+  });
+
+  it('a redirect from Graph is a failure: not followed, so another host never answers for Graph', async () => {
+    // Over real HTTP with the fetch vestibule uses: "graph" redirects (307 keeps the POST and its body) to a host
+    // that would say the user is in every group.
+    const elsewhere = createServer((req, res) => {
+      seen.push(req.headers.authorization ?? '(none)');
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ value: G }));
+    });
+    const seen: string[] = [];
+    elsewhere.listen(0, '127.0.0.1');
+    await once(elsewhere, 'listening');
+    const to = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/v1.0/users/${OID}/checkMemberGroups`;
+    const redirecting = createServer((req, res) => {
+      req.resume();
+      res.writeHead(307, { location: to }).end();
+    });
+    redirecting.listen(0, '127.0.0.1');
+    await once(redirecting, 'listening');
+    try {
+      const { r, outcomes } = resolver({
+        fetch: globalThis.fetch,
+        graphUrl: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`,
+      });
+      const fact = await r.groupsOf(session(2_000_000));
+      assert.equal(fact.kind, 'unavailable');
+      assert.deepEqual(outcomes, ['error']);
+      assert.deepEqual(seen, [], 'the redirect target was never asked');
+    } finally {
+      redirecting.close();
+      elsewhere.close();
+    }
   });
 
   it('a failure is unavailable, counted, and never kept', async () => {
