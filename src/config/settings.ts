@@ -684,7 +684,7 @@ export const settings = {
     env: 'VESTIBULE_UPSTREAM_TIMEOUT',
     group: 'Routing',
     description:
-      'How long to wait for the app to start answering (504 when exceeded), and the longest pause allowed between two chunks of a streamed body. Streams that keep flowing may last any time.',
+      "How long to wait for the app to start answering (504 when exceeded), the longest pause allowed between two chunks of a streamed body, and the longest a client may take none of an answer waiting for it before its connection is closed (as nginx's send_timeout: a client that stops reading must not hold a connection to the app). Streams that keep flowing may last any time.",
     default: '60s',
     example: '30s',
     parse: duration(100, 3_600_000),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, get, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Forwarder } from './forward.js';
@@ -89,5 +89,166 @@ describe('Forwarder: a client that leaves before its request reaches the app', (
     assert.equal(closed, 'closed', 'the pool closes: no request is left paused in it');
     assert.ok(arrived.includes('/slow') && arrived.includes('/after'), `the app saw ${arrived.join(', ')}`);
     assert.ok(!arrived.includes('/queued'), 'a request whose client left is not sent to the app');
+  });
+});
+
+/** An answer of `chunks` × 64 KB, written with back-pressure (far more than the sockets on the way hold). */
+function bigAnswer(res: import('node:http').ServerResponse, chunks: number, onClose?: () => void): void {
+  if (onClose) res.once('close', onClose);
+  res.writeHead(200, { 'content-length': String(chunks * 64 * 1024) });
+  const chunk = Buffer.alloc(64 * 1024, 'a');
+  let left = chunks;
+  const pump = (): void => {
+    while (left > 0) {
+      left--;
+      if (!res.write(chunk)) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    res.end();
+  };
+  pump();
+}
+
+/** The bytes a raw client has received, counted as it reads. */
+function counting(socket: Socket): { bytes: () => number } {
+  let n = 0;
+  socket.on('data', (c: Buffer) => (n += c.length));
+  return { bytes: () => n };
+}
+
+describe('Forwarder: a client that reads the answer slowly, or not at all', () => {
+  const LIMIT_MS = 400;
+  let app: Server;
+  let front: Server;
+  let forwarder: Forwarder;
+  let port: number;
+  let frontUrl: string;
+  const appClosed = new Map<string, Promise<void>>();
+
+  before(async () => {
+    app = createServer((req, res) => {
+      const url = req.url ?? '';
+      let closed!: () => void;
+      appClosed.set(url, new Promise<void>((r) => (closed = r)));
+      if (url.startsWith('/big'))
+        bigAnswer(res, 1024, closed); // 64 MB
+      else if (url.startsWith('/mid'))
+        bigAnswer(res, 64, closed); // 4 MB
+      else if (url.startsWith('/trickle')) {
+        // 24 chunks of 16 KB, 60 ms apart: an app that streams, each pause well inside the body timeout.
+        res.once('close', closed);
+        res.writeHead(200, { 'content-length': String(24 * 16 * 1024) });
+        let left = 24;
+        const tick = (): void => {
+          res.write(Buffer.alloc(16 * 1024, 'b'));
+          if (--left > 0) setTimeout(tick, 60);
+          else res.end();
+        };
+        tick();
+      } else res.end('ok');
+    });
+    // One connection to the app, so a connection held by a client is a pool held; the upstream timeout is the limit.
+    forwarder = new Forwarder({ upstream: await listen(app), timeoutMs: LIMIT_MS, connections: 1 });
+    front = createServer((req, res) => {
+      forwarder.forward(
+        { method: req.method ?? 'GET', url: req.url ?? '/', headers: {}, raw: req, res },
+        {
+          onResponse: () => undefined,
+          onFailure: () => {
+            if (!res.headersSent) res.writeHead(502).end();
+          },
+        },
+      );
+    });
+    frontUrl = await listen(front);
+    port = Number(new URL(frontUrl).port);
+  });
+  after(async () => {
+    front.closeAllConnections();
+    front.close();
+    app.closeAllConnections();
+    app.close();
+    await Promise.race([forwarder.close().catch(() => undefined), sleep(1000)]);
+  });
+
+  async function rawClient(): Promise<Socket> {
+    const s = connect(port, '127.0.0.1');
+    await once(s, 'connect');
+    s.on('error', () => undefined);
+    return s;
+  }
+
+  it('a client that never reads is cut after the timeout, and the app connection it held answers the next request', async () => {
+    const reader = await rawClient();
+    const got = counting(reader);
+    reader.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+    reader.pause(); // and never reads
+    // Before the watch the answer stayed paused for good, and so did the one connection to the app.
+    assert.deepEqual(await fetchWithin(`${frontUrl}/after`, 4000), { status: 200, body: 'ok' });
+    await Promise.race([appClosed.get('/big'), sleep(1000).then(() => assert.fail("the app's answer was not cut"))]);
+    // What was already in the sockets still arrives, then the connection ends, short of the 64 MB.
+    const closed = once(reader, 'close');
+    reader.resume();
+    await Promise.race([closed, sleep(5000).then(() => assert.fail("the client's connection was not closed"))]);
+    assert.ok(got.bytes() < 1024 * 64 * 1024, `the answer was cut (got ${got.bytes()} bytes)`);
+  });
+
+  it('an answer that lasts far longer than the timeout is not cut while its client takes it, pauses included', async () => {
+    const reader = await rawClient();
+    const got = counting(reader);
+    reader.write('GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    // Reads for 20 ms, then takes nothing for 250 ms (below the 400 ms limit), over and over: every pause fills
+    // the sockets on the way, and 64 MB this way outlasts the limit several times.
+    const ended = once(reader, 'end');
+    const state = { done: false };
+    void ended.then(() => (state.done = true));
+    const started = Date.now();
+    while (!state.done && Date.now() - started < 30_000) {
+      reader.resume();
+      await sleep(20);
+      reader.pause();
+      await sleep(250);
+    }
+    reader.resume();
+    await Promise.race([ended, sleep(1000).then(() => assert.fail('no end within 30 s'))]);
+    assert.ok(Date.now() - started > 2 * 400, 'the answer outlasted the limit (else this tests nothing)');
+    assert.ok(got.bytes() > 1024 * 64 * 1024, `the whole 64 MB body arrived (got ${got.bytes()} bytes)`);
+  });
+
+  it('a pipelined answer queued behind a slow one is not cut for waiting', async () => {
+    // Two connections to the app, so the second answer arrives while the first has not begun (held here for 2.5×
+    // the limit, as vestibule's own work before forwarding can be: a refresh at the IdP) and then while it goes
+    // out (a trickle lasting 3.5× the limit): Node queues it, with no socket of its own yet, paused, and nothing
+    // of the client's to time.
+    const two = new Forwarder({
+      upstream: `http://127.0.0.1:${(app.address() as AddressInfo).port}`,
+      timeoutMs: LIMIT_MS,
+      connections: 2,
+    });
+    const front2 = createServer((req, res) => {
+      const go = (): void =>
+        two.forward(
+          { method: req.method ?? 'GET', url: req.url ?? '/', headers: {}, raw: req, res },
+          { onResponse: () => undefined, onFailure: () => res.writeHead(502).end() },
+        );
+      if (req.url === '/trickle') setTimeout(go, 2.5 * LIMIT_MS);
+      else go();
+    });
+    const url2 = new URL(await listen(front2));
+    try {
+      const client = connect(Number(url2.port), '127.0.0.1');
+      await once(client, 'connect');
+      client.on('error', () => undefined);
+      const got = counting(client);
+      client.write('GET /trickle HTTP/1.1\r\nHost: x\r\n\r\nGET /mid HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      await Promise.race([once(client, 'end'), sleep(10_000).then(() => assert.fail('no end within 10 s'))]);
+      assert.ok(got.bytes() > 24 * 16 * 1024 + 64 * 64 * 1024, `both answers arrived whole (got ${got.bytes()} bytes)`);
+    } finally {
+      front2.closeAllConnections();
+      front2.close();
+      await Promise.race([two.close().catch(() => undefined), sleep(1000)]);
+    }
   });
 });

@@ -7,11 +7,15 @@ import { answerClaimsChallenge, readClaimsChallenge, type ClaimsChallengeTarget 
 import { connectionListed, isHopByHop } from './hop-by-hop.js';
 import { privateAnswer } from './private-answer.js';
 import { latin1 } from './raw-header.js';
+import { watchForStall } from './stalled-reader.js';
 
 export interface ForwarderOptions {
   /** The app's origin (http or https). */
   readonly upstream: string;
-  /** Longest wait for the app's response headers, and longest silence between two body chunks. */
+  /**
+   * Longest wait for the app's response headers, longest silence between two body chunks, and longest a client
+   * may take none of an answer it has not read yet (its connection is then closed).
+   */
   readonly timeoutMs: number;
   /** Keep-alive connections to the app at most. */
   readonly connections: number;
@@ -49,6 +53,8 @@ const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEO
 
 /** Why a forwarded request is aborted when its client has closed the connection (no answer goes anywhere). */
 const CLIENT_GONE = new Error('client closed the connection');
+/** Why a forwarded request is aborted when its client has taken none of the answer for the timeout. */
+const CLIENT_STALLED = new Error('client stopped reading the answer');
 
 /**
  * Streams requests to the app over a keep-alive pool and the answers straight back: no buffering, no
@@ -58,8 +64,10 @@ const CLIENT_GONE = new Error('client closed the connection');
  */
 export class Forwarder {
   readonly #pool: PoolCore;
+  readonly #stallMs: number;
 
   constructor(o: ForwarderOptions) {
+    this.#stallMs = o.timeoutMs;
     this.#pool = new Pool(o.upstream, {
       connections: o.connections,
       pipelining: 1,
@@ -74,7 +82,7 @@ export class Forwarder {
     const { raw, res } = r;
     this.#pool.dispatch(
       { method: r.method, path: r.url, headers: r.headers, body: announcesBody(raw.headers) ? raw : null },
-      new ResponseWriter(res, r.setCookies, events, r.claimsChallenge),
+      new ResponseWriter(res, r.setCookies, events, r.claimsChallenge, this.#stallMs),
     );
   }
 
@@ -92,20 +100,26 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
   readonly #setCookies: readonly string[] | undefined;
   readonly #events: ForwardEvents;
   readonly #challenge: ClaimsChallengeTarget | undefined;
+  readonly #stallMs: number;
+  /** Set while paused for the client: stops the watch on its reading. */
+  #unwatch: (() => void) | undefined;
 
   constructor(
     res: ServerResponse,
     setCookies: readonly string[] | undefined,
     events: ForwardEvents,
     challenge: ClaimsChallengeTarget | undefined,
+    stallMs: number,
   ) {
     this.#res = res;
     this.#setCookies = setCookies;
     this.#events = events;
     this.#challenge = challenge;
+    this.#stallMs = stallMs;
     // The browser went away: stop the app's side too rather than reading a body nobody will get. Before undici
     // has handed over its abort (the request still waits in the pool for a connection) it is stopped on arrival.
     res.once('close', () => {
+      this.#stopWatching();
       if (this.#done) return;
       this.#done = true;
       this.#abort?.(CLIENT_GONE);
@@ -142,7 +156,10 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
       this.#abort?.(new Error('invalid upstream response header'));
       return false;
     }
-    res.on('drain', resume);
+    res.on('drain', () => {
+      this.#stopWatching();
+      resume();
+    });
     return true;
   }
 
@@ -168,15 +185,34 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    return this.#res.write(chunk);
+    if (this.#res.write(chunk)) return true;
+    // Paused until the client reads, and undici does not time a paused answer: without this a client that stops
+    // reading would hold its connection to the app for good (and enough of them, the whole pool).
+    const socket = this.#res.req.socket;
+    this.#unwatch ??= watchForStall(socket, this.#stallMs, () => {
+      this.#unwatch = undefined;
+      this.#done = true;
+      this.#abort?.(CLIENT_STALLED);
+      // The connection, not the response: a pipelined answer has no socket of its own yet to destroy.
+      socket.destroy();
+    });
+    return false;
+  }
+
+  #stopWatching(): void {
+    this.#unwatch?.();
+    this.#unwatch = undefined;
   }
 
   onComplete(): void {
     this.#done = true;
+    // The app's connection is free again: what the client has not read yet is Node's to deliver (or drop).
+    this.#stopWatching();
     this.#res.end();
   }
 
   onError(err: Error): void {
+    this.#stopWatching();
     if (this.#done) return;
     this.#done = true;
     if (!this.#started) {
