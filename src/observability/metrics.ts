@@ -61,6 +61,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly clientsGone = new Counter({
+    name: 'vestibule_client_gone_total',
+    help: 'Proxied requests whose client left before the answer was complete, by phase (waiting: before the app answered, reading: during its body, stalled: cut for taking none of it for VESTIBULE_UPSTREAM_TIMEOUT).',
+    labelNames: ['phase'] as const,
+    registers: [this.registry],
+  });
+
   readonly logins = new Counter({
     name: 'vestibule_logins_total',
     help: 'Completed login callbacks, by outcome.',

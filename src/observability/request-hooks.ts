@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { closeServerSpan, endServerSpan, startServerSpan } from '../tracing/request-spans.js';
 import type { Tracer } from '../tracing/tracer.js';
 import type { AccessLog } from './access-log.js';
@@ -19,10 +19,22 @@ export interface RequestHooks {
 }
 
 /**
+ * Records a request whose client left before its answer finished, which Fastify's onResponse never sees (it
+ * runs on 'finish' or 'error', not on 'close'): the access line and the request metrics, with nginx's 499 when
+ * no status was sent yet, else the status that was. Called by the proxy, which already listens for the close
+ * (one more listener on every request would cost every request).
+ */
+export type RecordUnfinished = (request: FastifyRequest, reply: FastifyReply) => void;
+
+/** The status nginx logs for a client that closed the connection before the answer was sent. */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+/**
  * The per-request observability of a listener: trace context on arrival; the access line and the request
  * metrics once answered. One hook per phase, since every hook Fastify runs costs on each proxied request.
+ * Returns what records a request whose client left before its answer finished.
  */
-export function registerRequestHooks(app: FastifyInstance, o: RequestHooks): void {
+export function registerRequestHooks(app: FastifyInstance, o: RequestHooks): RecordUnfinished {
   app.decorateRequest('traceparent', '');
   app.decorateRequest('span', null);
   const metrics = o.metrics;
@@ -54,10 +66,18 @@ export function registerRequestHooks(app: FastifyInstance, o: RequestHooks): voi
   }
   const access = o.access;
   const hosts = o.wonderwallHosts;
-  app.addHook('onResponse', (request, reply, done) => {
+  const record = (request: FastifyRequest, reply: FastifyReply): void => {
     logRequest(access, request, reply);
     if (metrics) recordRequest(metrics, request, reply, hosts);
+  };
+  app.addHook('onResponse', (request, reply, done) => {
+    record(request, reply);
     if (tracer) endServerSpan(request, reply);
     done();
   });
+  // The server span of such a request is ended by its own close listener (closeServerSpan), marked failed.
+  return (request, reply) => {
+    if (!reply.raw.headersSent) reply.raw.statusCode = CLIENT_CLOSED_REQUEST;
+    record(request, reply);
+  };
 }

@@ -39,6 +39,7 @@ export function traceForwarder(
           span.fail(`upstream ${kind}`);
           events.onFailure(kind, error);
         },
+        onClientGone: events.onClientGone,
       });
     },
   };

@@ -39,6 +39,7 @@ describe('Forwarder: a client that leaves before its request reaches the app', (
   let frontUrl: string;
   const arrived: string[] = [];
   const forwarded: string[] = [];
+  const gone: string[] = [];
 
   before(async () => {
     app = createServer((req, res) => {
@@ -57,6 +58,7 @@ describe('Forwarder: a client that leaves before its request reaches the app', (
           onFailure: () => {
             if (!res.headersSent) res.writeHead(502).end();
           },
+          onClientGone: (phase) => gone.push(`${req.url ?? ''} ${phase}`),
         },
       );
     });
@@ -69,6 +71,33 @@ describe('Forwarder: a client that leaves before its request reaches the app', (
     app.close();
     // The test closes it; closed twice, undici rejects.
     await Promise.race([forwarder.close().catch(() => undefined), sleep(1000)]);
+  });
+
+  it('a client gone before forward() is called: the app is not asked, and the caller hears of it', async () => {
+    const phases: string[] = [];
+    const server = createServer((req, res) => {
+      res.once('close', () => {
+        // vestibule was still deciding (a store read) when the client left.
+        forwarder.forward(
+          { method: 'GET', url: '/late', headers: {}, raw: req, res },
+          { onResponse: () => undefined, onFailure: () => undefined, onClientGone: (p) => phases.push(p) },
+        );
+      });
+    });
+    const url = await listen(server);
+    try {
+      const req = get(`${url}/late`, { agent: false });
+      req.on('error', () => undefined);
+      await sleep(100);
+      req.destroy();
+      for (let i = 0; i < 100 && phases.length === 0; i++) await sleep(10);
+      assert.deepEqual(phases, ['waiting']);
+      await sleep(100);
+      assert.ok(!arrived.includes('/late'), 'the app never saw it');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('frees the connection: the next request is answered, and the pool closes', async () => {
@@ -89,6 +118,7 @@ describe('Forwarder: a client that leaves before its request reaches the app', (
     assert.equal(closed, 'closed', 'the pool closes: no request is left paused in it');
     assert.ok(arrived.includes('/slow') && arrived.includes('/after'), `the app saw ${arrived.join(', ')}`);
     assert.ok(!arrived.includes('/queued'), 'a request whose client left is not sent to the app');
+    assert.deepEqual(gone, ['/queued waiting'], 'the caller hears of it once, as gone before the answer');
   });
 });
 
@@ -126,16 +156,16 @@ describe('Forwarder: a client that reads the answer slowly, or not at all', () =
   let port: number;
   let frontUrl: string;
   const appClosed = new Map<string, Promise<void>>();
+  const gone: string[] = [];
 
   before(async () => {
     app = createServer((req, res) => {
       const url = req.url ?? '';
       let closed!: () => void;
       appClosed.set(url, new Promise<void>((r) => (closed = r)));
-      if (url.startsWith('/big'))
-        bigAnswer(res, 1024, closed); // 64 MB
-      else if (url.startsWith('/mid'))
-        bigAnswer(res, 64, closed); // 4 MB
+      // 64 MB and 4 MB
+      if (url.startsWith('/big')) bigAnswer(res, 1024, closed);
+      else if (url.startsWith('/mid')) bigAnswer(res, 64, closed);
       else if (url.startsWith('/trickle')) {
         // 24 chunks of 16 KB, 60 ms apart: an app that streams, each pause well inside the body timeout.
         res.once('close', closed);
@@ -159,6 +189,7 @@ describe('Forwarder: a client that reads the answer slowly, or not at all', () =
           onFailure: () => {
             if (!res.headersSent) res.writeHead(502).end();
           },
+          onClientGone: (phase) => gone.push(`${req.url ?? ''} ${phase}`),
         },
       );
     });
@@ -193,6 +224,7 @@ describe('Forwarder: a client that reads the answer slowly, or not at all', () =
     reader.resume();
     await Promise.race([closed, sleep(5000).then(() => assert.fail("the client's connection was not closed"))]);
     assert.ok(got.bytes() < 1024 * 64 * 1024, `the answer was cut (got ${got.bytes()} bytes)`);
+    assert.ok(gone.includes('/big stalled'), `the caller heard of the cut (${gone.join(', ')})`);
   });
 
   it('an answer that lasts far longer than the timeout is not cut while its client takes it, pauses included', async () => {

@@ -47,7 +47,15 @@ export interface ForwardEvents {
   readonly onResponse: (statusCode: number) => void;
   /** Nothing was written to the client yet: the caller answers 502/504. */
   readonly onFailure: (kind: ForwardFailure, error: Error) => void;
+  /** The client left (or was cut) before the answer was complete; the app's side is stopped. Called at most once. */
+  readonly onClientGone?: ((phase: ClientGonePhase) => void) | undefined;
 }
+
+/**
+ * When a client went: before the app's headers (nginx logs these as 499), during the app's body, or cut by us
+ * for taking none of the answer for the timeout (stalled-reader.ts).
+ */
+export type ClientGonePhase = 'waiting' | 'reading' | 'stalled';
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
@@ -80,6 +88,11 @@ export class Forwarder {
 
   forward(r: ForwardRequest, events: ForwardEvents): void {
     const { raw, res } = r;
+    // Gone while vestibule was still deciding (a store read, a refresh): the app is not asked at all.
+    if (res.destroyed) {
+      events.onClientGone?.('waiting');
+      return;
+    }
     this.#pool.dispatch(
       { method: r.method, path: r.url, headers: r.headers, body: announcesBody(raw.headers) ? raw : null },
       new ResponseWriter(res, r.setCookies, events, r.claimsChallenge, this.#stallMs),
@@ -123,6 +136,7 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
       if (this.#done) return;
       this.#done = true;
       this.#abort?.(CLIENT_GONE);
+      this.#events.onClientGone?.(this.#started ? 'reading' : 'waiting');
     });
   }
 
@@ -193,6 +207,7 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
       this.#unwatch = undefined;
       this.#done = true;
       this.#abort?.(CLIENT_STALLED);
+      this.#events.onClientGone?.('stalled');
       // The connection, not the response: a pipelined answer has no socket of its own yet to destroy.
       socket.destroy();
     });

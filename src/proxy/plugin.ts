@@ -6,6 +6,7 @@ import { cookieValues } from '../cookies/cookie-header.js';
 import { cookieOptions, sessionCookieName } from '../cookies/our-cookies.js';
 import { isVestibuleError } from '../errors/registry.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { RecordUnfinished } from '../observability/request-hooks.js';
 import { compilePathGlobs, normalizePath } from '../paths/path-match.js';
 import { isCrossSite } from '../request/cross-site.js';
 import { loginResponseKind } from '../request/navigation.js';
@@ -43,6 +44,8 @@ export interface ProxyDeps {
   readonly skipAuthPreflight?: boolean;
   /** A client span per forwarded request while tracing is on. */
   readonly tracer?: Tracer | undefined;
+  /** Writes the access line and request metrics of a request whose client left before its answer finished. */
+  readonly recordUnfinished?: RecordUnfinished | undefined;
 }
 
 /** Per-request result of the access decision, set by the pre-handler and read when the upstream headers are built. */
@@ -186,6 +189,10 @@ export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Err
             d.metrics.upstreamDuration.observe((performance.now() - sentAt) / 1000);
           },
           onFailure: (kind) => failed(reply, kind),
+          onClientGone: (phase) => {
+            d.metrics.clientsGone.inc({ phase });
+            d.recordUnfinished?.(request, reply);
+          },
         },
       );
     },

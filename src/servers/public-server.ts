@@ -56,7 +56,7 @@ export async function buildPublicServer(d: PublicServerDeps): Promise<FastifyIns
     routerOptions: { maxParamLength: 2048 },
     return503OnClosing: true,
   });
-  registerRequestHooks(app, {
+  const unfinished = registerRequestHooks(app, {
     access: d.accessLogger,
     metrics: d.metrics,
     onRequest: guardBodyStall,
@@ -82,6 +82,6 @@ export async function buildPublicServer(d: PublicServerDeps): Promise<FastifyIns
       sendError(reply, 'OAUTH2_NOT_FOUND'),
     );
   }
-  await app.register(proxyPlugin, d.proxy);
+  await app.register(proxyPlugin, { ...d.proxy, recordUnfinished: unfinished });
   return app;
 }

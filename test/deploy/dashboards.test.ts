@@ -45,6 +45,8 @@ const FAILURE_ONLY = new Set([
   'vestibule_idp_errors_total',
   'vestibule_upstream_errors_total',
   'vestibule_callback_throttled_total',
+  // Only when a client leaves before its answer is complete.
+  'vestibule_client_gone_total',
 ]);
 
 interface Dashboard {
@@ -194,7 +196,7 @@ describe('the chart Grafana dashboard and vestibule alerts against a running ves
       'Graph groups lookups by outcome',
       'Proxied requests by status',
       'Proxy latency',
-      'Upstream errors and websockets',
+      'Upstream errors, clients gone and websockets',
       'Token API cache hit rate',
       'Token API requests by status',
       'Token cache entries',

@@ -89,6 +89,46 @@ describe('metrics, readiness, trace context and log redaction', () => {
     assert.match(made.headers['x-request-id'] ?? '', /^[0-9a-f-]{36}$/);
   });
 
+  it("a client that leaves before its answer is complete gets an access line (nginx's 499 before the app answered) and is counted", async () => {
+    const { request } = await import('node:http');
+    /** Sends a GET and destroys it once `ready` says so; resolves when the request is gone. */
+    const leave = (path: string, id: string, ready: 'after-ms' | 'first-chunk'): Promise<void> =>
+      new Promise((resolve) => {
+        const req = request(`${h.ingress}${path}`, { headers: { 'x-request-id': id }, agent: false }, (res) => {
+          res.once('data', () => {
+            if (ready === 'first-chunk') req.destroy();
+          });
+        });
+        req.on('error', () => undefined);
+        req.on('close', () => resolve());
+        if (ready === 'after-ms') setTimeout(() => req.destroy(), 200);
+        req.end();
+      });
+    const lineOf = async (id: string): Promise<Record<string, unknown> | undefined> => {
+      for (let i = 0; i < 50; i++) {
+        const line = h.logLines().find((l) => l.msg === 'request' && l.reqId === id);
+        if (line) return line;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return undefined;
+    };
+    await leave('/slow?ms=1500', 'gone-waiting', 'after-ms');
+    await leave('/stream?chunks=20&ms=100', 'gone-reading', 'first-chunk');
+    // Before, neither left a line: Fastify's onResponse runs on 'finish', never on a client's 'close'.
+    const waiting = await lineOf('gone-waiting');
+    assert.ok(waiting, 'a line for the client that left before the app answered');
+    assert.equal(waiting.status, 499);
+    assert.equal(waiting.route, 'proxy');
+    const reading = await lineOf('gone-reading');
+    assert.ok(reading, 'a line for the client that left during the body');
+    assert.equal(reading.status, 200, 'the status that was sent');
+    const text = (await h.admin.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(text, /vestibule_client_gone_total\{phase="waiting"\} [1-9]/);
+    assert.match(text, /vestibule_client_gone_total\{phase="reading"\} [1-9]/);
+    assert.match(text, /vestibule_http_requests_total\{route="proxy",status="499"\} [1-9]/);
+    assert.doesNotMatch(text, /vestibule_upstream_errors_total\{[^}]*\} [1-9]/, 'a client leaving is not an app error');
+  });
+
   it('/metrics exposes bounded series for requests, logins, refreshes, store and IdP calls', async () => {
     const res = await h.admin.inject({ method: 'GET', url: '/metrics' });
     assert.equal(res.statusCode, 200);
