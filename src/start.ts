@@ -209,6 +209,7 @@ export async function start(config: Config, o: StartOptions): Promise<Vestibule>
       tunnels,
       upstream: config.upstream,
       upstreamTimeoutMs: config.upstreamTimeoutMs,
+      sendTimeoutMs: config.sendTimeoutMs,
       ingresses: config.ingresses,
       manager,
       autoLogin: config.autoLogin,

@@ -50,6 +50,8 @@ export interface Config {
   readonly ingresses: readonly Ingress[];
   readonly upstream: string;
   readonly upstreamTimeoutMs: number;
+  /** VESTIBULE_SEND_TIMEOUT: the longest a client may take none of a proxied answer. */
+  readonly sendTimeoutMs: number;
   readonly trustedProxies: readonly string[];
   readonly autoLogin: boolean;
   readonly autoLoginIgnorePaths: readonly string[];
@@ -342,6 +344,7 @@ export function loadConfig(env: Env): Config {
 
   const upstream = read(settings.upstream);
   const upstreamTimeoutMs = read(settings.upstreamTimeout);
+  const sendTimeoutMs = read(settings.sendTimeout);
   const trustedProxies = read(settings.trustedProxies) ?? [];
   for (const p of trustedProxies) {
     if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(p))
@@ -515,6 +518,7 @@ export function loadConfig(env: Env): Config {
     scopes === undefined ||
     upstream === undefined ||
     upstreamTimeoutMs === undefined ||
+    sendTimeoutMs === undefined ||
     encryptionKey === undefined ||
     sessionMaxLifetimeMs === undefined ||
     refreshMarginMs === undefined ||
@@ -546,6 +550,7 @@ export function loadConfig(env: Env): Config {
     ingresses,
     upstream,
     upstreamTimeoutMs,
+    sendTimeoutMs,
     trustedProxies,
     autoLogin,
     autoLoginIgnorePaths,

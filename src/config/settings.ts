@@ -684,10 +684,19 @@ export const settings = {
     env: 'VESTIBULE_UPSTREAM_TIMEOUT',
     group: 'Routing',
     description:
-      "How long to wait for the app to start answering (504 when exceeded), the longest pause allowed between two chunks of a streamed body, and the longest a client may take none of an answer waiting for it before its connection is closed (as nginx's send_timeout: a client that stops reading must not hold a connection to the app). Streams that keep flowing may last any time.",
+      'How long to wait for the app to start answering (504 when exceeded), and the longest pause allowed between two chunks of a streamed body. Streams that keep flowing may last any time.',
     default: '60s',
     example: '30s',
     parse: duration(100, 3_600_000),
+  } satisfies Setting<number>,
+  sendTimeout: {
+    env: 'VESTIBULE_SEND_TIMEOUT',
+    group: 'Routing',
+    description:
+      "How long a client may take none of a proxied answer that waits for it before its connection is closed, as nginx's send_timeout: a client that stops reading must not hold a connection to the app. The kernel takes a slow reader's bytes in bursts as its receive window opens (up to ~1.5 MB at a time with Linux's default buffers), so the default cuts nothing that reads faster than ~25 KB/s; at least 5s.",
+    default: '60s',
+    example: '120s',
+    parse: duration(5_000, 3_600_000),
   } satisfies Setting<number>,
   trustedProxies: {
     env: 'VESTIBULE_TRUSTED_PROXIES',

@@ -63,7 +63,7 @@ export class Metrics {
 
   readonly clientsGone = new Counter({
     name: 'vestibule_client_gone_total',
-    help: 'Proxied requests whose client left before the answer was complete, by phase (waiting: before the app answered, reading: during its body, stalled: cut for taking none of it for VESTIBULE_UPSTREAM_TIMEOUT).',
+    help: 'Proxied requests whose client left before the answer was complete, by phase (waiting: before the app answered, reading: during its body, stalled: cut for taking none of it for VESTIBULE_SEND_TIMEOUT).',
     labelNames: ['phase'] as const,
     registers: [this.registry],
   });

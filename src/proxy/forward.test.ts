@@ -48,7 +48,7 @@ describe('Forwarder: a client that leaves before its request reaches the app', (
       else res.end('ok');
     });
     // One connection to the app: a second request waits in the pool, before undici hands it its abort.
-    forwarder = new Forwarder({ upstream: await listen(app), timeoutMs: 5000, connections: 1 });
+    forwarder = new Forwarder({ upstream: await listen(app), timeoutMs: 5000, sendTimeoutMs: 5000, connections: 1 });
     front = createServer((req, res) => {
       forwarded.push(req.url ?? '');
       forwarder.forward(
@@ -179,8 +179,13 @@ describe('Forwarder: a client that reads the answer slowly, or not at all', () =
         tick();
       } else res.end('ok');
     });
-    // One connection to the app, so a connection held by a client is a pool held; the upstream timeout is the limit.
-    forwarder = new Forwarder({ upstream: await listen(app), timeoutMs: LIMIT_MS, connections: 1 });
+    // One connection to the app, so a connection held by a client is a pool held; the send timeout is the limit.
+    forwarder = new Forwarder({
+      upstream: await listen(app),
+      timeoutMs: 5000,
+      sendTimeoutMs: LIMIT_MS,
+      connections: 1,
+    });
     front = createServer((req, res) => {
       forwarder.forward(
         { method: req.method ?? 'GET', url: req.url ?? '/', headers: {}, raw: req, res },
@@ -250,13 +255,13 @@ describe('Forwarder: a client that reads the answer slowly, or not at all', () =
   });
 
   it('a pipelined answer queued behind a slow one is not cut for waiting', async () => {
-    // Two connections to the app, so the second answer arrives while the first has not begun (held here for 2.5×
-    // the limit, as vestibule's own work before forwarding can be: a refresh at the IdP) and then while it goes
-    // out (a trickle lasting 3.5× the limit): Node queues it, with no socket of its own yet, paused, and nothing
-    // of the client's to time.
+    // The first answer is held 2.5× the limit before it starts (as vestibule's own work before forwarding can be:
+    // a refresh at the IdP), then trickles for 3.5× the limit; the second waits for it with nothing of the
+    // client's to time (its answer, queued in Node, was cut when it was sent at once and timed on its own).
     const two = new Forwarder({
       upstream: `http://127.0.0.1:${(app.address() as AddressInfo).port}`,
-      timeoutMs: LIMIT_MS,
+      timeoutMs: 5000,
+      sendTimeoutMs: LIMIT_MS,
       connections: 2,
     });
     const front2 = createServer((req, res) => {
@@ -281,6 +286,103 @@ describe('Forwarder: a client that reads the answer slowly, or not at all', () =
       front2.closeAllConnections();
       front2.close();
       await Promise.race([two.close().catch(() => undefined), sleep(1000)]);
+    }
+  });
+});
+
+describe('Forwarder: pipelined requests', () => {
+  it('an answer that breaks: the one before it goes out whole, then the connection closes instead of hanging', async () => {
+    const app = createServer((req, res) => {
+      if (req.url === '/first') {
+        setTimeout(() => res.end('first answer'), 600);
+        return;
+      }
+      // Half a body, then the app's connection breaks.
+      res.writeHead(200, { 'content-length': '100000' });
+      res.write(Buffer.alloc(50_000, 'x'));
+      setTimeout(() => res.socket?.destroy(), 50);
+    });
+    // Two connections to the app: /second waits for /first all the same (see the next test).
+    const two = new Forwarder({ upstream: await listen(app), timeoutMs: 5000, sendTimeoutMs: 5000, connections: 2 });
+    const front = createServer((req, res) => {
+      two.forward(
+        { method: 'GET', url: req.url ?? '/', headers: {}, raw: req, res },
+        { onResponse: () => undefined, onFailure: () => res.writeHead(502).end() },
+      );
+    });
+    const url = new URL(await listen(front));
+    const client = connect(Number(url.port), '127.0.0.1');
+    try {
+      await once(client, 'connect');
+      client.on('error', () => undefined);
+      let received = '';
+      client.setEncoding('latin1');
+      client.on('data', (d: string) => (received += d));
+      client.write('GET /first HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\n\r\n');
+      // Answered while queued (before the next test's fix), Node's destroy() of it never cut the connection: 'hung'.
+      const end = await Promise.race([once(client, 'close').then(() => 'closed'), sleep(4000).then(() => 'hung')]);
+      assert.equal(end, 'closed');
+      assert.match(received, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nfirst answer/, 'the first answer arrived whole');
+      const second = received.slice(received.indexOf('first answer') + 'first answer'.length);
+      assert.match(second, /^HTTP\/1\.1 200 OK\r\n[\s\S]*content-length: 100000\r\n/i, 'the second answer began');
+      assert.ok(second.length < 100_000, 'and ended short of its length, so the client knows it is broken');
+    } finally {
+      client.destroy();
+      front.closeAllConnections();
+      front.close();
+      app.closeAllConnections();
+      app.close();
+      await Promise.race([two.close().catch(() => undefined), sleep(1000)]);
+    }
+  });
+
+  it('one connection that never reads, carrying many requests, holds at most one connection to the app', async () => {
+    const seen: string[] = [];
+    const app = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      if (req.url === '/first') {
+        // A stream: ten small chunks, 100 ms apart (a server-sent events feed), each well inside the limits.
+        let left = 10;
+        const tick = (): void => {
+          res.write('ping\n');
+          if (--left > 0) setTimeout(tick, 100);
+          else res.end();
+        };
+        tick();
+      } else bigAnswer(res, 1024, () => bigClosed.push(req.url ?? ''));
+    });
+    const bigClosed: string[] = [];
+    const pool = new Forwarder({ upstream: await listen(app), timeoutMs: 5000, sendTimeoutMs: 400, connections: 8 });
+    const front = createServer((req, res) => {
+      pool.forward(
+        { method: 'GET', url: req.url ?? '/', headers: {}, raw: req, res },
+        { onResponse: () => undefined, onFailure: () => res.writeHead(502).end() },
+      );
+    });
+    const url = new URL(await listen(front));
+    const client = connect(Number(url.port), '127.0.0.1');
+    try {
+      await once(client, 'connect');
+      client.on('error', () => undefined);
+      client.write('GET /first HTTP/1.1\r\nHost: x\r\n\r\n');
+      for (let i = 0; i < 6; i++) client.write(`GET /big${i} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      client.pause(); // and never reads
+      await sleep(700);
+      // Before the fix every request was sent at once, each answer paused after 16 KB, each holding its app
+      // connection for as long as the first answer lasted (here 1 s; an endless feed, for good).
+      assert.deepEqual(seen, ['/first'], 'the requests behind it wait for its answer');
+      // Then one at a time: the first 64 MB answer fills the sockets and is cut; nothing behind it is sent.
+      for (let i = 0; i < 100 && bigClosed.length === 0; i++) await sleep(50);
+      assert.deepEqual(bigClosed, ['/big0'], 'the answer the client left unread was cut');
+      await sleep(300);
+      assert.deepEqual(seen, ['/first', '/big0'], 'and nothing behind it reached the app');
+    } finally {
+      client.destroy();
+      front.closeAllConnections();
+      front.close();
+      app.closeAllConnections();
+      app.close();
+      await Promise.race([pool.close().catch(() => undefined), sleep(1000)]);
     }
   });
 });

@@ -12,11 +12,10 @@ import { watchForStall } from './stalled-reader.js';
 export interface ForwarderOptions {
   /** The app's origin (http or https). */
   readonly upstream: string;
-  /**
-   * Longest wait for the app's response headers, longest silence between two body chunks, and longest a client
-   * may take none of an answer it has not read yet (its connection is then closed).
-   */
+  /** Longest wait for the app's response headers, and longest silence between two body chunks. */
   readonly timeoutMs: number;
+  /** Longest a client may take none of an answer waiting for it; its connection is then closed (stalled-reader.ts). */
+  readonly sendTimeoutMs: number;
   /** Keep-alive connections to the app at most. */
   readonly connections: number;
 }
@@ -75,7 +74,7 @@ export class Forwarder {
   readonly #stallMs: number;
 
   constructor(o: ForwarderOptions) {
-    this.#stallMs = o.timeoutMs;
+    this.#stallMs = o.sendTimeoutMs;
     this.#pool = new Pool(o.upstream, {
       connections: o.connections,
       pipelining: 1,
@@ -87,12 +86,33 @@ export class Forwarder {
   }
 
   forward(r: ForwardRequest, events: ForwardEvents): void {
-    const { raw, res } = r;
+    const { res } = r;
     // Gone while vestibule was still deciding (a store read, a refresh): the app is not asked at all.
     if (res.destroyed) {
       events.onClientGone?.('waiting');
       return;
     }
+    // Pipelined behind an answer still going out on the same connection (Node gives a queued response its
+    // socket only when the one before is done). Sent to the app only then, as nginx reads one request at a time:
+    // else one connection that never reads, carrying N requests, would hold N connections to the app.
+    if (res.socket === null) {
+      const send = (): void => {
+        res.off('close', gone);
+        this.#dispatch(r, events);
+      };
+      const gone = (): void => {
+        res.off('socket', send);
+        events.onClientGone?.('waiting');
+      };
+      res.once('socket', send);
+      res.once('close', gone);
+      return;
+    }
+    this.#dispatch(r, events);
+  }
+
+  #dispatch(r: ForwardRequest, events: ForwardEvents): void {
+    const { raw, res } = r;
     this.#pool.dispatch(
       { method: r.method, path: r.url, headers: r.headers, body: announcesBody(raw.headers) ? raw : null },
       new ResponseWriter(res, r.setCookies, events, r.claimsChallenge, this.#stallMs),
@@ -202,16 +222,22 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
     if (this.#res.write(chunk)) return true;
     // Paused until the client reads, and undici does not time a paused answer: without this a client that stops
     // reading would hold its connection to the app for good (and enough of them, the whole pool).
+    this.#watch();
+    return false;
+  }
+
+  /** Cuts the client's connection once it has taken none of what waits for it for the send timeout. */
+  #watch(): void {
     const socket = this.#res.req.socket;
     this.#unwatch ??= watchForStall(socket, this.#stallMs, () => {
       this.#unwatch = undefined;
-      this.#done = true;
-      this.#abort?.(CLIENT_STALLED);
+      if (!this.#done) {
+        this.#done = true;
+        this.#abort?.(CLIENT_STALLED);
+      }
       this.#events.onClientGone?.('stalled');
-      // The connection, not the response: a pipelined answer has no socket of its own yet to destroy.
       socket.destroy();
     });
-    return false;
   }
 
   #stopWatching(): void {
@@ -221,9 +247,12 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
 
   onComplete(): void {
     this.#done = true;
-    // The app's connection is free again: what the client has not read yet is Node's to deliver (or drop).
-    this.#stopWatching();
     this.#res.end();
+    // The app's connection is free again, but Node has no send timeout of its own: a client that never takes the
+    // tail of the answer would hold its connection (and the answer's buffers) for good. Watched until the answer
+    // is out ('close' stops it); an answer the kernel took whole, nearly every one, arms nothing.
+    if (this.#res.req.socket.writableLength > 0) this.#watch();
+    else this.#stopWatching();
   }
 
   onError(err: Error): void {

@@ -25,6 +25,8 @@ import { openTunnel, pendingUpgrade, routeUpgrades } from './upgrades.js';
 export interface ProxyDeps {
   readonly upstream: string;
   readonly upstreamTimeoutMs: number;
+  /** VESTIBULE_SEND_TIMEOUT: the longest a client may take none of an answer (stalled-reader.ts). */
+  readonly sendTimeoutMs: number;
   readonly ingresses: readonly Ingress[];
   readonly manager: SessionManager;
   readonly autoLogin: boolean;
@@ -83,7 +85,12 @@ export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Err
   const exempt = compilePathGlobs(['/favicon.ico', '/robots.txt', ...d.autoLoginIgnorePaths]);
   const origins = new Set(d.ingresses.map((i) => i.origin));
   const forwarder = traceForwarder(
-    new Forwarder({ upstream: d.upstream, timeoutMs: d.upstreamTimeoutMs, connections: 256 }),
+    new Forwarder({
+      upstream: d.upstream,
+      timeoutMs: d.upstreamTimeoutMs,
+      sendTimeoutMs: d.sendTimeoutMs,
+      connections: 256,
+    }),
     d.tracer ?? NOOP_TRACER,
     d.upstream,
   );

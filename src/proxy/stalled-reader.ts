@@ -25,10 +25,11 @@ function progressOf(socket: Socket): { readonly completed: number; readonly queu
  */
 export function watchForStall(socket: Socket, limitMs: number, onStall: () => void): () => void {
   let last = progressOf(socket);
-  let since = Date.now();
+  // A monotonic clock: a wall-clock step must not cut a connection.
+  let since = performance.now();
   const timer = setInterval(
     () => {
-      const now = Date.now();
+      const now = performance.now();
       const p = progressOf(socket);
       if (socket.writableLength === 0 || p.completed !== last.completed || p.queued !== last.queued) {
         last = p;
