@@ -693,7 +693,7 @@ export const settings = {
     env: 'VESTIBULE_SEND_TIMEOUT',
     group: 'Routing',
     description:
-      "How long a client may take none of a proxied answer that waits for it before its connection is closed, as nginx's send_timeout: a client that stops reading must not hold a connection to the app. The kernel takes a slow reader's bytes in bursts as its receive window opens (up to ~1.5 MB at a time with Linux's default buffers), so the default cuts nothing that reads faster than ~25 KB/s; at least 5s.",
+      "How long a client may take none of a proxied answer that waits for it before its connection is closed, as nginx's send_timeout: a client that stops reading must not hold a connection to the app. The kernel takes a slow reader's bytes in bursts as its receive window opens (roughly 1.5 MB at a time on loopback with Linux's default buffers), so the default cuts nothing that reads faster than roughly 25 KB/s; at least 5s.",
     default: '60s',
     example: '120s',
     parse: duration(5_000, 3_600_000),

@@ -236,7 +236,7 @@ describe('Forwarder: a client that reads the answer slowly, or not at all', () =
     const reader = await rawClient();
     const got = counting(reader);
     reader.write('GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-    // Reads for 20 ms, then takes nothing for 250 ms (below the 400 ms limit), over and over: every pause fills
+    // Reads for 20 ms, then takes nothing for 150 ms (well below the 400 ms limit), over and over: every pause fills
     // the sockets on the way, and 64 MB this way outlasts the limit several times.
     const ended = once(reader, 'end');
     const state = { done: false };
@@ -246,7 +246,7 @@ describe('Forwarder: a client that reads the answer slowly, or not at all', () =
       reader.resume();
       await sleep(20);
       reader.pause();
-      await sleep(250);
+      await sleep(150);
     }
     reader.resume();
     await Promise.race([ended, sleep(1000).then(() => assert.fail('no end within 30 s'))]);
@@ -384,5 +384,90 @@ describe('Forwarder: pipelined requests', () => {
       app.close();
       await Promise.race([pool.close().catch(() => undefined), sleep(1000)]);
     }
+  });
+});
+
+describe('Forwarder: an answer the app finished, whose tail the client has not taken', () => {
+  let app: Server;
+  let front: Server;
+  let forwarder: Forwarder;
+  let port: number;
+  let frontSocket: Socket | undefined;
+  /** Read through a function: the server sets it between awaits. */
+  const socketNow = (): Socket | undefined => frontSocket;
+  const gone: string[] = [];
+
+  before(async () => {
+    // 4 KB at a time, each once vestibule has passed the one before on, until the client's socket holds unsent
+    // bytes (below Node's 16 KB mark, so vestibule's write was not refused and nothing is paused): then the end.
+    app = createServer((_req, res) => {
+      res.writeHead(200);
+      let passedOn = -1;
+      const started = Date.now();
+      const step = (): void => {
+        const s = frontSocket;
+        if (Date.now() - started > 15_000) res.destroy();
+        else if (s !== undefined && s.writableLength > 0 && s.writableLength < 16 * 1024) res.end();
+        else if (s === undefined || s.bytesWritten === passedOn) setImmediate(step);
+        else {
+          passedOn = s.bytesWritten;
+          res.write(Buffer.alloc(4096, 'q'));
+          setImmediate(step);
+        }
+      };
+      step();
+    });
+    forwarder = new Forwarder({ upstream: await listen(app), timeoutMs: 5000, sendTimeoutMs: 400, connections: 1 });
+    front = createServer((req, res) => {
+      frontSocket = req.socket;
+      forwarder.forward(
+        { method: 'GET', url: req.url ?? '/', headers: {}, raw: req, res },
+        {
+          onResponse: () => undefined,
+          onFailure: () => res.writeHead(502).end(),
+          // Whether vestibule had ended the answer (the app finished) when the caller heard of it.
+          onClientGone: (phase) => gone.push(`${req.url ?? ''} ${phase}${res.writableEnded ? ' after the end' : ''}`),
+        },
+      );
+    });
+    port = Number(new URL(await listen(front)).port);
+  });
+  after(async () => {
+    front.closeAllConnections();
+    front.close();
+    app.closeAllConnections();
+    app.close();
+    await Promise.race([forwarder.close().catch(() => undefined), sleep(1000)]);
+  });
+
+  async function untilEnded(path: string): Promise<Socket> {
+    frontSocket = undefined;
+    const client = connect(port, '127.0.0.1');
+    await once(client, 'connect');
+    client.on('error', () => undefined);
+    client.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    client.pause(); // and never reads
+    // Until the answer is in vestibule and the client's socket holds unsent bytes.
+    for (let i = 0; i < 300 && !(socketNow()?.writableLength ?? 0); i++) await sleep(50);
+    return client;
+  }
+
+  it('is cut after the send timeout when the client never takes it', async () => {
+    const client = await untilEnded('/tail-stalled');
+    for (let i = 0; i < 100 && gone.length === 0; i++) await sleep(20);
+    assert.deepEqual(gone, ['/tail-stalled stalled after the end'], 'cut, and only once the answer had ended');
+    // Node has no send timeout: before, the connection and the answer's buffers were held for good.
+    assert.equal(socketNow()?.destroyed, true, "the client's connection was closed");
+    client.destroy();
+  });
+
+  it('is reported when the client leaves before taking it (no finish comes, so nothing else would)', async () => {
+    gone.length = 0;
+    const client = await untilEnded('/tail-left');
+    // Ended by now: the app's last bytes reached vestibule while the client's socket already held unsent ones.
+    await sleep(50);
+    client.destroy();
+    for (let i = 0; i < 100 && gone.length === 0; i++) await sleep(20);
+    assert.deepEqual(gone, ['/tail-left reading after the end']);
   });
 });

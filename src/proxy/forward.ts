@@ -134,6 +134,9 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
   readonly #events: ForwardEvents;
   readonly #challenge: ClaimsChallengeTarget | undefined;
   readonly #stallMs: number;
+  /** The app's answer was passed on whole (what the client has not taken yet is Node's to deliver). */
+  #completed = false;
+  #reportedGone = false;
   /** Set while paused for the client: stops the watch on its reading. */
   #unwatch: (() => void) | undefined;
 
@@ -153,10 +156,14 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
     // has handed over its abort (the request still waits in the pool for a connection) it is stopped on arrival.
     res.once('close', () => {
       this.#stopWatching();
-      if (this.#done) return;
-      this.#done = true;
-      this.#abort?.(CLIENT_GONE);
-      this.#events.onClientGone?.(this.#started ? 'reading' : 'waiting');
+      if (!this.#done) {
+        this.#done = true;
+        this.#abort?.(CLIENT_GONE);
+        this.#gone(this.#started ? 'reading' : 'waiting');
+      } else if (this.#completed && !res.writableFinished) {
+        // The app had finished, the client left before taking the tail: no 'finish', so nothing else records it.
+        this.#gone('reading');
+      }
     });
   }
 
@@ -235,9 +242,16 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
         this.#done = true;
         this.#abort?.(CLIENT_STALLED);
       }
-      this.#events.onClientGone?.('stalled');
+      this.#gone('stalled');
       socket.destroy();
     });
+  }
+
+  /** Tells the caller, once, that the client left or was cut before its answer was out. */
+  #gone(phase: ClientGonePhase): void {
+    if (this.#reportedGone) return;
+    this.#reportedGone = true;
+    this.#events.onClientGone?.(phase);
   }
 
   #stopWatching(): void {
@@ -247,6 +261,7 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
 
   onComplete(): void {
     this.#done = true;
+    this.#completed = true;
     this.#res.end();
     // The app's connection is free again, but Node has no send timeout of its own: a client that never takes the
     // tail of the answer would hold its connection (and the answer's buffers) for good. Watched until the answer

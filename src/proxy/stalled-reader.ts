@@ -19,9 +19,9 @@ function progressOf(socket: Socket): { readonly completed: number; readonly queu
  * queued behind a slow one), and is never cut. Checked `limitMs / 4` apart, so the cut comes between `limitMs`
  * and 1.25 × `limitMs` after the last progress. Returns the function that stops watching.
  *
- * The kernel takes a slow reader's bytes in bursts as its receive window opens (on loopback, ~1.6 MB at a time
- * with Linux's default buffers), so `limitMs` must be far above a burst's time at the slowest rate to be served:
- * the default of `VESTIBULE_UPSTREAM_TIMEOUT` (60 s) cuts nothing reading faster than ~30 KB/s.
+ * The kernel takes a slow reader's bytes in bursts as its receive window opens (measured on loopback with Linux's
+ * default buffers: roughly 1.5 MB at a time), so `limitMs` must be far above a burst's time at the slowest rate
+ * to be served: the default `VESTIBULE_SEND_TIMEOUT` (60 s) cuts nothing reading faster than roughly 25 KB/s.
  */
 export function watchForStall(socket: Socket, limitMs: number, onStall: () => void): () => void {
   let last = progressOf(socket);

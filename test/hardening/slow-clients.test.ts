@@ -58,6 +58,7 @@ describe('slow clients', () => {
   let openedAt: number;
   const loris: SlowConnection[] = [];
   const bodies: SlowConnection[] = [];
+  let pipelined: SlowConnection | undefined;
   before(async () => {
     h = await startHarness({ logLevel: 'silent' });
     ({ cookie } = await loggedIn(h));
@@ -93,9 +94,19 @@ describe('slow clients', () => {
         openSlow(port, 'stalled body through the proxy', post('/upload', 'application/octet-stream'), undefined),
       );
     }
+    // A complete upload pipelined behind an answer that takes longer than the body timeout (16.5 s against 15 s):
+    // its body is read only when it is forwarded, after that answer, so its timer must not run before.
+    pipelined = openSlow(
+      port,
+      'upload pipelined behind a slow answer',
+      'GET /slow?ms=16500 HTTP/1.1\r\nHost: x\r\n\r\n' +
+        `POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 2048\r\n\r\n${'a'.repeat(2048)}`,
+      undefined,
+    );
     await sleep(500);
   });
   after(async () => {
+    pipelined?.socket.destroy();
     for (const c of [...loris, ...bodies]) c.socket.destroy();
     await h.close();
   });
@@ -132,5 +143,14 @@ describe('slow clients', () => {
       [],
     );
     assert.equal(open.filter((c) => c.kind === 'slow body through the proxy').length, 5, 'live uploads keep going');
+  });
+
+  it('an upload pipelined behind an answer slower than the body timeout is answered, not cut with it', async () => {
+    const answers = (): number => (pipelined?.received.match(/HTTP\/1\.1 200 /g) ?? []).length;
+    while (Date.now() < openedAt + BOUND_MS && answers() < 2 && pipelined?.closedAt === undefined) await sleep(250);
+    // Before, the queued upload's 15 s body timer ran while nothing read its body, and cut the connection at 15 s
+    // with neither answer given.
+    assert.equal(answers(), 2, `two answers (${summary(pipelined ? [pipelined] : [])})`);
+    assert.match(pipelined?.received ?? '', /slow done[\s\S]*HTTP\/1\.1 200 /, 'in order');
   });
 });
