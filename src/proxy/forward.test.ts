@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, get, type Server } from 'node:http';
+import { createServer, get, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +10,47 @@ async function listen(server: Server): Promise<string> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+interface FrontOptions {
+  /** Told of every client that left or was cut before its answer was out, as `<url> <phase>[ after the end]`. */
+  readonly gone?: string[];
+  /** Sees every request as it arrives. */
+  readonly seen?: (req: IncomingMessage) => void;
+  /** Holds a request this long before forwarding it (vestibule's own work first, a refresh at the IdP). */
+  readonly holdMs?: (url: string) => number;
+}
+
+/** The front server of these tests: forwards every request through `forwarder`, as the proxy's handler does. */
+function forwardingServer(forwarder: Forwarder, o: FrontOptions = {}): Server {
+  return createServer((req, res) => {
+    o.seen?.(req);
+    const url = req.url ?? '/';
+    const go = (): void =>
+      forwarder.forward(
+        { method: req.method ?? 'GET', url, headers: {}, raw: req, res },
+        {
+          onResponse: () => undefined,
+          onFailure: () => {
+            if (!res.headersSent) res.writeHead(502).end();
+          },
+          onClientGone: (phase) => o.gone?.push(`${url} ${phase}${res.writableEnded ? ' after the end' : ''}`),
+        },
+      );
+    const hold = o.holdMs?.(url) ?? 0;
+    if (hold > 0) setTimeout(go, hold);
+    else go();
+  });
+}
+
+/** Closes the servers (and their connections) and the forwarder, which a test may have closed already. */
+async function stopAll(servers: readonly Server[], forwarder: Forwarder): Promise<void> {
+  for (const server of servers) {
+    server.closeAllConnections();
+    server.close();
+  }
+  // Closed twice, undici rejects.
+  await Promise.race([forwarder.close().catch(() => undefined), sleep(1000)]);
 }
 
 /** A GET's status and body, or 'timeout' when no answer came within `ms`. */
@@ -49,29 +90,10 @@ describe('Forwarder: a client that leaves before its request reaches the app', (
     });
     // One connection to the app: a second request waits in the pool, before undici hands it its abort.
     forwarder = new Forwarder({ upstream: await listen(app), timeoutMs: 5000, sendTimeoutMs: 5000, connections: 1 });
-    front = createServer((req, res) => {
-      forwarded.push(req.url ?? '');
-      forwarder.forward(
-        { method: req.method ?? 'GET', url: req.url ?? '/', headers: {}, raw: req, res },
-        {
-          onResponse: () => undefined,
-          onFailure: () => {
-            if (!res.headersSent) res.writeHead(502).end();
-          },
-          onClientGone: (phase) => gone.push(`${req.url ?? ''} ${phase}`),
-        },
-      );
-    });
+    front = forwardingServer(forwarder, { gone, seen: (req) => forwarded.push(req.url ?? '') });
     frontUrl = await listen(front);
   });
-  after(async () => {
-    front.closeAllConnections();
-    front.close();
-    app.closeAllConnections();
-    app.close();
-    // The test closes it; closed twice, undici rejects.
-    await Promise.race([forwarder.close().catch(() => undefined), sleep(1000)]);
-  });
+  after(() => stopAll([front, app], forwarder));
 
   it('a client gone before forward() is called: the app is not asked, and the caller hears of it', async () => {
     const phases: string[] = [];
@@ -186,28 +208,11 @@ describe('Forwarder: a client that reads the answer slowly, or not at all', () =
       sendTimeoutMs: LIMIT_MS,
       connections: 1,
     });
-    front = createServer((req, res) => {
-      forwarder.forward(
-        { method: req.method ?? 'GET', url: req.url ?? '/', headers: {}, raw: req, res },
-        {
-          onResponse: () => undefined,
-          onFailure: () => {
-            if (!res.headersSent) res.writeHead(502).end();
-          },
-          onClientGone: (phase) => gone.push(`${req.url ?? ''} ${phase}`),
-        },
-      );
-    });
+    front = forwardingServer(forwarder, { gone });
     frontUrl = await listen(front);
     port = Number(new URL(frontUrl).port);
   });
-  after(async () => {
-    front.closeAllConnections();
-    front.close();
-    app.closeAllConnections();
-    app.close();
-    await Promise.race([forwarder.close().catch(() => undefined), sleep(1000)]);
-  });
+  after(() => stopAll([front, app], forwarder));
 
   async function rawClient(): Promise<Socket> {
     const s = connect(port, '127.0.0.1');
@@ -264,15 +269,7 @@ describe('Forwarder: a client that reads the answer slowly, or not at all', () =
       sendTimeoutMs: LIMIT_MS,
       connections: 2,
     });
-    const front2 = createServer((req, res) => {
-      const go = (): void =>
-        two.forward(
-          { method: req.method ?? 'GET', url: req.url ?? '/', headers: {}, raw: req, res },
-          { onResponse: () => undefined, onFailure: () => res.writeHead(502).end() },
-        );
-      if (req.url === '/trickle') setTimeout(go, 2.5 * LIMIT_MS);
-      else go();
-    });
+    const front2 = forwardingServer(two, { holdMs: (url) => (url === '/trickle' ? 2.5 * LIMIT_MS : 0) });
     const url2 = new URL(await listen(front2));
     try {
       const client = connect(Number(url2.port), '127.0.0.1');
@@ -283,9 +280,7 @@ describe('Forwarder: a client that reads the answer slowly, or not at all', () =
       await Promise.race([once(client, 'end'), sleep(10_000).then(() => assert.fail('no end within 10 s'))]);
       assert.ok(got.bytes() > 24 * 16 * 1024 + 64 * 64 * 1024, `both answers arrived whole (got ${got.bytes()} bytes)`);
     } finally {
-      front2.closeAllConnections();
-      front2.close();
-      await Promise.race([two.close().catch(() => undefined), sleep(1000)]);
+      await stopAll([front2], two);
     }
   });
 });
@@ -304,12 +299,7 @@ describe('Forwarder: pipelined requests', () => {
     });
     // Two connections to the app: /second waits for /first all the same (see the next test).
     const two = new Forwarder({ upstream: await listen(app), timeoutMs: 5000, sendTimeoutMs: 5000, connections: 2 });
-    const front = createServer((req, res) => {
-      two.forward(
-        { method: 'GET', url: req.url ?? '/', headers: {}, raw: req, res },
-        { onResponse: () => undefined, onFailure: () => res.writeHead(502).end() },
-      );
-    });
+    const front = forwardingServer(two);
     const url = new URL(await listen(front));
     const client = connect(Number(url.port), '127.0.0.1');
     try {
@@ -328,11 +318,7 @@ describe('Forwarder: pipelined requests', () => {
       assert.ok(second.length < 100_000, 'and ended short of its length, so the client knows it is broken');
     } finally {
       client.destroy();
-      front.closeAllConnections();
-      front.close();
-      app.closeAllConnections();
-      app.close();
-      await Promise.race([two.close().catch(() => undefined), sleep(1000)]);
+      await stopAll([front, app], two);
     }
   });
 
@@ -353,12 +339,7 @@ describe('Forwarder: pipelined requests', () => {
     });
     const bigClosed: string[] = [];
     const pool = new Forwarder({ upstream: await listen(app), timeoutMs: 5000, sendTimeoutMs: 400, connections: 8 });
-    const front = createServer((req, res) => {
-      pool.forward(
-        { method: 'GET', url: req.url ?? '/', headers: {}, raw: req, res },
-        { onResponse: () => undefined, onFailure: () => res.writeHead(502).end() },
-      );
-    });
+    const front = forwardingServer(pool);
     const url = new URL(await listen(front));
     const client = connect(Number(url.port), '127.0.0.1');
     try {
@@ -378,11 +359,7 @@ describe('Forwarder: pipelined requests', () => {
       assert.deepEqual(seen, ['/first', '/big0'], 'and nothing behind it reached the app');
     } finally {
       client.destroy();
-      front.closeAllConnections();
-      front.close();
-      app.closeAllConnections();
-      app.close();
-      await Promise.race([pool.close().catch(() => undefined), sleep(1000)]);
+      await stopAll([front, app], pool);
     }
   });
 });
@@ -418,27 +395,11 @@ describe('Forwarder: an answer the app finished, whose tail the client has not t
       step();
     });
     forwarder = new Forwarder({ upstream: await listen(app), timeoutMs: 5000, sendTimeoutMs: 400, connections: 1 });
-    front = createServer((req, res) => {
-      frontSocket = req.socket;
-      forwarder.forward(
-        { method: 'GET', url: req.url ?? '/', headers: {}, raw: req, res },
-        {
-          onResponse: () => undefined,
-          onFailure: () => res.writeHead(502).end(),
-          // Whether vestibule had ended the answer (the app finished) when the caller heard of it.
-          onClientGone: (phase) => gone.push(`${req.url ?? ''} ${phase}${res.writableEnded ? ' after the end' : ''}`),
-        },
-      );
-    });
+    // `gone` says whether vestibule had ended the answer (the app finished) when the caller heard of it.
+    front = forwardingServer(forwarder, { gone, seen: (req) => (frontSocket = req.socket) });
     port = Number(new URL(await listen(front)).port);
   });
-  after(async () => {
-    front.closeAllConnections();
-    front.close();
-    app.closeAllConnections();
-    app.close();
-    await Promise.race([forwarder.close().catch(() => undefined), sleep(1000)]);
-  });
+  after(() => stopAll([front, app], forwarder));
 
   async function untilEnded(path: string): Promise<Socket> {
     frontSocket = undefined;
