@@ -56,7 +56,7 @@ export class Metrics {
 
   readonly upstreamErrors = new Counter({
     name: 'vestibule_upstream_errors_total',
-    help: 'Proxied requests the app did not answer, by kind (unreachable, timeout).',
+    help: 'Proxied requests the app did not answer, by kind (unreachable, timeout; broken: its answer broke off after the headers).',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });

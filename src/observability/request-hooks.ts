@@ -19,10 +19,10 @@ export interface RequestHooks {
 }
 
 /**
- * Records a request whose client left before its answer finished, which Fastify's onResponse never sees (it
- * runs on 'finish' or 'error', not on 'close'): the access line and the request metrics, with nginx's 499 when
- * no status was sent yet, else the status that was. Called by the proxy, which already listens for the close
- * (one more listener on every request would cost every request).
+ * Records a request whose answer did not finish (its client left, or the app's answer broke off), which
+ * Fastify's onResponse never sees (it runs on 'finish' or 'error', not on 'close'): the access line and the
+ * request metrics, with nginx's 499 when no status was sent yet, else the status that was. Called by the proxy,
+ * which already listens for the close (one more listener on every request would cost every request).
  */
 export type RecordUnfinished = (request: FastifyRequest, reply: FastifyReply) => void;
 

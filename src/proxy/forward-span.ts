@@ -39,6 +39,10 @@ export function traceForwarder(
           span.fail(`upstream ${kind}`);
           events.onFailure(kind, error);
         },
+        onBroken: () => {
+          span.fail('upstream broken');
+          events.onBroken?.();
+        },
         onClientGone: events.onClientGone,
       });
     },

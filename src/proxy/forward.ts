@@ -46,6 +46,8 @@ export interface ForwardEvents {
   readonly onResponse: (statusCode: number) => void;
   /** Nothing was written to the client yet: the caller answers 502/504. */
   readonly onFailure: (kind: ForwardFailure, error: Error) => void;
+  /** The app's answer broke off after its headers were passed on; the client's connection is cut. */
+  readonly onBroken?: (() => void) | undefined;
   /** The client left (or was cut) before the answer was complete; the app's side is stopped. Called at most once. */
   readonly onClientGone?: ((phase: ClientGonePhase) => void) | undefined;
 }
@@ -280,6 +282,7 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
       return;
     }
     // Headers are out already: all that is left is to cut the connection so the client sees a broken body.
+    this.#events.onBroken?.();
     this.#res.destroy(err);
   }
 

@@ -196,6 +196,10 @@ export function proxyPlugin(app: FastifyInstance, d: ProxyDeps, done: (err?: Err
             d.metrics.upstreamDuration.observe((performance.now() - sentAt) / 1000);
           },
           onFailure: (kind) => failed(reply, kind),
+          onBroken: () => {
+            d.metrics.upstreamErrors.inc({ kind: 'broken' });
+            d.recordUnfinished?.(request, reply);
+          },
           onClientGone: (phase) => {
             d.metrics.clientsGone.inc({ phase });
             d.recordUnfinished?.(request, reply);

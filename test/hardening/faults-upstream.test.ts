@@ -92,6 +92,15 @@ describe('misbehaving upstream (VESTIBULE_UPSTREAM_TIMEOUT=1s)', () => {
 
   it('a body broken off or stalled mid-way: the client connection is closed within the timeout, not left hanging', async () => {
     const port = Number(new URL(h.origin).port);
+    const series = async (): Promise<{ broken: number; answered: number }> => {
+      const text = (await h.admin.inject({ method: 'GET', url: '/metrics' })).body;
+      const value = (re: RegExp): number => Number(re.exec(text)?.[1] ?? 0);
+      return {
+        broken: value(/^vestibule_upstream_errors_total\{kind="broken"\} (\d+)/m),
+        answered: value(/^vestibule_http_requests_total\{route="proxy",status="200"\} (\d+)/m),
+      };
+    };
+    const before = await series();
     for (const path of ['/cut-body', '/stall-body']) {
       const res = await sendRaw(port, rawGet(path), { timeoutMs: 3000 });
       assert.equal(res.status, 200, path);
@@ -99,6 +108,10 @@ describe('misbehaving upstream (VESTIBULE_UPSTREAM_TIMEOUT=1s)', () => {
       assert.notEqual(res.ended, 'complete', `${path}: a broken body must not look complete`);
       assert.ok(res.body.length < 1000);
     }
+    // Each is an app error and one answered request (status 200, as sent); before, neither was counted at all.
+    const afterwards = await series();
+    assert.equal(afterwards.broken - before.broken, 2, 'both counted as broken upstream answers');
+    assert.equal(afterwards.answered - before.answered, 2, 'each counted once as a request answered 200');
   });
 
   it('a burst of every failure (200 requests, 20 at a time) leaks no socket, and the app still answers after it', async (t) => {
