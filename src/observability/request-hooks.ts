@@ -13,7 +13,7 @@ export interface RequestHooks {
   /** The public listener's ingress hosts: its `/oauth2` endpoints are then counted in Wonderwall's series too. */
   readonly wonderwallHosts?: HostLabel | undefined;
   /** More work for every request as it arrives, run inside the same hook. */
-  readonly onRequest?: (request: FastifyRequest, reply: FastifyReply) => void;
+  readonly onRequest?: (request: FastifyRequest) => void;
   /** A server span per request when tracing is on; nothing at all when it is off or absent. */
   readonly tracer?: Tracer | undefined;
 }
@@ -43,9 +43,9 @@ export function registerRequestHooks(app: FastifyInstance, o: RequestHooks): Rec
   const extra =
     metrics === undefined
       ? user
-      : (request: FastifyRequest, reply: FastifyReply): void => {
+      : (request: FastifyRequest): void => {
           metrics.arrived++;
-          user?.(request, reply);
+          user?.(request);
         };
   const tracer = o.tracer?.enabled === true ? o.tracer : undefined;
   if (tracer) {
@@ -54,13 +54,13 @@ export function registerRequestHooks(app: FastifyInstance, o: RequestHooks): Rec
       const span = startServerSpan(tracer, request);
       // onResponse ends it when the answer finishes; this, when the response closes without finishing.
       if (span.recording) reply.raw.once('close', () => closeServerSpan(request, reply));
-      extra?.(request, reply);
+      extra?.(request);
       tracer.within(span, done);
     });
   } else {
-    app.addHook('onRequest', (request, reply, done) => {
+    app.addHook('onRequest', (request, _reply, done) => {
       request.traceparent = traceparentOf(request.headers.traceparent);
-      extra?.(request, reply);
+      extra?.(request);
       done();
     });
   }

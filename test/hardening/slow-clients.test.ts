@@ -12,6 +12,8 @@ import { boundedGet } from '../support/bounded-get.js';
 
 /** How long the slow connections may live; the brief allows about 20 s. */
 const BOUND_MS = 20_000;
+/** 64 MB: more than the kernel's buffers between the client, vestibule and the app hold. */
+const BIG_UPLOAD = 64 * 1024 * 1024;
 
 interface SlowConnection {
   readonly kind: string;
@@ -59,6 +61,7 @@ describe('slow clients', () => {
   const loris: SlowConnection[] = [];
   const bodies: SlowConnection[] = [];
   let pipelined: SlowConnection | undefined;
+  let backedUp: SlowConnection | undefined;
   before(async () => {
     h = await startHarness({ logLevel: 'silent' });
     ({ cookie } = await loggedIn(h));
@@ -103,9 +106,19 @@ describe('slow clients', () => {
         `POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 2048\r\n\r\n${'a'.repeat(2048)}`,
       undefined,
     );
+    // An upload far larger than the sockets on the way hold, to an app that reads nothing for 16.5 s: vestibule
+    // stops reading it meanwhile (back-pressure), and that silence is the app's, not the client's.
+    backedUp = openSlow(
+      port,
+      'upload held back by a slow app',
+      `POST /upload?startAfterMs=16500 HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: ${BIG_UPLOAD}\r\n\r\n`,
+      undefined,
+    );
+    backedUp.socket.write(Buffer.alloc(BIG_UPLOAD, 'u'));
     await sleep(500);
   });
   after(async () => {
+    backedUp?.socket.destroy();
     pipelined?.socket.destroy();
     for (const c of [...loris, ...bodies]) c.socket.destroy();
     await h.close();
@@ -152,5 +165,13 @@ describe('slow clients', () => {
     // with neither answer given.
     assert.equal(answers(), 2, `two answers (${summary(pipelined ? [pipelined] : [])})`);
     assert.match(pipelined?.received ?? '', /slow done[\s\S]*HTTP\/1\.1 200 /, 'in order');
+  });
+
+  it('an upload the app is slow to take is not cut for the silence that causes', async () => {
+    const answered = (): boolean => backedUp?.received.includes(`"bytes":${BIG_UPLOAD}`) ?? false;
+    while (Date.now() < openedAt + BOUND_MS && !answered() && backedUp?.closedAt === undefined) await sleep(250);
+    // Before, the 15 s timer on the client's socket ran while back-pressure kept vestibule from reading it, and
+    // cut the upload at 15 s.
+    assert.ok(answered(), `the whole upload reached the app (${summary(backedUp ? [backedUp] : [])})`);
   });
 });

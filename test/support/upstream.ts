@@ -31,14 +31,20 @@ export async function startUpstream(): Promise<Upstream> {
     if (u.pathname === '/upload') {
       const hash = createHash('sha256');
       let bytes = 0;
-      req.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        hash.update(chunk);
-      });
-      req.on('end', () => {
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ bytes, sha256: hash.digest('hex') }));
-      });
+      const read = (): void => {
+        req.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          hash.update(chunk);
+        });
+        req.on('end', () => {
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify({ bytes, sha256: hash.digest('hex') }));
+        });
+      };
+      // An app slow to take a body: it reads nothing before this many ms.
+      const startAfter = Number(u.searchParams.get('startAfterMs') ?? '0');
+      if (startAfter > 0) setTimeout(read, startAfter);
+      else read();
       return;
     }
     if (u.pathname === '/download') {
