@@ -41,7 +41,9 @@ function guardProxiedBody(raw: IncomingMessage): void {
   let quietSince = performance.now();
   const timer = setInterval(() => {
     const now = performance.now();
-    if (raw.readableFlowing !== true || socket.bytesRead !== read) {
+    // All of it has arrived: whatever is left to read is in Node's buffer, not the client's to send.
+    if (raw.complete) clearInterval(timer);
+    else if (raw.readableFlowing !== true || socket.bytesRead !== read) {
       read = socket.bytesRead;
       quietSince = now;
     } else if (now - quietSince >= PROXIED_BODY_SILENCE_MS) {
