@@ -214,8 +214,8 @@ describe('Forwarder: a client that reads the answer slowly, or not at all', () =
   });
   after(() => stopAll([front, app], forwarder));
 
-  async function rawClient(): Promise<Socket> {
-    const s = connect(port, '127.0.0.1');
+  async function rawClient(to = port): Promise<Socket> {
+    const s = connect(to, '127.0.0.1');
     await once(s, 'connect');
     s.on('error', () => undefined);
     return s;
@@ -237,8 +237,29 @@ describe('Forwarder: a client that reads the answer slowly, or not at all', () =
     assert.ok(gone.includes('/big stalled'), `the caller heard of the cut (${gone.join(', ')})`);
   });
 
+  /** A forwarder and front server of a test's own, so a test that fails leaves the others their connection. */
+  async function ownFront(o: { connections: number; holdMs?: (url: string) => number }) {
+    const forwarder = new Forwarder({
+      upstream: `http://127.0.0.1:${(app.address() as AddressInfo).port}`,
+      timeoutMs: 5000,
+      sendTimeoutMs: LIMIT_MS,
+      connections: o.connections,
+    });
+    const front = forwardingServer(forwarder, o.holdMs ? { holdMs: o.holdMs } : {});
+    const port = Number(new URL(await listen(front)).port);
+    return { port, stop: () => stopAll([front], forwarder) };
+  }
+
   it('an answer that lasts far longer than the timeout is not cut while its client takes it, pauses included', async () => {
-    const reader = await rawClient();
+    const own = await ownFront({ connections: 1 });
+    try {
+      await takenWithPauses(await rawClient(own.port));
+    } finally {
+      await own.stop();
+    }
+  });
+
+  async function takenWithPauses(reader: Socket): Promise<void> {
     const got = counting(reader);
     reader.write('GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     // Reads for 20 ms, then takes nothing for 150 ms (well below the 400 ms limit), over and over: every pause fills
@@ -257,30 +278,21 @@ describe('Forwarder: a client that reads the answer slowly, or not at all', () =
     await Promise.race([ended, sleep(1000).then(() => assert.fail('no end within 30 s'))]);
     assert.ok(Date.now() - started > 2 * 400, 'the answer outlasted the limit (else this tests nothing)');
     assert.ok(got.bytes() > 1024 * 64 * 1024, `the whole 64 MB body arrived (got ${got.bytes()} bytes)`);
-  });
+  }
 
   it('a pipelined answer queued behind a slow one is not cut for waiting', async () => {
     // The first answer is held 2.5× the limit before it starts (as vestibule's own work before forwarding can be:
     // a refresh at the IdP), then trickles for 3.5× the limit; the second waits for it with nothing of the
     // client's to time (its answer, queued in Node, was cut when it was sent at once and timed on its own).
-    const two = new Forwarder({
-      upstream: `http://127.0.0.1:${(app.address() as AddressInfo).port}`,
-      timeoutMs: 5000,
-      sendTimeoutMs: LIMIT_MS,
-      connections: 2,
-    });
-    const front2 = forwardingServer(two, { holdMs: (url) => (url === '/trickle' ? 2.5 * LIMIT_MS : 0) });
-    const url2 = new URL(await listen(front2));
+    const own = await ownFront({ connections: 2, holdMs: (url) => (url === '/trickle' ? 2.5 * LIMIT_MS : 0) });
     try {
-      const client = connect(Number(url2.port), '127.0.0.1');
-      await once(client, 'connect');
-      client.on('error', () => undefined);
+      const client = await rawClient(own.port);
       const got = counting(client);
       client.write('GET /trickle HTTP/1.1\r\nHost: x\r\n\r\nGET /mid HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
       await Promise.race([once(client, 'end'), sleep(10_000).then(() => assert.fail('no end within 10 s'))]);
       assert.ok(got.bytes() > 24 * 16 * 1024 + 64 * 64 * 1024, `both answers arrived whole (got ${got.bytes()} bytes)`);
     } finally {
-      await stopAll([front2], two);
+      await own.stop();
     }
   });
 });
