@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
+import { watchSilence } from './silence-watch.js';
 
 /** Whether a request announces a body (RFC 9112 §6.3): most GETs do not, and need neither timer nor stream. */
 export function announcesBody(h: IncomingHttpHeaders): boolean {
@@ -37,22 +38,10 @@ export function guardBodyStall(request: FastifyRequest): void {
  */
 function guardProxiedBody(raw: IncomingMessage): void {
   const socket = raw.socket;
-  let read = socket.bytesRead;
-  let quietSince = performance.now();
-  const timer = setInterval(() => {
-    const now = performance.now();
-    // All of it has arrived: whatever is left to read is in Node's buffer, not the client's to send.
-    if (raw.complete) clearInterval(timer);
-    else if (raw.readableFlowing !== true || socket.bytesRead !== read) {
-      read = socket.bytesRead;
-      quietSince = now;
-    } else if (now - quietSince >= PROXIED_BODY_SILENCE_MS) {
-      clearInterval(timer);
-      socket.destroy();
-    }
-  }, CHECK_EVERY_MS);
-  timer.unref();
-  const stop = (): void => clearInterval(timer);
+  // Owed while it flows and has not all arrived (what is left then is in Node's buffer, not the client's to send).
+  const progress = (): number | undefined =>
+    raw.readableFlowing === true && !raw.complete ? socket.bytesRead : undefined;
+  const stop = watchSilence(progress, PROXIED_BODY_SILENCE_MS, CHECK_EVERY_MS, () => socket.destroy());
   raw.once('end', stop);
   raw.once('close', stop);
 }
