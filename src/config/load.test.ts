@@ -41,6 +41,20 @@ describe('loadConfig()', () => {
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.ingresses));
   });
 
+  it('VESTIBULE_SEND_TIMEOUT: 60 s by default, its own from VESTIBULE_UPSTREAM_TIMEOUT, and at least 5 s', () => {
+    assert.equal(loadConfig(base).sendTimeoutMs, 60_000);
+    const c = loadConfig({ ...base, VESTIBULE_SEND_TIMEOUT: '90s', VESTIBULE_UPSTREAM_TIMEOUT: '2s' });
+    assert.deepEqual([c.sendTimeoutMs, c.upstreamTimeoutMs], [90_000, 2_000]);
+    // A send timeout of a second would cut any slow reader: refused, as is what is not a duration.
+    for (const raw of ['1s', 'soon', '-5s']) {
+      const found = problems({ ...base, VESTIBULE_SEND_TIMEOUT: raw }).filter(
+        (p) => p.variable === 'VESTIBULE_SEND_TIMEOUT',
+      );
+      assert.equal(found.length, 1, raw);
+      assert.equal(found[0]?.example, '120s', 'with a valid example');
+    }
+  });
+
   it('reports every problem at once, each naming the variable with a valid example, and never echoes secrets', () => {
     const ps = problems({
       AZURE_APP_WELL_KNOWN_URL: 'http://idp.example.com/.well-known/openid-configuration',

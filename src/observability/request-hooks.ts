@@ -27,12 +27,12 @@ export interface RequestHooks {
 export type RecordUnfinished = (request: FastifyRequest, reply: FastifyReply) => void;
 
 /** The status nginx logs for a client that closed the connection before the answer was sent. */
-export const CLIENT_CLOSED_REQUEST = 499;
+const CLIENT_CLOSED_REQUEST = 499;
 
 /**
  * The per-request observability of a listener: trace context on arrival; the access line and the request
  * metrics once answered. One hook per phase, since every hook Fastify runs costs on each proxied request.
- * Returns what records a request whose client left before its answer finished.
+ * Returns what records a request whose answer did not finish ({@link RecordUnfinished}).
  */
 export function registerRequestHooks(app: FastifyInstance, o: RequestHooks): RecordUnfinished {
   app.decorateRequest('traceparent', '');

@@ -46,7 +46,7 @@ export interface ProxyDeps {
   readonly skipAuthPreflight?: boolean;
   /** A client span per forwarded request while tracing is on. */
   readonly tracer?: Tracer | undefined;
-  /** Writes the access line and request metrics of a request whose client left before its answer finished. */
+  /** Writes the access line and request metrics of a request whose answer did not finish (client gone, app broke off). */
   readonly recordUnfinished?: RecordUnfinished | undefined;
 }
 
