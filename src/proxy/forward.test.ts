@@ -53,6 +53,14 @@ async function stopAll(servers: readonly Server[], forwarder: Forwarder): Promis
   await Promise.race([forwarder.close().catch(() => undefined), sleep(1000)]);
 }
 
+/** A raw TCP client of the front server on `port`, connected; its errors (resets by vestibule) are expected. */
+async function rawClient(port: number): Promise<Socket> {
+  const s = connect(port, '127.0.0.1');
+  s.on('error', () => undefined);
+  await once(s, 'connect');
+  return s;
+}
+
 /** A GET's status and body, or 'timeout' when no answer came within `ms`. */
 function fetchWithin(url: string, ms: number): Promise<{ status: number; body: string } | 'timeout'> {
   return new Promise((resolve) => {
@@ -214,15 +222,8 @@ describe('Forwarder: a client that reads the answer slowly, or not at all', () =
   });
   after(() => stopAll([front, app], forwarder));
 
-  async function rawClient(to = port): Promise<Socket> {
-    const s = connect(to, '127.0.0.1');
-    await once(s, 'connect');
-    s.on('error', () => undefined);
-    return s;
-  }
-
   it('a client that never reads is cut after the timeout, and the app connection it held answers the next request', async () => {
-    const reader = await rawClient();
+    const reader = await rawClient(port);
     const got = counting(reader);
     reader.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
     reader.pause(); // and never reads
@@ -313,10 +314,8 @@ describe('Forwarder: pipelined requests', () => {
     const two = new Forwarder({ upstream: await listen(app), timeoutMs: 5000, sendTimeoutMs: 5000, connections: 2 });
     const front = forwardingServer(two);
     const url = new URL(await listen(front));
-    const client = connect(Number(url.port), '127.0.0.1');
+    const client = await rawClient(Number(url.port));
     try {
-      await once(client, 'connect');
-      client.on('error', () => undefined);
       let received = '';
       client.setEncoding('latin1');
       client.on('data', (d: string) => (received += d));
@@ -353,10 +352,8 @@ describe('Forwarder: pipelined requests', () => {
     const pool = new Forwarder({ upstream: await listen(app), timeoutMs: 5000, sendTimeoutMs: 400, connections: 8 });
     const front = forwardingServer(pool);
     const url = new URL(await listen(front));
-    const client = connect(Number(url.port), '127.0.0.1');
+    const client = await rawClient(Number(url.port));
     try {
-      await once(client, 'connect');
-      client.on('error', () => undefined);
       client.write('GET /first HTTP/1.1\r\nHost: x\r\n\r\n');
       for (let i = 0; i < 6; i++) client.write(`GET /big${i} HTTP/1.1\r\nHost: x\r\n\r\n`);
       client.pause(); // and never reads
@@ -415,9 +412,7 @@ describe('Forwarder: an answer the app finished, whose tail the client has not t
 
   async function untilEnded(path: string): Promise<Socket> {
     frontSocket = undefined;
-    const client = connect(port, '127.0.0.1');
-    await once(client, 'connect');
-    client.on('error', () => undefined);
+    const client = await rawClient(port);
     client.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
     client.pause(); // and never reads
     // Until the answer is in vestibule and the client's socket holds unsent bytes.
